@@ -1,0 +1,53 @@
+"""Every setting of the project, read from the environment in this one place.
+
+Each setting is optional: unset, it falls back to an embedded default under
+``ANALYTICS_HOME`` so the project runs on a fresh machine with nothing installed
+but Python. The README's configuration table documents the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = "./.analytics"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration. Build it with :func:`load_settings`."""
+
+    home: Path
+    database_url: str | None  # None: start the embedded PostgreSQL under ``home``
+    logs_url: str
+    exports_url: str
+    archive_url: str
+    price_catalog: str | None  # None: the catalog shipped in the package
+    raw_retention_days: int = 400
+    sensor_lookback_days: int = 2
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.home / "postgres"
+
+
+def _env(name: str, environ: dict[str, str]) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Resolve the settings from ``environ`` (default: the process environment)."""
+    env = dict(os.environ if environ is None else environ)
+    home = Path(_env("ANALYTICS_HOME", env) or DEFAULT_HOME).expanduser().resolve()
+    return Settings(
+        home=home,
+        database_url=_env("ANALYTICS_DATABASE_URL", env),
+        logs_url=_env("ANALYTICS_LOGS_URL", env) or str(home / "logs"),
+        exports_url=_env("ANALYTICS_EXPORTS_URL", env) or str(home / "exports"),
+        archive_url=_env("ANALYTICS_ARCHIVE_URL", env) or str(home / "archive"),
+        price_catalog=_env("ANALYTICS_PRICE_CATALOG", env),
+        raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
+        sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
+    )

@@ -1,0 +1,14 @@
+-- Rows of a finance export: rollups re-bucketed to the export granularity, per organization
+-- and (when by_model) per model. {rollup_table} is fixed by the caller from the granularity.
+SELECT date_trunc(%(bucket)s, bucket_start) AS bucket_start,
+       organization_id,
+       CASE WHEN %(by_model)s THEN model_id END AS model_id,
+       sum(request_count) AS request_count,
+       sum(tokens_total)  AS tokens_total,
+       sum(error_count)   AS error_count,
+       sum(cost_total)    AS cost_total
+FROM {rollup_table}
+WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s
+  AND (%(organization_id)s::text IS NULL OR organization_id = %(organization_id)s::text)
+GROUP BY 1, 2, 3
+ORDER BY organization_id, bucket_start, model_id NULLS FIRST

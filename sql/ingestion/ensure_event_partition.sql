@@ -1,0 +1,1 @@
+SELECT analytics_ensure_event_partition(%(day)s)

@@ -1,0 +1,1 @@
+DELETE FROM analytics_model_prices

@@ -1,0 +1,33 @@
+-- Shared definition, included by the rollup queries: each event of [range_start, range_end)
+-- with its effective token counts and its cost at the price in effect at its event time.
+--   tokens_input  = tokens_input, or tokens_consumed when neither input nor output is given
+--   tokens_output = tokens_output
+--   cost          = per-request + input/1000 x input price + output/1000 x output price,
+--                   0 for server errors (status >= 500); model-less or unlisted models use '*'.
+price_periods AS (
+    SELECT model_id, effective_from,
+           coalesce(lead(effective_from) OVER (PARTITION BY model_id ORDER BY effective_from),
+                    'infinity'::timestamptz) AS effective_to,
+           price_per_request, price_per_1k_input_tokens, price_per_1k_output_tokens
+    FROM analytics_model_prices
+),
+priced_events AS (
+    SELECT e.event_time, e.organization_id, e.model_id, e.endpoint, e.status_code, e.duration_ms, e.queue_wait_ms,
+           t.tokens_input, t.tokens_output,
+           CASE WHEN e.status_code >= 500 THEN 0::numeric
+                ELSE coalesce(m.price_per_request, d.price_per_request, 0)
+                   + t.tokens_input  * coalesce(m.price_per_1k_input_tokens,  d.price_per_1k_input_tokens,  0) / 1000
+                   + t.tokens_output * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens, 0) / 1000
+           END AS cost
+    FROM analytics_events AS e
+    CROSS JOIN LATERAL (
+        SELECT coalesce(e.tokens_input,
+                        CASE WHEN e.tokens_output IS NULL THEN e.tokens_consumed END, 0)::numeric AS tokens_input,
+               coalesce(e.tokens_output, 0)::numeric AS tokens_output
+    ) AS t
+    LEFT JOIN price_periods AS m
+           ON m.model_id = e.model_id AND e.event_time >= m.effective_from AND e.event_time < m.effective_to
+    LEFT JOIN price_periods AS d
+           ON d.model_id = '*' AND e.event_time >= d.effective_from AND e.event_time < d.effective_to
+    WHERE e.event_time >= %(range_start)s AND e.event_time < %(range_end)s
+)
