@@ -1,0 +1,140 @@
+"""Rollups, cost and reconciliation on a real PostgreSQL, against hand-computed figures."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog, replace_model_prices
+from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
+from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+from analytics_pipeline.warehouse.database import connect
+
+DAY = datetime(2026, 6, 15, tzinfo=UTC)
+CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
+m1,2025-01-01T00:00:00Z,0.001,0.5,1.5
+m1,2026-06-15T12:00:00Z,0.002,0.25,1
+*,2025-01-01T00:00:00Z,0.0001,0.1,0.2
+"""
+_COLUMNS = ("event_time", "organization_id", "request_id", "model_id", "status_code", "duration_ms",
+            "tokens_consumed", "tokens_input", "tokens_output")
+
+
+def insert_events(conn, rows):
+    days = {r[0].date() for r in rows}
+    for day in days:
+        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
+    with conn.cursor().copy(f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row, "h", 1))
+    conn.commit()
+
+
+def ev(hour, minute, request_id, model="m1", status=200, duration=100.0, consumed=None, tokens_in=None,
+       tokens_out=None, org="org-a"):
+    return (DAY + timedelta(hours=hour, minutes=minute), org, request_id, model, status, duration,
+            consumed, tokens_in, tokens_out)
+
+
+@pytest.fixture
+def conn(warehouse_url):
+    with connect(warehouse_url) as conn:
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(CATALOG))
+        yield conn
+
+
+def hourly(conn, hour):
+    return conn.execute(
+        "SELECT coalesce(model_id, '-'), request_count, tokens_input, tokens_output, tokens_total, error_count, "
+        "client_error_count, server_error_count, cost_total FROM analytics_hourly_rollups "
+        "WHERE bucket_start = %s ORDER BY 1", (DAY + timedelta(hours=hour),)).fetchall()
+
+
+def test_cost_at_the_effective_price_with_a_mid_day_change(conn):
+    insert_events(conn, [
+        ev(11, 0, "before", tokens_in=1000, tokens_out=2000),   # 0.001 + 0.5 + 3.0
+        ev(12, 0, "after", tokens_in=1000, tokens_out=2000),    # 0.002 + 0.25 + 2.0  (price changed at 12:00)
+        ev(12, 5, "consumed-only", consumed=400),               # 0.002 + 400/1000*0.25 at the input rate
+        ev(12, 6, "server-error", status=503, tokens_in=999),   # 5xx: free
+        ev(12, 7, "client-error", status=404, tokens_in=10),    # 4xx: charged, 0.002 + 0.0025
+        ev(12, 8, "no-model", model=None),                      # '*' per-request price only
+        ev(12, 9, "unknown-model", model="zz", tokens_in=100, tokens_out=100),  # '*': 0.0001+0.01+0.02
+    ])
+    replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(days=1))
+    assert hourly(conn, 11) == [("m1", 1, 1000, 2000, 3000, 0, 0, 0, Decimal("3.501"))]
+    assert hourly(conn, 12) == [
+        ("-", 1, 0, 0, 0, 0, 0, 0, Decimal("0.0001")),
+        ("m1", 4, 1000 + 400 + 999 + 10, 2000, 4409, 2, 1, 1,
+         Decimal("2.252") + Decimal("0.102") + Decimal("0") + Decimal("0.0045")),
+        ("zz", 1, 100, 100, 200, 0, 0, 0, Decimal("0.0301")),
+    ]
+    assert isinstance(hourly(conn, 12)[1][8], Decimal)
+
+
+def test_percentiles_are_exact_on_skewed_data(conn):
+    # 1..99 ms plus one 10 s outlier: a heavy tail that averages would hide.
+    durations = [float(i) for i in range(1, 100)] + [10_000.0]
+    insert_events(conn, [ev(3, i % 60, f"r{i}", duration=d) for i, d in enumerate(durations)])
+    replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(days=1))
+    replace_usage_rollups(conn, Granularity.DAILY, DAY, DAY + timedelta(days=1))
+    for table in ("analytics_hourly_rollups", "analytics_daily_rollups"):
+        p50, p95, p99 = conn.execute(
+            f"SELECT latency_p50_ms, latency_p95_ms, latency_p99_ms FROM {table}").fetchone()  # noqa: S608
+        assert p50 == pytest.approx(50.5)
+        assert p95 == pytest.approx(95.05)
+        assert p99 == pytest.approx(99 + 0.01 * (10_000 - 99))
+
+
+def test_daily_percentiles_are_true_daily_percentiles(conn):
+    # Hour 1: 100 fast requests; hour 2: 1 slow one. The average of hourly p50s would be ~5 s.
+    insert_events(conn, [ev(1, i % 60, f"fast{i}", duration=10.0) for i in range(100)]
+                  + [ev(2, 0, "slow", duration=10_000.0)])
+    replace_usage_rollups(conn, Granularity.DAILY, DAY, DAY + timedelta(days=1))
+    assert conn.execute("SELECT latency_p50_ms FROM analytics_daily_rollups").fetchone()[0] == 10.0
+
+
+def test_rerun_replaces_and_late_events_restate_their_hour(conn):
+    insert_events(conn, [ev(5, 0, "a", tokens_in=10), ev(6, 0, "b", tokens_in=10)])
+    window = (DAY, DAY + timedelta(days=1))
+    replace_usage_rollups(conn, Granularity.HOURLY, *window)
+    first = conn.execute("SELECT * FROM analytics_hourly_rollups ORDER BY bucket_start").fetchall()
+    replace_usage_rollups(conn, Granularity.HOURLY, *window)
+    assert conn.execute("SELECT count(*) FROM analytics_hourly_rollups").fetchone()[0] == len(first) == 2
+
+    insert_events(conn, [ev(5, 30, "late", tokens_in=5)])  # arrives after hour 5 was rolled up
+    replace_usage_rollups(conn, Granularity.HOURLY, DAY + timedelta(hours=5), DAY + timedelta(hours=6))
+    assert hourly(conn, 5)[0][1:3] == (2, 15)
+    assert hourly(conn, 6)[0][1:3] == (1, 10)  # other hours untouched
+
+
+def test_reconciliation_catches_a_tampered_row(conn):
+    insert_events(conn, [ev(h, 0, f"r{h}", tokens_in=h * 10) for h in range(24)])
+    window = (DAY, DAY + timedelta(days=1))
+    replace_usage_rollups(conn, Granularity.HOURLY, *window)
+    replace_usage_rollups(conn, Granularity.DAILY, *window)
+    assert rollup_mismatches_against_events(conn, Granularity.HOURLY, *window) == []
+    assert rollup_mismatches_against_events(conn, Granularity.DAILY, *window) == []
+    assert daily_mismatches_against_hourly(conn, *window) == []
+
+    conn.execute("UPDATE analytics_hourly_rollups SET cost_total = cost_total + 0.0001 WHERE bucket_start = %s",
+                 (DAY + timedelta(hours=7),))
+    mismatches = rollup_mismatches_against_events(conn, Granularity.HOURLY, *window)
+    assert [(m[0], m[1]) for m in mismatches] == [(DAY + timedelta(hours=7), "org-a")]
+    assert len(daily_mismatches_against_hourly(conn, *window)) == 1
+
+    conn.execute("DELETE FROM analytics_hourly_rollups WHERE bucket_start = %s", (DAY + timedelta(hours=9),))
+    assert len(rollup_mismatches_against_events(conn, Granularity.HOURLY, *window)) == 2
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model_id,price\nm,1\n", "header"),
+    (CATALOG.replace("0.5,1.5", "-0.5,1.5"), ">= 0"),
+    (CATALOG.replace("2026-06-15T12:00:00Z", "2026-06-15T12:00:00"), "time zone"),
+    (CATALOG.replace("*,", "m2,"), "'\\*' row"),
+    (CATALOG + "m1,2025-01-01T00:00:00Z,1,1,1\n", "duplicate"),
+    (CATALOG.replace("0.001,", "abc,"), "line 2"),
+])
+def test_bad_catalogs_are_rejected_with_the_line(text, message):
+    with pytest.raises(PriceCatalogError, match=message):
+        parse_catalog(text)
