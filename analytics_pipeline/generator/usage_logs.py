@@ -1,0 +1,681 @@
+"""Deterministic, realistic synthetic usage logs for a multi-tenant AI API.
+
+Pure Python (stdlib + orjson), no Dagster imports.
+
+:func:`generate_usage_logs` writes gzip JSON-lines objects through a
+``write_object(key, data)`` callback, laid out the way Kinesis Data Firehose
+delivers them to S3::
+
+    YYYY/MM/DD/HH/<stream>-1-<YYYY-MM-DD-HH-MM-SS>-<8 hex>.jsonl.gz
+
+The ``YYYY/MM/DD/HH`` prefix and the timestamp in the name are the UTC
+*delivery* (arrival) time of the object's first record, not the event time.
+
+Event lines (one JSON object per line, keys in this order)::
+
+    timestamp        "2026-01-26T21:30:45.123Z" (UTC, millisecond precision)
+    level            "info" (2xx) | "warn" (4xx) | "error" (5xx)
+    customer_id      organization UUID
+    request_id       "req_" + 24 hex, unique per event
+    endpoint, method
+    status_code      int
+    duration_ms      int >= 0 (includes queue_wait_ms when present)
+    tokens_consumed  int == tokens_input + tokens_output  } absent for model-less
+    tokens_input     int >= 0                              } requests (~10%,
+    tokens_output    int >= 0                              } e.g. GET /api/v1/usage)
+    model_id         catalog model UUID                    }
+    message          str
+    event_type, agent_type, tool_name, queue_wait_ms, session_id   (optional)
+
+Error responses to model-bound requests keep ``model_id`` and carry 0 tokens.
+
+Realism: Zipf-like organization sizes (largest/smallest ~ 40x for 20 orgs),
+per-org model mixes, a daily cycle peaking ~15:00 UTC with a trough ~03:00
+UTC and a weekday/weekend factor (both average exactly 1, so the mean rate is
+``events_per_hour``), ~3-5% 4xx (more 429s at peak and for big orgs), ~1% 5xx,
+lognormal token counts per model and endpoint, lognormal latency growing with
+output tokens plus a rare multi-second tail.
+
+Delivery: ~2% of events (:data:`LATE_FRACTION`) arrive 1-3 hours after their
+event time and land in a later hour's objects; late arrivals past the end of
+the range are delivered in the last hour.  Everything else is delivered in its
+own event hour.  Each delivery hour is split into 2-4 objects (time buffers).
+
+Fault injection (extra lines; the unique valid events are unaffected):
+
+* ``duplicate_rate`` - per valid event, probability of one exact byte-for-byte
+  re-delivery of its line, either in the same delivery hour (usually the same
+  object) or 1-2 hours later (a later object);
+* ``malformed_rate`` - per valid event, probability of one broken line
+  derived from it, with a fresh request_id that never belongs to a valid
+  event: see :data:`MALFORMED_KINDS`.
+
+A line is *valid* iff it parses as a JSON object with a string
+``timestamp`` matching ``YYYY-MM-DDTHH:MM:SS.fffZ``, non-empty string
+``customer_id`` and ``request_id``, integer ``status_code`` (100-599),
+integer ``duration_ms`` >= 0 and, if token fields are present, all three as
+non-negative integers with ``tokens_consumed == tokens_input + tokens_output``.
+
+Determinism: a single seed drives three ``random.Random`` streams (events,
+delivery layout, fault injection) derived from it, and gzip uses ``mtime=0``,
+so identical arguments produce byte-identical keys and objects.  The valid
+event lines, their order and their delivery hours depend only on
+``start/days/orgs/models/events_per_hour/seed``: the fault rates only add
+lines (object names may differ, since they depend on each object's first line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import time
+import zlib
+from bisect import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
+from statistics import NormalDist
+
+import orjson
+
+from analytics_pipeline.generator.catalog import MODELS, Model, organization_ids
+
+__all__ = [
+    "DELIVERY_STREAM_VERSION",
+    "GZIP_LEVEL",
+    "LATE_FRACTION",
+    "MALFORMED_KINDS",
+    "GenerationSummary",
+    "OrgTotals",
+    "generate_usage_logs",
+    "main",
+]
+
+#: Fraction of events delivered 1-3 hours after their event time.
+LATE_FRACTION = 0.02
+#: The ``<n>`` in Firehose object names (delivery stream version).
+DELIVERY_STREAM_VERSION = 1
+#: zlib level for the gzip objects (Firehose-like size/speed trade-off).
+GZIP_LEVEL = 3
+#: The kinds of broken lines injected by ``malformed_rate``.
+MALFORMED_KINDS = (
+    "truncated_json",
+    "missing_customer_id",
+    "non_numeric_status_code",
+    "negative_tokens",
+    "naive_timestamp",
+    "unparseable_timestamp",
+)
+
+_HOUR_MS = 3_600_000
+_NL = orjson.OPT_APPEND_NEWLINE
+
+
+@dataclass(frozen=True)
+class OrgTotals:
+    """Totals over an organization's unique valid events."""
+
+    request_count: int
+    tokens_total: int  # sum of tokens_consumed (0 for model-less requests)
+    error_count: int  # status_code >= 400
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    objects_written: int
+    lines_written: int
+    valid_events: int  # unique valid events (what billing should count)
+    duplicate_lines: int
+    malformed_lines: int
+    late_events: int  # unique valid events whose delivery hour > event hour
+    organizations: int  # organizations with at least one valid event
+    first_event: datetime  # min/max valid event timestamp (UTC-aware)
+    last_event: datetime
+    totals_by_org: dict[str, OrgTotals]
+
+
+# --------------------------------------------------------------------------
+# Traffic model
+# --------------------------------------------------------------------------
+
+#: Hour-of-day multipliers (mean exactly 1): peak ~15:00 UTC, trough ~03:00 UTC.
+_DIURNAL = tuple(
+    1.0 + 0.55 * math.cos(2 * math.pi * (h - 15) / 24) + 0.08 * math.cos(4 * math.pi * (h - 15) / 24) for h in range(24)
+)
+#: Day-of-week multipliers Mon..Sun (mean exactly 1).
+_WEEKDAY = (1.08, 1.08, 1.08, 1.08, 1.08, 0.8, 0.8)
+
+#: (method, endpoint, weight, success status, success message, uses model,
+#:  input-token factor, output-token factor, base latency median ms, event_type)
+_ENDPOINTS = (
+    ("POST", "/api/v1/chat/completions", 45.0, 200, "Chat completion created", True, 1.0, 1.0, 90.0, None),
+    ("POST", "/api/v1/agents/runs", 25.0, 200, "Agent run completed", True, 2.5, 1.4, 180.0, "agent.run"),
+    ("POST", "/api/v1/agents", 8.0, 201, "Agent created", True, 0.8, 0.6, 120.0, "agent.created"),
+    ("POST", "/api/v1/tools/invoke", 12.0, 200, "Tool invoked", True, 0.5, 0.3, 150.0, "tool.invocation"),
+    ("GET", "/api/v1/usage", 4.0, 200, "Usage retrieved", False, 0, 0, 35.0, None),
+    ("GET", "/api/v1/agents", 3.5, 200, "Agents listed", False, 0, 0, 25.0, None),
+    ("GET", "/api/v1/models", 2.0, 200, "Models listed", False, 0, 0, 12.0, None),
+    ("DELETE", "/api/v1/agents", 0.5, 204, "Agent deleted", False, 0, 0, 40.0, "agent.deleted"),
+)
+
+#: Per model name: (median input tokens, input sigma, median output tokens,
+#: output sigma, ms per output token).
+_TOKEN_PROFILES: dict[str, tuple[float, float, float, float, float]] = {
+    "atlas-large": (1800.0, 1.0, 420.0, 0.9, 1.2),
+    "atlas-medium": (1400.0, 1.0, 350.0, 0.9, 0.7),
+    "atlas-small": (900.0, 0.9, 250.0, 0.8, 0.35),
+    "nimbus-flash": (700.0, 0.9, 180.0, 0.8, 0.2),
+    "nimbus-pro": (2600.0, 1.1, 520.0, 0.9, 1.5),
+    "orca-code": (3200.0, 1.0, 700.0, 0.9, 0.8),
+    "orca-reasoner": (2200.0, 1.0, 1400.0, 1.0, 2.0),
+    "lumen-vision": (1500.0, 0.8, 300.0, 0.8, 1.0),
+}
+_DEFAULT_TOKEN_PROFILE = (1200.0, 1.0, 300.0, 0.9, 0.8)
+_MAX_INPUT_TOKENS = 200_000
+_MAX_OUTPUT_TOKENS = 16_384
+_MAX_DURATION_MS = 120_000
+
+#: (status, base probability, level, message); remaining probability is success.
+_ERRORS = (
+    (400, 0.012, "warn", "Invalid request body"),
+    (401, 0.005, "warn", "Unauthorized: invalid API key"),
+    (404, 0.008, "warn", "Resource not found"),
+    (429, 0.008, "warn", "Rate limit exceeded"),
+    (500, 0.005, "error", "Internal server error"),
+    (502, 0.0025, "error", "Bad gateway: upstream model unavailable"),
+    (503, 0.0025, "error", "Service unavailable"),
+)
+
+_AGENT_TYPES = ("research", "customer-support", "coding", "data-analysis", "sales", "scheduler")
+_TOOL_NAMES = ("web_search", "code_interpreter", "sql_query", "http_request", "file_reader", "calculator")
+_SESSION_POOL = 6
+
+#: Standard normal quantiles at the midpoints of 2**_NORM_BITS equal-probability
+#: bins: ``_NORMAL_TABLE[rng.getrandbits(_NORM_BITS)]`` is a (finely discretised)
+#: N(0, 1) draw, ~5x cheaper than ``random.gauss``; tails are cut at ~4.4 sigma.
+_NORM_BITS = 16
+_NORMAL_TABLE = tuple(NormalDist().inv_cdf((i + 0.5) / (1 << _NORM_BITS)) for i in range(1 << _NORM_BITS))
+#: "MM:SS" for every second of an hour and ".fffZ" for every millisecond.
+_MMSS = tuple(f"{s // 60:02d}:{s % 60:02d}" for s in range(3600))
+_MS = tuple(f".{ms:03d}Z" for ms in range(1000))
+
+
+def _hour_count(rng: random.Random, mu: float) -> int:
+    """Poisson-distributed count (normal approximation above 50)."""
+    if mu <= 0:
+        return 0
+    if mu > 50:
+        return max(0, int(round(rng.gauss(mu, math.sqrt(mu)))))
+    limit = math.exp(-mu)
+    k, p = 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _cumulative(weights: list[float]) -> tuple[list[float], float]:
+    cum, total = [], 0.0
+    for w in weights:
+        total += w
+        cum.append(total)
+    return cum, total
+
+
+def _format_key_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%d-%H-%M-%S")
+
+
+def _corrupt(frng: random.Random, event: dict, event_ms: int) -> bytes:
+    """A broken line derived from ``event`` with a fresh request_id."""
+    bad = dict(event)
+    bad["request_id"] = f"req_{frng.getrandbits(96):024x}"
+    kind = MALFORMED_KINDS[int(frng.random() * len(MALFORMED_KINDS))]
+    if kind == "negative_tokens" and "tokens_input" not in bad:
+        kind = "non_numeric_status_code"
+    if kind == "truncated_json":
+        raw = orjson.dumps(bad)
+        return raw[: 10 + int(frng.random() * (len(raw) - 12))] + b"\n"
+    if kind == "missing_customer_id":
+        del bad["customer_id"]
+    elif kind == "non_numeric_status_code":
+        bad["status_code"] = "abc"
+    elif kind == "negative_tokens":
+        neg = -1 - int(frng.random() * 500)
+        bad["tokens_output"] = neg
+        bad["tokens_consumed"] = bad["tokens_input"] + neg
+    elif kind == "naive_timestamp":
+        bad["timestamp"] = bad["timestamp"].rstrip("Z")
+    else:  # unparseable_timestamp
+        dt = datetime.fromtimestamp(event_ms / 1000, UTC)
+        bad["timestamp"] = dt.strftime("%d/%m/%Y %H:%M:%S")
+    return orjson.dumps(bad) + b"\n"
+
+
+def generate_usage_logs(
+    write_object: Callable[[str, bytes], None],
+    *,
+    start: date,
+    days: int,
+    orgs: int = 20,
+    models: int = 6,
+    events_per_hour: int = 1000,
+    seed: int = 7,
+    duplicate_rate: float = 0.0,
+    malformed_rate: float = 0.0,
+    stream_name: str = "usage-stream",
+    progress: bool = False,
+) -> GenerationSummary:
+    """Generate ``days`` days of usage logs from ``start`` (00:00 UTC).
+
+    ``write_object(key, gzip_bytes)`` is called once per object, in delivery
+    order.  Valid event timestamps are all within ``[start, start + days)``;
+    object delivery hours are within the same range.  ``models`` selects
+    ``MODELS[:models]``.
+    """
+    if isinstance(start, datetime) or not isinstance(start, date):
+        raise TypeError("start must be a datetime.date (not a datetime)")
+    if days < 1:
+        raise ValueError("days must be >= 1")
+    if orgs < 1:
+        raise ValueError("orgs must be >= 1")
+    if not 1 <= models <= len(MODELS):
+        raise ValueError(f"models must be between 1 and {len(MODELS)}")
+    if events_per_hour < 1:
+        raise ValueError("events_per_hour must be >= 1")
+    for name, rate in (("duplicate_rate", duplicate_rate), ("malformed_rate", malformed_rate)):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"{name} must be within [0, 1]")
+    if not stream_name or "/" in stream_name:
+        raise ValueError("stream_name must be non-empty and contain no '/'")
+
+    rng = random.Random(seed)  # event content
+    drng = random.Random(rng.getrandbits(64))  # delivery layout (late data, objects, keys)
+    frng = random.Random(rng.getrandbits(64))  # fault injection (duplicates, malformed)
+
+    # ---- static per-run setup -------------------------------------------
+    org_ids = organization_ids(orgs, seed)
+    ranks = list(range(orgs))
+    rng.shuffle(ranks)
+    org_weights = [1.0 / (ranks[i] + 1) ** 1.25 for i in range(orgs)]
+    org_cum, org_total = _cumulative(org_weights)
+    org_share = [w / org_total for w in org_weights]
+
+    catalog: tuple[Model, ...] = MODELS[:models]
+    model_ids = [m.model_id for m in catalog]
+    # Per-org model mix: a few dominant models per org.
+    org_model_cum = []
+    for _ in range(orgs):
+        mix = [rng.random() ** 3 + 0.01 for _ in catalog]
+        org_model_cum.append(_cumulative(mix))
+
+    ep_cum, ep_total = _cumulative([e[2] for e in _ENDPOINTS])
+    n_endpoints = len(_ENDPOINTS)
+
+    # Per (endpoint, model): lognormal parameters for tokens; per endpoint latency.
+    tok_params: list[list[tuple[float, float, float, float, float] | None]] = []
+    for e in _ENDPOINTS:
+        row: list[tuple[float, float, float, float, float] | None] = []
+        for m in catalog:
+            mi, si, mo, so, mspt = _TOKEN_PROFILES.get(m.name, _DEFAULT_TOKEN_PROFILE)
+            if e[5]:
+                row.append((math.log(mi * e[6]), si, math.log(mo * e[7]), so, mspt))
+            else:
+                row.append(None)
+        tok_params.append(row)
+    lat_mu = [math.log(e[8]) for e in _ENDPOINTS]
+
+    # Per-org client error multipliers (a few orgs have sloppy clients) and
+    # traffic-weighted 429 multipliers (big orgs hit their rate limits).
+    client_mult = [min(4.0, math.exp(rng.gauss(-0.08, 0.4))) for _ in range(orgs)]
+    raw429 = [math.sqrt(s * orgs) for s in org_share]
+    norm429 = sum(s * r for s, r in zip(org_share, raw429, strict=True))
+    rl_mult = [r / norm429 for r in raw429]
+
+    # Per-org pool of live session ids.
+    sessions = [[f"sess_{rng.getrandbits(64):016x}" for _ in range(_SESSION_POOL)] for _ in range(orgs)]
+
+    base = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    base_ms = int(base.timestamp()) * 1000
+    total_hours = days * 24
+    last_hour = total_hours - 1
+
+    # ---- mutable state ----------------------------------------------------
+    buckets: dict[int, list[tuple[int, bytes]]] = {}
+    req_count = [0] * orgs
+    tok_total = [0] * orgs
+    err_count = [0] * orgs
+    valid = dup_lines = bad_lines = late = 0
+    objects = lines_out = 0
+    first_ms: int | None = None
+    last_ms = 0
+    used_keys: set[str] = set()
+
+    # Local aliases for the hot loop.
+    rand = rng.random
+    norm = _NORMAL_TABLE
+    getrandbits = rng.getrandbits
+    exp = math.exp
+    dumps = orjson.dumps
+    drand = drng.random
+    frand = frng.random
+    n_agent = len(_AGENT_TYPES)
+    n_tool = len(_TOOL_NAMES)
+    late_p = LATE_FRACTION
+
+    def bucket(h: int) -> list[tuple[int, bytes]]:
+        b = buckets.get(h)
+        if b is None:
+            b = buckets[h] = []
+        return b
+
+    def flush(h: int) -> None:
+        nonlocal objects, lines_out
+        items = buckets.pop(h, None)
+        if not items:
+            return
+        items.sort(key=itemgetter(0))  # stable: ties keep insertion order
+        hour_start = base_ms + h * _HOUR_MS
+        # 2-4 buffer windows per hour; always draw 3 cut points so the layout
+        # stream does not depend on how many lines the hour holds.
+        k = 2 + int(drand() * 3)
+        cuts = sorted([hour_start + int(drand() * _HOUR_MS) for _ in range(3)][: k - 1])
+        groups: list[list[tuple[int, bytes]]] = [[] for _ in range(k)]
+        gi = 0
+        for it in items:
+            while gi < k - 1 and it[0] >= cuts[gi]:
+                gi += 1
+            groups[gi].append(it)
+        hour_dt = datetime.fromtimestamp(hour_start // 1000, UTC)
+        prefix = hour_dt.strftime("%Y/%m/%d/%H/")
+        for g in groups:
+            if not g:
+                continue
+            while True:
+                key = (
+                    f"{prefix}{stream_name}-{DELIVERY_STREAM_VERSION}-"
+                    f"{_format_key_time(g[0][0])}-{drng.getrandbits(32):08x}.jsonl.gz"
+                )
+                if key not in used_keys:
+                    used_keys.add(key)
+                    break
+            data = b"".join(line for _, line in g)
+            write_object(key, zlib.compress(data, level=GZIP_LEVEL, wbits=31))
+            objects += 1
+            lines_out += len(g)
+
+    t0 = time.perf_counter()
+    for day_idx in range(days):
+        day = start + timedelta(days=day_idx)
+        day_iso = day.isoformat()
+        wf = _WEEKDAY[day.weekday()]
+        for hour in range(24):
+            h = day_idx * 24 + hour
+            hour_start = base_ms + h * _HOUR_MS
+            hour_end = hour_start + _HOUR_MS
+            ts_prefix = f"{day_iso}T{hour:02d}:"
+            load = _DIURNAL[hour] * wf
+            n = _hour_count(rng, events_per_hour * load)
+            offsets = sorted([int(rand() * _HOUR_MS) for _ in range(n)])
+
+            # Per-org status thresholds for this hour.
+            status_cum = []
+            for o in range(orgs):
+                cm, rm = client_mult[o], rl_mult[o] * load
+                probs = (
+                    _ERRORS[0][1] * cm,
+                    _ERRORS[1][1] * cm,
+                    _ERRORS[2][1] * cm,
+                    _ERRORS[3][1] * rm,
+                    _ERRORS[4][1] * (0.7 + 0.3 * load),
+                    _ERRORS[5][1] * (0.7 + 0.3 * load),
+                    _ERRORS[6][1] * (0.7 + 0.3 * load),
+                )
+                status_cum.append(_cumulative(list(probs))[0])
+            queue_p = 0.04 + 0.10 * load
+            own_bucket = bucket(h)
+
+            for off in offsets:
+                o = bisect(org_cum, rand() * org_total)
+                if o >= orgs:  # float rounding at the very top of the range
+                    o = orgs - 1
+                e = bisect(ep_cum, rand() * ep_total)
+                if e >= n_endpoints:
+                    e = n_endpoints - 1
+                method, endpoint, _, ok_status, ok_msg, uses_model, _, _, _, event_type = _ENDPOINTS[e]
+                u = rand()
+                sc = status_cum[o]
+                if u < sc[-1]:
+                    status, _, level, message = _ERRORS[bisect(sc, u)]
+                else:
+                    status, level, message = ok_status, "info", ok_msg
+                duration = exp(lat_mu[e] + 0.5 * norm[getrandbits(_NORM_BITS)])
+                if uses_model:
+                    mcum, mtot = org_model_cum[o]
+                    mi = bisect(mcum, rand() * mtot)
+                    if mi >= models:
+                        mi = models - 1
+                    if status < 400:
+                        mu_in, s_in, mu_out, s_out, mspt = tok_params[e][mi]  # type: ignore[misc]
+                        in_tok = int(exp(mu_in + s_in * norm[getrandbits(_NORM_BITS)]))
+                        if in_tok < 1:
+                            in_tok = 1
+                        elif in_tok > _MAX_INPUT_TOKENS:
+                            in_tok = _MAX_INPUT_TOKENS
+                        out_tok = int(exp(mu_out + s_out * norm[getrandbits(_NORM_BITS)]))
+                        if out_tok < 1:
+                            out_tok = 1
+                        elif out_tok > _MAX_OUTPUT_TOKENS:
+                            out_tok = _MAX_OUTPUT_TOKENS
+                        duration += out_tok * mspt * (0.75 + 0.5 * rand()) + in_tok * 0.005
+                    else:
+                        in_tok = out_tok = 0
+                    if rand() < queue_p:
+                        qw = int(exp(3.6 + 1.1 * norm[getrandbits(_NORM_BITS)]))
+                        duration += qw
+                    else:
+                        qw = -1
+                if status >= 400:
+                    if status < 500:
+                        duration *= 0.25
+                    elif rand() < 0.3:  # upstream timeouts
+                        duration += 5000 + 25000 * rand()
+                elif rand() < 0.004:  # rare multi-second tail (GC, cold starts, retries)
+                    duration += 2000 + 18000 * rand() ** 2
+                d = int(duration)
+                sec = off // 1000
+                if uses_model:
+                    ev: dict = {
+                        "timestamp": ts_prefix + _MMSS[sec] + _MS[off - sec * 1000],
+                        "level": level,
+                        "customer_id": org_ids[o],
+                        "request_id": f"req_{getrandbits(96):024x}",
+                        "endpoint": endpoint,
+                        "method": method,
+                        "status_code": status,
+                        "duration_ms": _MAX_DURATION_MS if d > _MAX_DURATION_MS else d,
+                        "tokens_consumed": in_tok + out_tok,
+                        "tokens_input": in_tok,
+                        "tokens_output": out_tok,
+                        "model_id": model_ids[mi],
+                        "message": message,
+                    }
+                    tok_total[o] += in_tok + out_tok
+                else:
+                    ev = {
+                        "timestamp": ts_prefix + _MMSS[sec] + _MS[off - sec * 1000],
+                        "level": level,
+                        "customer_id": org_ids[o],
+                        "request_id": f"req_{getrandbits(96):024x}",
+                        "endpoint": endpoint,
+                        "method": method,
+                        "status_code": status,
+                        "duration_ms": _MAX_DURATION_MS if d > _MAX_DURATION_MS else d,
+                        "message": message,
+                    }
+                if event_type is not None:
+                    ev["event_type"] = event_type
+                if e == 1 or e == 2:  # agent endpoints (see _ENDPOINTS order)
+                    ev["agent_type"] = _AGENT_TYPES[int(rand() * n_agent)]
+                if e == 3 or (e == 1 and rand() < 0.35):
+                    ev["tool_name"] = _TOOL_NAMES[int(rand() * n_tool)]
+                if uses_model and qw >= 0:
+                    ev["queue_wait_ms"] = qw
+                if e == 1 or (e == 0 and rand() < 0.5):
+                    pool = sessions[o]
+                    if rand() < 0.06:
+                        pool[int(rand() * _SESSION_POOL)] = f"sess_{getrandbits(64):016x}"
+                    ev["session_id"] = pool[int(rand() * _SESSION_POOL)]
+                line = dumps(ev, option=_NL)
+
+                req_count[o] += 1
+                if status >= 400:
+                    err_count[o] += 1
+                event_ms = hour_start + off
+                if first_ms is None:
+                    first_ms = event_ms
+                last_ms = event_ms
+                valid += 1
+
+                # Delivery: on time (same hour) or late (1-3 hours).
+                if drand() < late_p:
+                    arrival = event_ms + _HOUR_MS + int(drand() * 2 * _HOUR_MS)
+                    dh = (arrival - base_ms) // _HOUR_MS
+                    if dh > last_hour:
+                        dh = last_hour
+                        arrival = base_ms + total_hours * _HOUR_MS - 1 - int(drand() * 60_000)
+                        if arrival < event_ms:
+                            arrival = event_ms
+                    if dh > h:
+                        late += 1
+                    target = bucket(dh)
+                else:
+                    x = drand()
+                    arrival = event_ms + int(x * x * x * 10_000)  # skewed toward ~0-2 s
+                    if arrival >= hour_end:
+                        arrival = hour_end - 1
+                    dh = h
+                    target = own_bucket
+                target.append((arrival, line))
+
+                # Fault injection: extra lines only.
+                if duplicate_rate and frand() < duplicate_rate:
+                    dup_lines += 1
+                    if frand() < 0.6 or dh == last_hour:
+                        da = arrival + int(frand() * 5000)
+                        dh_end = base_ms + (dh + 1) * _HOUR_MS
+                        target.append((da if da < dh_end else dh_end - 1, line))
+                    else:
+                        ddh = min(last_hour, dh + 1 + int(frand() * 2))
+                        bucket(ddh).append((base_ms + ddh * _HOUR_MS + int(frand() * _HOUR_MS), line))
+                if malformed_rate and frand() < malformed_rate:
+                    bad_lines += 1
+                    ba = arrival + int(frand() * 1000)
+                    dh_end = base_ms + (dh + 1) * _HOUR_MS
+                    target.append((ba if ba < dh_end else dh_end - 1, _corrupt(frng, ev, event_ms)))
+
+            flush(h)
+
+        if progress:
+            done = day_idx + 1
+            width = 30
+            filled = width * done // days
+            elapsed = time.perf_counter() - t0
+            sys.stderr.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{days} days "
+                f"{valid:,} events {objects:,} objects {elapsed:.1f}s"
+            )
+            sys.stderr.flush()
+    for h in sorted(buckets):  # nothing should remain, but never drop lines
+        flush(h)
+    if progress:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    totals = {
+        org_ids[o]: OrgTotals(request_count=req_count[o], tokens_total=tok_total[o], error_count=err_count[o])
+        for o in range(orgs)
+        if req_count[o]
+    }
+    if first_ms is None:
+        first_dt = last_dt = base
+    else:
+        first_dt = datetime.fromtimestamp(first_ms / 1000, UTC)
+        last_dt = datetime.fromtimestamp(last_ms / 1000, UTC)
+    assert lines_out == valid + dup_lines + bad_lines
+    return GenerationSummary(
+        objects_written=objects,
+        lines_written=lines_out,
+        valid_events=valid,
+        duplicate_lines=dup_lines,
+        malformed_lines=bad_lines,
+        late_events=late,
+        organizations=len(totals),
+        first_event=first_dt,
+        last_event=last_dt,
+        totals_by_org=totals,
+    )
+
+
+# --------------------------------------------------------------------------
+# CLI: python -m analytics_pipeline.generator.usage_logs --out DIR ...
+# --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate synthetic Firehose-style usage logs.")
+    parser.add_argument("--out", help="output directory (omit to generate without writing)")
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
+    parser.add_argument("--days", type=int, default=31)
+    parser.add_argument("--orgs", type=int, default=20)
+    parser.add_argument("--models", type=int, default=6)
+    parser.add_argument("--events-per-hour", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--duplicate-rate", type=float, default=0.0)
+    parser.add_argument("--malformed-rate", type=float, default=0.0)
+    parser.add_argument("--stream-name", default="usage-stream")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    written_bytes = 0
+
+    def write(key: str, data: bytes) -> None:
+        nonlocal written_bytes
+        written_bytes += len(data)
+        if args.out:
+            path = os.path.join(args.out, key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+
+    t0 = time.perf_counter()
+    summary = generate_usage_logs(
+        write,
+        start=args.start,
+        days=args.days,
+        orgs=args.orgs,
+        models=args.models,
+        events_per_hour=args.events_per_hour,
+        seed=args.seed,
+        duplicate_rate=args.duplicate_rate,
+        malformed_rate=args.malformed_rate,
+        stream_name=args.stream_name,
+        progress=not args.no_progress,
+    )
+    elapsed = time.perf_counter() - t0
+    print(
+        f"{summary.valid_events:,} valid events, {summary.lines_written:,} lines "
+        f"({summary.duplicate_lines:,} duplicate, {summary.malformed_lines:,} malformed, "
+        f"{summary.late_events:,} late) in {summary.objects_written:,} objects "
+        f"({written_bytes / 1e6:.1f} MB gzip) for {summary.organizations} orgs, "
+        f"{summary.first_event.isoformat()} .. {summary.last_event.isoformat()}; {elapsed:.2f}s"
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
