@@ -9,21 +9,24 @@ code under test talks HTTP to it through ordinary boto3 clients, nothing is patc
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
 import boto3
 import pytest
 
-from analytics_pipeline.warehouse.database import drop_database, ensure_database, with_database
+from analytics_pipeline.warehouse.database import dagster_storage_url, drop_database, ensure_database, with_database
 from analytics_pipeline.warehouse.embedded import ensure_embedded_postgres, stop_embedded_postgres
 from analytics_pipeline.warehouse.migrate import upgrade
 
 TEMPLATE_DATABASE = "analytics_test_template"
+DAGSTER_TEMPLATE_DATABASE = "dagster_test_template"
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory) -> str:
+def pg_server_url() -> str:
     """URL of the session's PostgreSQL server's ``postgres`` database.
 
     ``ANALYTICS_TEST_SERVER_URL`` points the suite at another server (e.g. Debian's
@@ -33,10 +36,15 @@ def pg_server_url(tmp_path_factory) -> str:
     if external:
         yield external
         return
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's tmp dir: that is private to root (0700), and as root the server
+    # runs as another user that must reach its data directory.
+    parent = Path(tempfile.mkdtemp(prefix="analytics-test-pg-"))
+    parent.chmod(0o755)
+    pgdata = parent / "data"
     url = ensure_embedded_postgres(pgdata)
     yield url
     stop_embedded_postgres(pgdata)
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +70,32 @@ def warehouse_url(pg_server_url, migrated_template) -> str:
     """A fresh, migrated database of its own for one test."""
     name = _clone_database(pg_server_url, migrated_template)
     yield with_database(pg_server_url, name)
+    drop_database(pg_server_url, name)
+
+
+def _postgres_instance(url: str):
+    import dagster as dg
+
+    return dg.instance_for_test(overrides={"storage": {"postgres": {"postgres_url": dagster_storage_url(url)}}})
+
+
+@pytest.fixture(scope="session")
+def dagster_template(pg_server_url) -> str:
+    """A database holding Dagster's own (empty) storage schema, cloned for each test."""
+    drop_database(pg_server_url, DAGSTER_TEMPLATE_DATABASE)
+    url = ensure_database(pg_server_url, DAGSTER_TEMPLATE_DATABASE)
+    with _postgres_instance(url):
+        pass  # creating the instance creates the run, event-log and schedule tables
+    return DAGSTER_TEMPLATE_DATABASE
+
+
+@pytest.fixture
+def dagster_instance(pg_server_url, dagster_template):
+    """A Dagster instance whose run and event storage is a fresh PostgreSQL database, as in
+    production (dagster-postgres); SQLite storage spends most of its time in fsync here."""
+    name = _clone_database(pg_server_url, dagster_template)
+    with _postgres_instance(with_database(pg_server_url, name)) as instance:
+        yield instance
     drop_database(pg_server_url, name)
 
 

@@ -16,7 +16,7 @@ import psycopg
 from analytics_pipeline.warehouse.sql import load_sql
 
 
-class Granularity(str, enum.Enum):
+class Granularity(enum.StrEnum):
     HOURLY = "hourly"
     DAILY = "daily"
 
@@ -53,7 +53,8 @@ def rollup_totals(conn: psycopg.Connection, granularity: Granularity, start: dat
     return RollupTotals(*row)
 
 
-def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, start: datetime, end: datetime) -> RollupTotals:
+def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, start: datetime,
+                          end: datetime) -> RollupTotals:
     """Recompute the rollups of ``[start, end)`` from raw events, in one transaction."""
     params = {"range_start": start, "range_end": end}
     with conn.transaction():

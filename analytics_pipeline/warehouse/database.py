@@ -74,6 +74,16 @@ def ensure_migrated(url: str) -> None:
             _migrated.add(url)
 
 
+def dagster_storage_url(url: str) -> str:
+    """A URL for dagster-postgres's ``postgres_url``, pinned to psycopg2.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, whose server-side binding
+    breaks dagster-postgres's ``NOTIFY channel, %(id)s``; dagster-postgres ships psycopg2.
+    """
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
 @functools.cache
 def sqlalchemy_url(url: str) -> str:
     """The SQLAlchemy form of a libpq URL, on the psycopg 3 driver."""

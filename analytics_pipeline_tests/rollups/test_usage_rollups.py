@@ -24,7 +24,8 @@ def insert_events(conn, rows):
     days = {r[0].date() for r in rows}
     for day in days:
         conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
-    with conn.cursor().copy(f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN") as copy:
+    copy_sql = f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN"
+    with conn.cursor().copy(copy_sql) as copy:
         for row in rows:
             copy.write_row((*row, "h", 1))
     conn.commit()

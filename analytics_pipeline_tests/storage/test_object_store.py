@@ -31,7 +31,8 @@ def test_write_list_stream_delete_round_trip(store):
     store.write("2026/01/03/00/d.jsonl.gz", b"later")
 
     listed = list(store.list("2026/01/02/"))
-    assert [o.key for o in listed] == ["2026/01/02/03/a.jsonl.gz", "2026/01/02/03/b.jsonl.gz", "2026/01/02/04/c.jsonl.gz"]
+    assert [o.key for o in listed] == [
+        "2026/01/02/03/a.jsonl.gz", "2026/01/02/03/b.jsonl.gz", "2026/01/02/04/c.jsonl.gz"]
     assert [o.size for o in listed] == [10, 5, 0]
     assert listed[0].etag == written.etag == "336311a016184326ddbdd61edd4eeb52"  # md5 of ten x's
     assert listed[0].last_modified.tzinfo is not None

@@ -3,9 +3,9 @@
 SELECT date_trunc(%(bucket)s, bucket_start) AS bucket_start,
        organization_id,
        CASE WHEN %(by_model)s THEN model_id END AS model_id,
-       sum(request_count) AS request_count,
-       sum(tokens_total)  AS tokens_total,
-       sum(error_count)   AS error_count,
+       sum(request_count)::bigint AS request_count,
+       sum(tokens_total)::bigint AS tokens_total,
+       sum(error_count)::bigint AS error_count,
        sum(cost_total)    AS cost_total
 FROM {rollup_table}
 WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s

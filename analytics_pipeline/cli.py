@@ -1,0 +1,265 @@
+"""``analytics-pipeline``: the command line of the project.
+
+    analytics-pipeline demo         generate a month of data and run the whole pipeline on it
+    analytics-pipeline ui           the Dagster UI on the same data (embedded PostgreSQL)
+    analytics-pipeline generate     write synthetic usage logs
+    analytics-pipeline export       request an ad hoc export (--org --start --end), or --list jobs
+    analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _previous_month_start(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _days_in_month(start: date) -> int:
+    return ((start.replace(day=28) + timedelta(days=4)).replace(day=1) - start).days
+
+
+def _add_generate_arguments(parser: argparse.ArgumentParser, *, start_default: date | None,
+                            days_default: int | None) -> None:
+    parser.add_argument("--start", type=_parse_date, default=start_default, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument("--days", type=int, default=days_default, help="number of days")
+    parser.add_argument("--orgs", type=int, default=20, help="organizations")
+    parser.add_argument("--models", type=int, default=6, help="models (from the shipped catalog)")
+    parser.add_argument("--events-per-hour", type=int, default=1000, help="mean events per hour")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--duplicate-rate", type=float, default=0.0, help="extra re-delivered lines, a fraction")
+    parser.add_argument("--malformed-rate", type=float, default=0.0, help="extra broken lines, a fraction")
+
+
+def _generate(args, logs_url: str):
+    from analytics_pipeline.generator.usage_logs import generate_usage_logs
+    from analytics_pipeline.storage.object_store import open_store
+
+    store = open_store(logs_url, s3_client_factory=_s3_client)
+    return generate_usage_logs(
+        lambda key, data: store.write(key, data, content_type="application/gzip"),
+        start=args.start, days=args.days, orgs=args.orgs, models=args.models,
+        events_per_hour=args.events_per_hour, seed=args.seed, duplicate_rate=args.duplicate_rate,
+        malformed_rate=args.malformed_rate, progress=sys.stderr.isatty(),
+    )
+
+
+def _s3_client():
+    from dagster_aws.s3 import S3Resource
+
+    return S3Resource(max_attempts=5).get_client()
+
+
+def cmd_generate(args) -> int:
+    from analytics_pipeline.settings import load_settings
+
+    logs_url = args.logs_url or load_settings().logs_url
+    started = time.monotonic()
+    summary = _generate(args, logs_url)
+    print(f"wrote {summary.objects_written} objects, {summary.lines_written} lines "
+          f"({summary.valid_events} valid events, {summary.duplicate_lines} duplicates, "
+          f"{summary.malformed_lines} malformed, {summary.late_events} late) to {logs_url} "
+          f"in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import dagster as dg
+
+    from analytics_pipeline.defs.resources import default_resources
+    from analytics_pipeline.defs.runner import materialize_month, prepare_dagster_home
+    from analytics_pipeline.settings import load_settings
+
+    settings = load_settings()
+    month_start = args.start.replace(day=1)
+    args.start, args.days = month_start, _days_in_month(month_start)
+    print(f"analytics home: {settings.home}")
+    started = time.monotonic()
+    generated = _generate(args, settings.logs_url)
+    print(f"generated {generated.valid_events:,} events in {generated.objects_written:,} objects "
+          f"({time.monotonic() - started:.1f} s)")
+
+    prepare_dagster_home(settings)
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        materialize_month(datetime(month_start.year, month_start.month, 1, tzinfo=UTC),
+                          instance=instance, resources=default_resources())
+    print(f"pipeline ran in {time.monotonic() - started:.1f} s")
+    _print_summary(settings, datetime(month_start.year, month_start.month, 1, tzinfo=UTC))
+    print("\nOpen the Dagster UI on the same data:  analytics-pipeline ui   (then http://127.0.0.1:3000)")
+    return 0
+
+
+def _print_summary(settings, month_start: datetime) -> None:
+    from analytics_pipeline.exports.usage_csv import format_cost
+    from analytics_pipeline.rollups.usage import Granularity, rollup_totals
+    from analytics_pipeline.storage.object_store import open_store
+    from analytics_pipeline.warehouse.database import connect, resolve_database_url
+    from analytics_pipeline.warehouse.sql import load_sql
+
+    month_end = (month_start + timedelta(days=32)).replace(day=1)
+    with connect(resolve_database_url(settings)) as conn:
+        ingest = conn.execute(load_sql("ingestion/ingest_totals"),
+                              {"range_start": month_start, "range_end": month_end}).fetchone()
+        totals = rollup_totals(conn, Granularity.DAILY, month_start, month_end)
+    exports = open_store(settings.exports_url, s3_client_factory=_s3_client)
+    files = list(exports.list(f"monthly/{month_start:%Y-%m}/"))
+    objects_loaded, objects_failed, lines, accepted, duplicates, quarantined = ingest
+    print(f"\n=== {month_start:%B %Y} ===")
+    print(f"log objects loaded      {objects_loaded:>12,}   (failed: {objects_failed})")
+    print(f"lines read              {lines:>12,}")
+    print(f"  events accepted       {accepted:>12,}")
+    print(f"  duplicates            {duplicates:>12,}")
+    print(f"  quarantined           {quarantined:>12,}")
+    print(f"organizations           {totals.organizations:>12,}")
+    print(f"requests                {totals.request_count:>12,}")
+    print(f"tokens                  {totals.tokens_total:>12,}")
+    print(f"errors                  {totals.error_count:>12,}")
+    print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
+    print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
+
+
+def cmd_ui(args) -> int:
+    from analytics_pipeline.defs.runner import prepare_dagster_home
+    from analytics_pipeline.settings import load_settings
+
+    settings = load_settings()
+    home = prepare_dagster_home(settings)
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    print(f"DAGSTER_HOME={home}; storage on PostgreSQL; Ctrl-C to stop")
+    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)])
+    return 0
+
+
+def _print_job(job: dict) -> None:
+    for key, value in job.items():
+        if value is not None:
+            print(f"{key:>16}: {value.isoformat() if hasattr(value, 'isoformat') else value}")
+
+
+def cmd_export(args) -> int:
+    import dagster as dg
+
+    from analytics_pipeline.defs.exports.jobs import export_job
+    from analytics_pipeline.defs.resources import default_resources
+    from analytics_pipeline.defs.runner import prepare_dagster_home
+    from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, list_jobs, record_request
+    from analytics_pipeline.settings import load_settings
+    from analytics_pipeline.warehouse.database import connect, ensure_migrated, resolve_database_url
+
+    settings = load_settings()
+    url = resolve_database_url(settings)
+    ensure_migrated(url)
+    if args.list:
+        with connect(url) as conn:
+            jobs = list_jobs(conn, status=args.status, organization_id=args.org)
+        for job in jobs:
+            print(f"{job['job_id']}  {job['status']:<9}  {job['organization_id']}  {job['granularity']:<7}  "
+                  f"{job['range_start']:%Y-%m-%dT%H:%MZ} .. {job['range_end']:%Y-%m-%dT%H:%MZ}  "
+                  f"rows={job['row_count']}  {job['checksum'] or job['error'] or ''}")
+        print(f"{len(jobs)} export job(s)")
+        return 0
+    if not (args.org and args.start and args.end):
+        print("export: --org, --start and --end are required (or --list)", file=sys.stderr)
+        return 2
+    try:
+        request = ExportRequest.parse(organization_id=args.org, start=args.start, end=args.end,
+                                      granularity=args.granularity, by_model=not args.across_models,
+                                      initiated_by=args.initiated_by or os.environ.get("USER"))
+    except InvalidExportRequest as error:
+        print(f"export request rejected: {error}", file=sys.stderr)
+        return 2
+    with connect(url, autocommit=True) as conn:
+        record_request(conn, request)
+    prepare_dagster_home(settings)
+    run_config = {"ops": {"run_usage_export": {"config": {
+        "organization_id": request.organization_id, "start": request.start.isoformat(),
+        "end": request.end.isoformat(), "granularity": request.granularity.value, "by_model": request.by_model,
+        "initiated_by": request.initiated_by, "job_id": str(request.job_id)}}}}
+    with dg.DagsterInstance.get() as instance:
+        result = export_job.execute_in_process(run_config=run_config, instance=instance,
+                                               resources=default_resources(), raise_on_error=False)
+    with connect(url) as conn:
+        _print_job(list_jobs(conn, job_id=request.job_id)[0])
+    return 0 if result.success else 1
+
+
+def cmd_db(args) -> int:
+    from analytics_pipeline.settings import load_settings
+    from analytics_pipeline.warehouse.database import resolve_database_url
+    from analytics_pipeline.warehouse.embedded import stop_embedded_postgres
+    from analytics_pipeline.warehouse.migrate import current_revision, upgrade
+
+    settings = load_settings()
+    if args.db_command == "stop":
+        if settings.database_url:
+            print("ANALYTICS_DATABASE_URL is set: there is no embedded server to stop")
+            return 0
+        stopped = stop_embedded_postgres(settings.embedded_pgdata)
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+        return 0
+    url = resolve_database_url(settings)
+    if args.db_command == "upgrade":
+        upgrade(url)
+        print(f"warehouse at revision {current_revision(url)}")
+    elif args.db_command == "url":
+        print(url)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="analytics-pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate a month of data and run the whole pipeline on it")
+    _add_generate_arguments(demo, start_default=_previous_month_start(datetime.now(UTC).date()), days_default=None)
+    demo.set_defaults(func=cmd_demo, events_per_hour=700)
+
+    generate = commands.add_parser("generate", help="write synthetic usage logs")
+    generate.add_argument("--logs-url", help="s3://bucket/prefix or a directory (default: ANALYTICS_LOGS_URL)")
+    _add_generate_arguments(generate, start_default=_previous_month_start(datetime.now(UTC).date()), days_default=31)
+    generate.set_defaults(func=cmd_generate)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's storage")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    export = commands.add_parser("export", help="request an ad hoc usage export, or list export jobs")
+    export.add_argument("--org", help="organization id")
+    export.add_argument("--start", help="range start, ISO 8601 (e.g. 2026-10-01T00:00:00Z)")
+    export.add_argument("--end", help="range end (exclusive), at most 31 days after start")
+    export.add_argument("--granularity", choices=["hourly", "daily", "monthly"], default="daily")
+    export.add_argument("--across-models", action="store_true", help="one row per bucket, model_id empty")
+    export.add_argument("--initiated-by", help="who asked (default: $USER)")
+    export.add_argument("--list", action="store_true", help="list export jobs instead")
+    export.add_argument("--status", choices=["pending", "running", "succeeded", "failed", "expired"])
+    export.set_defaults(func=cmd_export)
+
+    db = commands.add_parser("db", help="warehouse administration")
+    db.add_argument("db_command", choices=["upgrade", "stop", "url"])
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Model prices and the hourly and daily usage rollups."""
+
+import dagster as dg
+
+from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
+from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
+from analytics_pipeline.rollups.usage import Granularity, RollupTotals, replace_usage_rollups
+from analytics_pipeline.settings import load_settings
+
+
+@dg.asset(kinds={"postgres", "csv"}, group_name="usage", owners=["team:data-engineering"])
+def model_prices(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The effective-dated model price catalog (`analytics_model_prices`), loaded from the CSV
+    shipped in the package or from `ANALYTICS_PRICE_CATALOG` (a path or URL). Model `*` prices
+    requests of a missing or unlisted model."""
+    location = load_settings().price_catalog
+    prices = parse_catalog(read_catalog_text(location))
+    with warehouse.connect() as conn, conn.transaction():
+        replace_model_prices(conn, prices)
+    models = sorted({p.model_id for p in prices})
+    return dg.MaterializeResult(metadata={
+        "source": location or "shipped price_catalog.csv",
+        "price_rows": len(prices),
+        "models": len(models),
+        "catalog": dg.MetadataValue.md(
+            "| model | from | per request | per 1k in | per 1k out |\n|---|---|---|---|---|\n" + "\n".join(
+                f"| {p.model_id} | {p.effective_from.isoformat()} | {p.price_per_request} | "
+                f"{p.price_per_1k_input_tokens} | {p.price_per_1k_output_tokens} |" for p in prices)),
+    })
+
+
+def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
+    return {
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "rows": totals.row_count,
+        "organizations": totals.organizations,
+        "request_count": totals.request_count,
+        "tokens_total": totals.tokens_total,
+        "error_count": totals.error_count,
+        "cost_total": float(totals.cost_total),
+        "cost_total_exact": str(totals.cost_total),
+    }
+
+
+@dg.asset(
+    partitions_def=hourly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep("raw_usage_events"), model_prices],
+    kinds={"postgres"},
+    group_name="usage",
+    owners=["team:data-engineering"],
+)
+def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Usage per (hour, organization, model) in `analytics_hourly_rollups`, by *event* time:
+    requests, input/output/total tokens, errors (4xx, 5xx), cost at the effective price, and
+    latency p50/p95/p99 in ms. A partition (or a backfill range) is replaced in one
+    transaction; late events restate the hours they fall in."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        totals = replace_usage_rollups(conn, Granularity.HOURLY, window.start, window.end)
+    return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[hourly_usage_rollups],
+    kinds={"postgres"},
+    group_name="usage",
+    owners=["team:data-engineering"],
+)
+def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Usage per (day, organization, model) in `analytics_daily_rollups`, the same measures as
+    the hourly rollups. Aggregated from the raw events of the day so the latency percentiles
+    are true daily percentiles, not averages of hourly ones; its additive measures equal the
+    sum of the day's hourly rollups."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        totals = replace_usage_rollups(conn, Granularity.DAILY, window.start, window.end)
+    return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))

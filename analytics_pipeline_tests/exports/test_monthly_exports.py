@@ -1,0 +1,204 @@
+"""``monthly_usage_exports``: one CSV + manifest per organization with usage, on PostgreSQL and moto's S3."""
+
+import csv
+import hashlib
+import io
+import json
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import dagster as dg
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
+from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+from analytics_pipeline.warehouse.database import connect
+
+HEADER = "bucket_start,organization_id,model_id,request_count,tokens_total,error_count,cost_total"
+CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
+m1,2025-01-01T00:00:00Z,0.001,0.5,1.5
+m2,2025-01-01T00:00:00Z,0.0003,0.07,0.21
+*,2025-01-01T00:00:00Z,0.0001,0.1,0.2
+"""
+THIS_MONTH = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)  # the last complete month: within the last 62 days
+BASE = THIS_MONTH - timedelta(days=4)  # the month's last 4 days (well within the last 60 days)
+PARTITION = f"{MONTH:%Y-%m-%d}"
+PREFIX = f"exports/monthly/{MONTH:%Y-%m}/"
+ORGS_WITH_USAGE = ("org-a", "org-b", "tenant_abc123")
+_COLUMNS = ("event_time", "organization_id", "request_id", "model_id", "status_code", "duration_ms",
+            "tokens_consumed", "tokens_input", "tokens_output")
+
+
+def insert_events(conn, rows):
+    for day in {r[0].date() for r in rows}:
+        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
+    copy_sql = f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN"
+    with conn.cursor().copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row((*row, "h", 1))
+    conn.commit()
+
+
+def make_events(seed=11):
+    rng = random.Random(seed)
+    events = []
+    for org, per_day in (("org-a", 30), ("org-b", 12), ("tenant_abc123", 3)):
+        for day in range(4):
+            for i in range(per_day):
+                hour = (0, 23)[i] if i < 2 else rng.randrange(24)
+                at = BASE + timedelta(days=day, hours=hour, minutes=rng.randrange(60))
+                events.append((at, org, f"{org}-{day}-{i}", rng.choice(["m1", "m2", None, "zz"]),
+                               rng.choice([200, 200, 200, 404, 503]), 10.0, None, rng.randrange(5000),
+                               rng.randrange(3000)))
+    # Just after the month: never in its export, and org-late has nothing else.
+    for org in ("org-a", "org-late"):
+        events.append((THIS_MONTH, org, f"{org}-next-month", "m1", 200, 5.0, None, 100, 100))
+    return events
+
+
+EVENTS = make_events()
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    with connect(warehouse_url) as conn:
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(CATALOG))
+        insert_events(conn, EVENTS)
+        replace_usage_rollups(conn, Granularity.DAILY, BASE, THIS_MONTH + timedelta(days=1))
+    return warehouse_url
+
+
+def resources(warehouse_url, s3_endpoint, bucket):
+    return {
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "object_storage": ObjectStorageResource(
+            exports_url=f"s3://{bucket}/exports", logs_url=f"s3://{bucket}/logs", archive_url=f"s3://{bucket}/archive",
+            s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
+    }
+
+
+def materialize(res, instance=None, raise_on_error=True):
+    return dg.materialize([monthly_usage_exports], partition_key=PARTITION, resources=res,
+                          instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error)
+
+
+def expected_daily_lines(conn, org):
+    """The CSV rows computed independently from the daily rollups of the month, in the documented order."""
+    records = conn.execute(
+        "SELECT bucket_start, model_id, request_count, tokens_total, error_count, cost_total "
+        "FROM analytics_daily_rollups WHERE organization_id = %s AND bucket_start >= %s AND bucket_start < %s",
+        (org, MONTH, THIS_MONTH)).fetchall()
+    groups = defaultdict(lambda: [0, 0, 0, Decimal(0)])
+    raw_cost = Decimal(0)
+    for bucket, model, requests, tokens, errors, cost in records:
+        g = groups[(bucket.astimezone(UTC), model)]
+        g[0] += requests
+        g[1] += tokens
+        g[2] += errors
+        g[3] += cost
+        raw_cost += cost
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or ""))
+    lines = [f"{bucket:%Y-%m-%dT%H:%M:%SZ},{org},{model or ''},{r},{t},{e},"
+             f"{c.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"
+             for (bucket, model), (r, t, e, c) in ordered]
+    return lines, raw_cost
+
+
+def keys(s3_client, bucket):
+    return {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def test_one_csv_and_manifest_per_organization_with_usage(warehouse, s3_endpoint, s3_bucket, s3_client):
+    instance = dg.DagsterInstance.ephemeral()
+    # Lineage: the latest daily-rollup materialization of each day of the month is recorded in the manifest.
+    lineage_days = [f"{BASE:%Y-%m-%d}", f"{BASE + timedelta(days=1):%Y-%m-%d}"]
+    for day in (lineage_days[0], lineage_days[0], lineage_days[1], f"{THIS_MONTH:%Y-%m-%d}"):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key="daily_usage_rollups", partition=day))
+
+    result = materialize(resources(warehouse, s3_endpoint, s3_bucket), instance=instance)
+    assert result.success
+
+    stems = {org: f"{PREFIX}{org}/usage_daily_{MONTH:%Y-%m}" for org in ORGS_WITH_USAGE}
+    assert keys(s3_client, s3_bucket) == {s + ext for s in stems.values() for ext in (".csv", ".manifest.json")}
+
+    grand_requests, grand_cost = 0, Decimal(0)
+    with connect(warehouse) as conn:
+        for org, stem in stems.items():
+            data = s3_client.get_object(Bucket=s3_bucket, Key=stem + ".csv")["Body"].read()
+            manifest = json.loads(s3_client.get_object(Bucket=s3_bucket, Key=stem + ".manifest.json")["Body"].read())
+            text = data.decode("utf-8")
+            assert "\r" not in text and text.endswith("\n")
+            header, *lines = text[:-1].split("\n")
+            assert header == HEADER
+
+            expected, raw_cost = expected_daily_lines(conn, org)
+            assert lines == expected
+            rows = list(csv.reader(io.StringIO("\n".join(lines))))
+            assert all(len(r) == 7 and r[1] == org for r in rows)
+            assert all(MONTH <= datetime.strptime(r[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) < THIS_MONTH
+                       and r[0].endswith("T00:00:00Z") for r in rows)
+            assert all(len(r[6].split(".")[1]) == 4 for r in rows)
+            for other in {"org-a", "org-b", "tenant_abc123", "org-late"} - {org}:
+                assert f",{other}," not in text
+
+            requests = sum(int(r[3]) for r in rows)
+            tokens = sum(int(r[4]) for r in rows)
+            errors = sum(int(r[5]) for r in rows)
+            cost = sum((Decimal(r[6]) for r in rows), Decimal(0))
+            source = [e for e in EVENTS if e[1] == org and MONTH <= e[0] < THIS_MONTH]
+            assert requests == len(source) and errors == sum(1 for e in source if e[4] >= 400)
+            assert tokens == sum(e[7] + e[8] for e in source)
+            # Reconciles with the daily rollups to the cent (exact up to the 4-decimal rounding of each row).
+            assert abs(cost - raw_cost) <= Decimal("0.00005") * len(rows)
+            assert cost.quantize(Decimal("0.01")) == raw_cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+            assert manifest["checksum"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert manifest["row_count"] == len(rows)
+            assert manifest["totals"] == {"row_count": len(rows), "request_count": requests, "tokens_total": tokens,
+                                          "error_count": errors, "cost_total": str(cost)}
+            assert manifest["organization_id"] == org
+            assert manifest["time_range"] == {"start": f"{MONTH:%Y-%m-%d}T00:00:00Z",
+                                              "end": f"{THIS_MONTH:%Y-%m-%d}T00:00:00Z"}
+            assert manifest["granularity"] == "daily" and manifest["by_model"] is True
+            assert [s["partition"] for s in manifest["sources"]] == lineage_days
+            assert all(s["asset"] == "daily_usage_rollups" for s in manifest["sources"])
+            grand_requests += requests
+            grand_cost += cost
+
+    metadata = result.asset_materializations_for_node("monthly_usage_exports")[0].metadata
+    assert metadata["organizations"].value == 3
+    assert metadata["files_written"].value == 6
+    assert metadata["request_count"].value == grand_requests
+    assert Decimal(metadata["cost_total_exact"].value) == grand_cost
+
+    # Re-materializing rewrites the same CSVs in place (same keys, same bytes).
+    before = {k: s3_client.get_object(Bucket=s3_bucket, Key=k)["Body"].read() for k in keys(s3_client, s3_bucket)}
+    assert materialize(resources(warehouse, s3_endpoint, s3_bucket)).success
+    assert keys(s3_client, s3_bucket) == set(before)
+    for key, data in before.items():
+        if key.endswith(".csv"):
+            assert s3_client.get_object(Bucket=s3_bucket, Key=key)["Body"].read() == data
+
+
+def test_a_month_without_usage_writes_nothing(warehouse_url, s3_endpoint, s3_bucket, s3_client):
+    with connect(warehouse_url) as conn:  # usage only after the month
+        insert_events(conn, [(THIS_MONTH, "org-late", "r1", "m1", 200, 1.0, None, 1, 1)])
+        replace_usage_rollups(conn, Granularity.DAILY, MONTH, THIS_MONTH + timedelta(days=1))
+    result = materialize(resources(warehouse_url, s3_endpoint, s3_bucket))
+    assert result.success
+    assert keys(s3_client, s3_bucket) == set()
+    metadata = result.asset_materializations_for_node("monthly_usage_exports")[0].metadata
+    assert (metadata["organizations"].value, metadata["files_written"].value) == (0, 0)
+
+
+def test_monthly_export_materializes_as_written(warehouse, s3_endpoint, s3_bucket, s3_client):
+    result = materialize(resources(warehouse, s3_endpoint, s3_bucket), raise_on_error=False)
+    assert result.success
+    assert len(keys(s3_client, s3_bucket)) == 6

@@ -1,0 +1,113 @@
+"""usage_log_sensor on an S3 bucket (moto's server) with new, seen and overwritten objects."""
+
+import gzip
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import orjson
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
+from analytics_pipeline.defs.partitions import hourly_partitions
+from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.rollups.sensors import contiguous_ranges, usage_rollup_restatement_sensor
+from analytics_pipeline.ingestion.contract import EventValidator
+from analytics_pipeline.ingestion.loader import ObjectLoader
+from analytics_pipeline.storage.object_store import S3ObjectStore
+from analytics_pipeline.warehouse.database import connect
+
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def log_object(request_ids, hour):
+    lines = [orjson.dumps({"timestamp": (hour + timedelta(minutes=1)).isoformat(), "customer_id": "org-1",
+                           "request_id": r, "status_code": 200}) for r in request_ids]
+    return gzip.compress(b"\n".join(lines) + b"\n", mtime=0)
+
+
+@pytest.fixture
+def resources(warehouse_url, s3_endpoint, s3_bucket):
+    return {
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "object_storage": ObjectStorageResource(logs_url=f"s3://{s3_bucket}/logs",
+                                                s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
+    }
+
+
+def evaluate(resources, instance):
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        return usage_log_sensor(context)
+
+
+def test_sensor_requests_new_hours_skips_seen_and_rerequests_overwritten(resources, s3_client, s3_bucket,
+                                                                         warehouse_url, monkeypatch):
+    monkeypatch.setenv("ANALYTICS_SENSOR_LOOKBACK_DAYS", "2")
+    store = S3ObjectStore(s3_client, s3_bucket, "logs")
+    h1, h2 = NOW - timedelta(hours=5), NOW - timedelta(hours=1)
+    old = NOW - timedelta(days=5)
+    seen = store.write(f"{h1:%Y/%m/%d/%H}/stream-seen.jsonl.gz", log_object(["a", "b"], h1))
+    new = store.write(f"{h1:%Y/%m/%d/%H}/stream-new.jsonl.gz", log_object(["c"], h1))
+    other = store.write(f"{h2:%Y/%m/%d/%H}/stream-other.jsonl.gz", log_object(["d"], h2))
+    store.write(f"{old:%Y/%m/%d/%H}/stream-too-old.jsonl.gz", log_object(["e"], old))  # outside the look-back
+
+    with connect(warehouse_url) as conn, connect(warehouse_url, autocommit=True) as ddl:
+        loader = ObjectLoader(conn, ddl, EventValidator(now=datetime.now(UTC)))
+        assert loader.ingest(store, seen).status == "loaded"
+
+    with dg.instance_for_test() as instance:
+        result = evaluate(resources, instance)
+        requests = {r.partition_key: r for r in result.run_requests}
+        assert set(requests) == {h1.strftime("%Y-%m-%d-%H:%M"), h2.strftime("%Y-%m-%d-%H:%M")}
+        keys = requests[h1.strftime("%Y-%m-%d-%H:%M")].run_config["ops"]["raw_usage_events"]["config"]["object_keys"]
+        assert keys == [new.key]  # the seen object is not requested again
+        assert requests[h2.strftime("%Y-%m-%d-%H:%M")].run_config["ops"]["raw_usage_events"]["config"][
+            "object_keys"] == [other.key]
+
+        # Evaluated again before anything ran: the same run keys, so Dagster launches nothing twice.
+        again = evaluate(resources, instance)
+        assert {r.run_key for r in again.run_requests} == {r.run_key for r in result.run_requests}
+
+        # Overwriting the seen object (new etag) makes it new again, under a new run key.
+        overwritten = store.write(seen.key, log_object(["a", "b", "z"], h1))
+        assert overwritten.etag != seen.etag
+        third = {r.partition_key: r for r in evaluate(resources, instance).run_requests}
+        h1_request = third[h1.strftime("%Y-%m-%d-%H:%M")]
+        assert sorted(h1_request.run_config["ops"]["raw_usage_events"]["config"]["object_keys"]) == sorted(
+            [new.key, seen.key])
+        assert h1_request.run_key != requests[h1.strftime("%Y-%m-%d-%H:%M")].run_key
+
+
+def test_sensor_with_nothing_new_requests_nothing(resources):
+    with dg.instance_for_test() as instance:
+        assert evaluate(resources, instance).run_requests == []
+
+
+def test_contiguous_ranges_group_consecutive_hours():
+    keys = ["2026-01-01-03:00", "2026-01-01-01:00", "2026-01-01-02:00", "2026-01-01-07:00", "2026-01-01-02:00"]
+    assert contiguous_ranges(keys, hourly_partitions) == [
+        ("2026-01-01-01:00", "2026-01-01-03:00"), ("2026-01-01-07:00", "2026-01-01-07:00")]
+    assert contiguous_ranges(["1999-01-01-00:00"], hourly_partitions) == []  # before the first partition
+
+
+def test_restatement_sensor_requests_rollups_of_the_event_hours_touched():
+    with dg.instance_for_test() as instance:
+        def report(hours):
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                "raw_usage_events", partition="2026-01-02-05:00", metadata={"event_hours": hours}))
+
+        report(["2026-01-02-03:00", "2026-01-02-04:00", "2026-01-02-05:00"])  # two late hours and its own
+        context = dg.build_sensor_context(instance=instance)
+        result = usage_rollup_restatement_sensor(context)
+        ranges = sorted((r.job_name, r.tags["dagster/asset_partition_range_start"],
+                         r.tags["dagster/asset_partition_range_end"]) for r in result.run_requests)
+        assert ranges == [("daily_rollups_job", "2026-01-02", "2026-01-02"),
+                          ("hourly_rollups_job", "2026-01-02-03:00", "2026-01-02-05:00")]
+
+        # The cursor moves on: nothing new, nothing requested; a new materialization is seen.
+        context = dg.build_sensor_context(instance=instance, cursor=result.cursor)
+        assert not usage_rollup_restatement_sensor(context).run_requests
+        report(["2026-01-01-23:00"])
+        later = usage_rollup_restatement_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert {r.tags["dagster/asset_partition_range_start"] for r in later.run_requests} == {
+            "2026-01-01-23:00", "2026-01-01"}

@@ -1,0 +1,3 @@
+UPDATE analytics_export_jobs
+SET status = 'failed', completed_at = now(), error = %(error)s
+WHERE job_id = %(job_id)s
