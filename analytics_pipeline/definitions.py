@@ -1,24 +1,19 @@
 """The Dagster definitions of analytics_pipeline (``analytics_pipeline.definitions:defs``)."""
 
-import warnings
-
 import dagster as dg
 
-# BackfillPolicy is marked beta in 1.13; single-run backfills are a deliberate design choice.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
-from analytics_pipeline.defs.exports.assets import monthly_usage_exports  # noqa: E402
-from analytics_pipeline.defs.exports.jobs import export_job  # noqa: E402
-from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, monthly_exports_job  # noqa: E402
-from analytics_pipeline.defs.ingestion.assets import raw_usage_events  # noqa: E402
-from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor  # noqa: E402
-from analytics_pipeline.defs.resources import default_resources  # noqa: E402
-from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups, model_prices  # noqa: E402
-from analytics_pipeline.defs.rollups.checks import (  # noqa: E402
+from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+from analytics_pipeline.defs.exports.jobs import export_job
+from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, monthly_exports_job
+from analytics_pipeline.defs.ingestion.assets import raw_usage_events
+from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
+from analytics_pipeline.defs.resources import default_resources
+from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups, model_prices
+from analytics_pipeline.defs.rollups.checks import (
     daily_rollups_equal_sum_of_hours,
     hourly_rollups_match_raw_events,
 )
-from analytics_pipeline.defs.rollups.sensors import (  # noqa: E402
+from analytics_pipeline.defs.rollups.sensors import (
     daily_rollups_job,
     hourly_rollups_job,
     usage_rollup_restatement_sensor,

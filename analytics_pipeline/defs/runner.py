@@ -51,25 +51,27 @@ def _range_tags(partitions_def: dg.TimeWindowPartitionsDefinition, start: dateti
     return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]}
 
 
-def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance,
-                       resources: dict) -> list[dg.ExecuteInProcessResult]:
+def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
+                       log_level: str = "DEBUG") -> list[dg.ExecuteInProcessResult]:
     """Materialize every asset over the whole days ``[start, end)`` (UTC), then the monthly
     exports of the months they fall in: one run per partitioning, each a single-run range,
     in dependency order. Raises on the first failed run."""
     first_month, last_month = (f"{moment:%Y-%m}-01" for moment in (start, end - timedelta(microseconds=1)))
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+    def run(assets, tags=None):
+        return dg.materialize(assets, instance=instance, resources=resources, tags=tags, run_config=run_config)
+
     return [
-        dg.materialize([model_prices], instance=instance, resources=resources),
-        dg.materialize([raw_usage_events, hourly_usage_rollups], instance=instance, resources=resources,
-                       tags=_range_tags(hourly_partitions, start, end)),
-        dg.materialize([daily_usage_rollups], instance=instance, resources=resources,
-                       tags=_range_tags(daily_partitions, start, end)),
-        dg.materialize([monthly_usage_exports], instance=instance, resources=resources,
-                       tags={RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
+        run([model_prices]),
+        run([raw_usage_events, hourly_usage_rollups], _range_tags(hourly_partitions, start, end)),
+        run([daily_usage_rollups], _range_tags(daily_partitions, start, end)),
+        run([monthly_usage_exports], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
     ]
 
 
-def materialize_month(month_start: datetime, *, instance: dg.DagsterInstance,
-                      resources: dict) -> list[dg.ExecuteInProcessResult]:
+def materialize_month(month_start: datetime, *, instance: dg.DagsterInstance, resources: dict,
+                      log_level: str = "DEBUG") -> list[dg.ExecuteInProcessResult]:
     """Materialize every asset for the month starting at ``month_start`` (UTC): the main job."""
     month = monthly_partitions.time_window_for_partition_key(month_start.strftime("%Y-%m-%d"))
-    return materialize_window(month.start, month.end, instance=instance, resources=resources)
+    return materialize_window(month.start, month.end, instance=instance, resources=resources, log_level=log_level)

@@ -85,6 +85,14 @@ class ObjectLoader:
         self.run_id = run_id
         self.source = source
         self._partitions_made: set[date] = set()
+        self._staging_ready = False
+
+    def _ensure_staging(self) -> None:
+        # Outside the object transactions, so a rolled-back object never takes the table with it.
+        if not self._staging_ready:
+            self.conn.execute(load_sql("ingestion/create_incoming_lines"))
+            self.conn.commit()
+            self._staging_ready = True
 
     def already_ingested(self, obj: StoredObject) -> bool:
         row = self.conn.execute(
@@ -99,6 +107,7 @@ class ObjectLoader:
         delivery_hour = delivery_hour_of(obj)
         if self.already_ingested(obj):
             return ObjectIngestResult(obj.key, obj.etag, "skipped", delivery_hour)
+        self._ensure_staging()
         try:
             with self.conn.transaction():
                 return self._ingest_in_transaction(store, obj, delivery_hour)
@@ -113,7 +122,6 @@ class ObjectLoader:
             "source": self.source, "object_key": obj.key, "etag": obj.etag, "size_bytes": obj.size,
             "last_modified": obj.last_modified, "delivery_hour": delivery_hour, "run_id": self.run_id,
         }).fetchone()[0]
-        self.conn.execute(load_sql("ingestion/create_incoming_lines"))
 
         lines = read_log_lines(store.stream(obj.key))
         valid = pre_rejected = 0

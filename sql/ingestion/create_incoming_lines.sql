@@ -1,6 +1,7 @@
 -- Staging for one object's lines inside its ingest transaction: every line read lands here
 -- once (valid events with reason NULL, pre-rejected lines with their reason and raw text).
-CREATE TEMP TABLE incoming_lines (
+-- Created once per connection; emptied at each commit, so its statements stay prepared.
+CREATE TEMP TABLE IF NOT EXISTS incoming_lines (
     line_number      bigint NOT NULL,
     reason           text,
     detail           text,
@@ -27,4 +28,4 @@ CREATE TEMP TABLE incoming_lines (
     message          text,
     attributes       jsonb,
     content_hash     text
-) ON COMMIT DROP
+) ON COMMIT DELETE ROWS

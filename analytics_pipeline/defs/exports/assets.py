@@ -80,7 +80,7 @@ def monthly_usage_exports(
                 organizations += 1
                 grand_requests += totals.request_count
                 grand_cost += totals.cost_total
-        context.log.info(f"{month}: exports written under {store.url}monthly/{window.start:%Y-%m}/")
+        context.log.info(f"{month}: exports written under {store.url.rstrip('/')}/monthly/{window.start:%Y-%m}/")
     return dg.MaterializeResult(metadata={
         "organizations": organizations,
         "files_written": files,
