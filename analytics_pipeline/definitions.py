@@ -8,7 +8,12 @@ from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, m
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.resources import default_resources
-from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups, model_prices
+from analytics_pipeline.defs.rollups.assets import (
+    daily_usage_rollups,
+    endpoint_performance_rollups,
+    hourly_usage_rollups,
+    model_prices,
+)
 from analytics_pipeline.defs.rollups.checks import (
     daily_rollups_equal_sum_of_hours,
     hourly_rollups_match_raw_events,
@@ -20,7 +25,8 @@ from analytics_pipeline.defs.rollups.sensors import (
 )
 
 defs = dg.Definitions(
-    assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, monthly_usage_exports],
+    assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, endpoint_performance_rollups,
+            monthly_usage_exports],
     asset_checks=[hourly_rollups_match_raw_events, daily_rollups_equal_sum_of_hours],
     jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job],
     schedules=[monthly_export_schedule],

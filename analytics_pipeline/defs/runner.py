@@ -12,7 +12,13 @@ import dagster as dg
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions, monthly_partitions
-from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups, model_prices
+from analytics_pipeline.defs.rollups.assets import (
+    daily_usage_rollups,
+    endpoint_performance_rollups,
+    hourly_usage_rollups,
+    model_prices,
+)
+from analytics_pipeline.defs.rollups.checks import daily_rollups_equal_sum_of_hours, hourly_rollups_match_raw_events
 from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse.database import dagster_storage_url, ensure_database
@@ -64,8 +70,10 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
 
     return [
         run([model_prices]),
-        run([raw_usage_events, hourly_usage_rollups], _range_tags(hourly_partitions, start, end)),
-        run([daily_usage_rollups], _range_tags(daily_partitions, start, end)),
+        run([raw_usage_events, hourly_usage_rollups, hourly_rollups_match_raw_events],
+            _range_tags(hourly_partitions, start, end)),
+        run([daily_usage_rollups, endpoint_performance_rollups, daily_rollups_equal_sum_of_hours],
+            _range_tags(daily_partitions, start, end)),
         run([monthly_usage_exports], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
     ]
 

@@ -180,13 +180,20 @@ class ExportSlot:
             self.slot = None
 
 
+def rollup_totals_by_organization(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime,
+                                  end: datetime, organization_id: str | None = None) -> dict[str, ExportTotals]:
+    """The rollups' column totals per organization for a range: what exports reconcile against."""
+    sql = load_sql("exports/rollup_totals_for_export").format(rollup_table=granularity.rollup_table)
+    rows = conn.execute(sql, {"range_start": start, "range_end": end, "organization_id": organization_id})
+    return {org: ExportTotals(0, int(requests), int(tokens), int(errors), Decimal(cost))
+            for org, requests, tokens, errors, cost in rows}
+
+
 def rollup_totals_for(conn: psycopg.Connection, request: ExportRequest) -> ExportTotals:
-    """The rollups' totals for the request's organization and range (the reconciliation target)."""
-    sql = load_sql("exports/rollup_totals_for_export").format(rollup_table=request.granularity.rollup_table)
-    requests, tokens, errors, cost = conn.execute(sql, {
-        "range_start": request.start, "range_end": request.end, "organization_id": request.organization_id,
-    }).fetchone()
-    return ExportTotals(0, int(requests), int(tokens), int(errors), Decimal(cost))
+    """The rollups' totals for the request's organization and range (zeros when it had no usage)."""
+    totals = rollup_totals_by_organization(conn, request.granularity, request.start, request.end,
+                                           request.organization_id)
+    return totals.get(request.organization_id, ExportTotals(0, 0, 0, 0, Decimal(0)))
 
 
 @dataclass(frozen=True)

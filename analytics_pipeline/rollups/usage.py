@@ -61,3 +61,21 @@ def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, st
         conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
         conn.execute(rollup_sql("rollups/replace_usage_rollups", granularity), params)
         return rollup_totals(conn, granularity, start, end)
+
+
+@dataclass(frozen=True)
+class EndpointRollupSummary:
+    row_count: int
+    endpoints: int
+    request_count: int
+    server_error_count: int
+    worst_p99_ms: float | None
+
+
+def replace_endpoint_rollups(conn: psycopg.Connection, start: datetime, end: datetime) -> EndpointRollupSummary:
+    """Recompute the per-endpoint daily performance rollups of ``[start, end)`` in one transaction."""
+    params = {"range_start": start, "range_end": end}
+    with conn.transaction():
+        conn.execute(load_sql("rollups/delete_endpoint_rollups"), params)
+        conn.execute(load_sql("rollups/replace_endpoint_rollups"), params)
+        return EndpointRollupSummary(*conn.execute(load_sql("rollups/endpoint_rollup_summary"), params).fetchone())

@@ -99,3 +99,42 @@ def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, war
                 "FROM analytics_daily_rollups").fetchone())
     assert totals[0] == totals[1]
     assert totals[0][0] == totals[0][1] > 0
+
+
+def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, s3_client, s3_bucket, warehouse_url,
+                                                                   dagster_instance):
+    from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
+    from analytics_pipeline.defs.rollups.checks import (
+        daily_rollups_equal_sum_of_hours,
+        hourly_rollups_match_raw_events,
+    )
+
+    logs = S3ObjectStore(s3_client, s3_bucket, "logs")
+    day = MONTH + timedelta(days=5)
+    generate_usage_logs(lambda key, data: logs.write(key, data), start=day.date(), days=1, orgs=3, models=2,
+                        events_per_hour=20, seed=5)
+    runs = materialize_window(day, day + timedelta(days=1), instance=dagster_instance, resources=s3_resources)
+    evaluations = [e for run in runs for e in run.get_asset_check_evaluations()]
+    assert {e.check_name for e in evaluations} >= {"hourly_rollups_match_raw_events",
+                                                   "daily_rollups_equal_sum_of_hours",
+                                                   "exports_reconcile_with_rollups"}
+    assert all(e.passed for e in evaluations)
+
+    hour = day + timedelta(hours=14)
+    with connect(warehouse_url) as conn:
+        conn.execute("UPDATE analytics_hourly_rollups SET request_count = request_count + 1 "
+                     "WHERE bucket_start = %s", (hour,))
+        conn.commit()
+
+    def run_checks(assets, checks, partition_key):
+        # Only the checks run (the rollups stay tampered): a one-partition range.
+        return dg.materialize([*assets, *checks], instance=dagster_instance, resources=s3_resources,
+                              tags={"dagster/asset_partition_range_start": partition_key,
+                                    "dagster/asset_partition_range_end": partition_key},
+                              selection=dg.AssetSelection.checks(*checks), raise_on_error=False)
+
+    hourly = run_checks([hourly_usage_rollups], [hourly_rollups_match_raw_events], hour.strftime("%Y-%m-%d-%H:%M"))
+    [evaluation] = hourly.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.metadata["mismatched_rows"].value >= 1
+    daily = run_checks([daily_usage_rollups], [daily_rollups_equal_sum_of_hours], day.strftime("%Y-%m-%d"))
+    assert not daily.get_asset_check_evaluations()[0].passed

@@ -7,7 +7,7 @@ import pytest
 
 from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
-from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+from analytics_pipeline.rollups.usage import Granularity, replace_endpoint_rollups, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
 
 DAY = datetime(2026, 6, 15, tzinfo=UTC)
@@ -139,3 +139,21 @@ def test_reconciliation_catches_a_tampered_row(conn):
 def test_bad_catalogs_are_rejected_with_the_line(text, message):
     with pytest.raises(PriceCatalogError, match=message):
         parse_catalog(text)
+
+
+def test_endpoint_performance_per_organization(conn):
+    rows = [ev(1, i, f"a{i}", duration=float(i + 1)) for i in range(10)]
+    rows += [ev(2, 0, "s1", status=503), ev(2, 1, "c1", status=429), ev(2, 2, "other", org="org-b")]
+    insert_events(conn, rows)
+    conn.execute("UPDATE analytics_events SET endpoint = '/v1/chat', queue_wait_ms = 4 WHERE organization_id = 'org-a'")
+    conn.commit()
+    summary = replace_endpoint_rollups(conn, DAY, DAY + timedelta(days=1))
+    assert (summary.row_count, summary.endpoints, summary.request_count, summary.server_error_count) == (2, 2, 13, 1)
+    row = conn.execute(
+        "SELECT request_count, error_count, client_error_count, server_error_count, rate_limited_count, "
+        "latency_p50_ms, queue_wait_avg_ms FROM analytics_endpoint_daily_rollups "
+        "WHERE organization_id = 'org-a' AND endpoint = '/v1/chat'").fetchone()
+    assert row == (12, 2, 1, 1, 1, pytest.approx(6.5), 4.0)
+    other = conn.execute("SELECT endpoint FROM analytics_endpoint_daily_rollups "
+                         "WHERE organization_id = 'org-b'").fetchone()
+    assert other == ("(none)",)

@@ -1,11 +1,13 @@
 """``monthly_usage_exports``: one finance CSV (and manifest) per organization per month."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import dagster as dg
 
 from analytics_pipeline.defs.partitions import daily_partitions, monthly_partitions
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.exports.export_jobs import reconcile, rollup_totals_by_organization
 from analytics_pipeline.exports.usage_csv import (
     ExportGranularity,
     build_manifest,
@@ -17,6 +19,7 @@ from analytics_pipeline.exports.usage_csv import (
 )
 
 DAILY_ROLLUPS = dg.AssetKey("daily_usage_rollups")
+EXPORTS_RECONCILE = "exports_reconcile_with_rollups"
 
 
 def _rollup_lineage(context: dg.AssetExecutionContext) -> list[dict]:
@@ -41,6 +44,10 @@ def _rollup_lineage(context: dg.AssetExecutionContext) -> list[dict]:
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[DAILY_ROLLUPS],
+    check_specs=[dg.AssetCheckSpec(
+        EXPORTS_RECONCILE, asset="monthly_usage_exports",
+        description="Each CSV's column totals equal the daily rollups for its organization and month "
+                    "within 1% (in practice: exact up to rounding each row's cost to 4 decimals).")],
     kinds={"postgres", "s3", "csv"},
     group_name="exports",
     owners=["team:data-engineering"],
@@ -60,9 +67,12 @@ def monthly_usage_exports(
     files = organizations = 0
     grand_requests = 0
     grand_cost = 0
+    failures: list[str] = []
+    worst_relative = Decimal(0)
     for month in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
         window = monthly_partitions.time_window_for_partition_key(month)
         with warehouse.connect() as conn:
+            expected = rollup_totals_by_organization(conn, ExportGranularity.DAILY, window.start, window.end)
             rows = query_export_rows(conn, granularity=ExportGranularity.DAILY, range_start=window.start,
                                      range_end=window.end, organization_id=None, by_model=True)
             for organization_id, org_rows in rows_by_organization(rows):
@@ -76,12 +86,25 @@ def monthly_usage_exports(
                 csv_key, manifest_key = monthly_export_keys(window.start, organization_id)
                 store.write(csv_key, csv_bytes, content_type="text/csv")
                 store.write(manifest_key, manifest_bytes(manifest), content_type="application/json")
+                reconciliation = reconcile(totals, expected.pop(organization_id))
+                worst_relative = max(worst_relative, *reconciliation.relative.values())
+                if not reconciliation.passed:
+                    failures.append(f"{month} {organization_id}: {reconciliation.differences}")
                 files += 2
                 organizations += 1
                 grand_requests += totals.request_count
                 grand_cost += totals.cost_total
+            failures += [f"{month} {org}: in the rollups but not exported" for org in expected]
         context.log.info(f"{month}: exports written under {store.url.rstrip('/')}/monthly/{window.start:%Y-%m}/")
-    return dg.MaterializeResult(metadata={
+    check = dg.AssetCheckResult(
+        check_name=EXPORTS_RECONCILE,
+        passed=not failures,
+        metadata={"organizations_checked": organizations, "failures": len(failures),
+                  "max_relative_difference": float(worst_relative),
+                  **({"first_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures[:20]))}
+                     if failures else {})},
+    )
+    return dg.MaterializeResult(check_results=[check], metadata={
         "organizations": organizations,
         "files_written": files,
         "request_count": grand_requests,

@@ -5,7 +5,7 @@ import dagster as dg
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
-from analytics_pipeline.rollups.usage import Granularity, RollupTotals, replace_usage_rollups
+from analytics_pipeline.rollups.usage import Granularity, RollupTotals, replace_endpoint_rollups, replace_usage_rollups
 from analytics_pipeline.settings import load_settings
 
 
@@ -80,3 +80,30 @@ def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseR
     with warehouse.connect() as conn:
         totals = replace_usage_rollups(conn, Granularity.DAILY, window.start, window.end)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep("raw_usage_events")],
+    kinds={"postgres"},
+    group_name="performance",
+    owners=["team:sre"],
+)
+def endpoint_performance_rollups(context: dg.AssetExecutionContext,
+                                 warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Per (day, organization, endpoint) performance for SRE in
+    `analytics_endpoint_daily_rollups`: requests, errors by type (4xx, 5xx, 429), latency
+    p50/p95/p99 and queue wait (mean, p95), exact percentiles from the raw events."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        summary = replace_endpoint_rollups(conn, window.start, window.end)
+    return dg.MaterializeResult(metadata={
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "rows": summary.row_count,
+        "endpoints": summary.endpoints,
+        "request_count": summary.request_count,
+        "server_error_count": summary.server_error_count,
+        "worst_p99_ms": summary.worst_p99_ms,
+    })

@@ -6,7 +6,11 @@ import dagster as dg
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
-from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
+from analytics_pipeline.defs.rollups.assets import (
+    daily_usage_rollups,
+    endpoint_performance_rollups,
+    hourly_usage_rollups,
+)
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -16,8 +20,8 @@ hourly_rollups_job = dg.define_asset_job(
     "hourly_rollups_job", selection=[hourly_usage_rollups],
     description="Recompute hourly usage rollups (and their reconciliation check) for a range of hours.")
 daily_rollups_job = dg.define_asset_job(
-    "daily_rollups_job", selection=[daily_usage_rollups],
-    description="Recompute daily usage rollups (and their reconciliation check) for a range of days.")
+    "daily_rollups_job", selection=[daily_usage_rollups, endpoint_performance_rollups],
+    description="Recompute the daily usage and endpoint performance rollups (and checks) for a range of days.")
 
 
 def contiguous_ranges(keys: list[str], partitions_def) -> list[tuple[str, str]]:
