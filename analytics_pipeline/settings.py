@@ -24,6 +24,10 @@ class Settings:
     exports_url: str
     archive_url: str
     price_catalog: str | None  # None: the catalog shipped in the package
+    build_metrics_url: str = ""
+    focus_costs_url: str = ""
+    budgets_file: str | None = None  # None: no budgets configured
+    cost_allocation_driver: str = "tokens"  # tokens | requests | duration
     raw_retention_days: int = 400
     sensor_lookback_days: int = 2
 
@@ -48,6 +52,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         exports_url=_env("ANALYTICS_EXPORTS_URL", env) or str(home / "exports"),
         archive_url=_env("ANALYTICS_ARCHIVE_URL", env) or str(home / "archive"),
         price_catalog=_env("ANALYTICS_PRICE_CATALOG", env),
+        build_metrics_url=_env("ANALYTICS_BUILD_METRICS_URL", env) or str(home / "build-metrics"),
+        focus_costs_url=_env("ANALYTICS_FOCUS_COSTS_URL", env) or str(home / "focus-costs"),
+        budgets_file=_env("ANALYTICS_BUDGETS_FILE", env),
+        cost_allocation_driver=_env("ANALYTICS_COST_ALLOCATION_DRIVER", env) or "tokens",
         raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
         sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
     )
