@@ -2,12 +2,14 @@
 -- succeeded become events. Claim and event commit together, so a retry after a crash
 -- never finds a claimed id without its event.
 WITH claimed AS (
-    INSERT INTO analytics_event_keys (organization_id, request_id, content_hash, event_time, object_id, line_number)
-    SELECT organization_id, request_id, content_hash, event_time, %(object_id)s, line_number
+    INSERT INTO analytics_event_keys
+        (event_key, organization_id, request_id, content_hash, event_time, object_id, line_number)
+    SELECT analytics_event_key(organization_id, request_id), organization_id, request_id, content_hash,
+           event_time, %(object_id)s, line_number
     FROM incoming_lines
     WHERE reason IS NULL
     ORDER BY line_number
-    ON CONFLICT (organization_id, request_id) DO NOTHING
+    ON CONFLICT (event_key) DO NOTHING
     RETURNING line_number
 ), inserted AS (
     INSERT INTO analytics_events (

@@ -73,15 +73,20 @@ def upgrade() -> None:
         CREATE INDEX analytics_events_org_time ON analytics_events (organization_id, event_time);
         CREATE INDEX analytics_events_time_brin ON analytics_events USING brin (event_time);
 
+        -- The key is an MD5 UUID of (organization_id, US, request_id): a 16-byte B-tree entry
+        -- claims ids about twice as fast as a composite text key (benchmarks/ingest.py).
         CREATE TABLE analytics_event_keys (
+            event_key        uuid        PRIMARY KEY,
             organization_id  text        NOT NULL,
             request_id       text        NOT NULL,
             content_hash     text        NOT NULL,
             event_time       timestamptz NOT NULL,
             object_id        bigint      NOT NULL,
-            line_number      bigint      NOT NULL,
-            PRIMARY KEY (organization_id, request_id)
+            line_number      bigint      NOT NULL
         );
+        CREATE FUNCTION analytics_event_key(organization_id text, request_id text) RETURNS uuid
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        RETURN md5(organization_id || chr(31) || request_id)::uuid;
 
         CREATE FUNCTION analytics_ensure_event_partition(day date) RETURNS text
         LANGUAGE plpgsql AS $$
@@ -188,6 +193,7 @@ def downgrade() -> None:
         DROP TABLE analytics_quarantine;
         DROP FUNCTION analytics_ensure_event_partition(date);
         DROP TABLE analytics_event_keys;
+        DROP FUNCTION analytics_event_key(text, text);
         DROP TABLE analytics_events;
         DROP TABLE analytics_ingested_objects;
         """
