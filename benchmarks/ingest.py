@@ -28,6 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analytics_pipeline.generator.usage_logs import generate_usage_logs  # noqa: E402
+from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator  # noqa: E402
+from analytics_pipeline.ingestion.formats import read_log_lines  # noqa: E402
+from analytics_pipeline.ingestion.loader import ObjectLoader  # noqa: E402
+from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
+from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import (  # noqa: E402
     log,
     print_server_settings,
@@ -36,13 +42,6 @@ from benchmarks._common import (  # noqa: E402
     throwaway_postgres,
     timed,
 )
-
-from analytics_pipeline.generator.usage_logs import generate_usage_logs  # noqa: E402
-from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator  # noqa: E402
-from analytics_pipeline.ingestion.formats import read_log_lines  # noqa: E402
-from analytics_pipeline.ingestion.loader import ObjectLoader  # noqa: E402
-from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
-from analytics_pipeline.warehouse.database import connect  # noqa: E402
 
 DAYS = 7
 

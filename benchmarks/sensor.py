@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg  # noqa: E402
-from benchmarks._common import log, print_table, throwaway_postgres, timed  # noqa: E402
 from dagster_aws.s3 import S3Resource  # noqa: E402
 
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor  # noqa: E402
@@ -27,6 +26,7 @@ from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseRe
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of  # noqa: E402
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
+from benchmarks._common import log, print_table, throwaway_postgres, timed  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
