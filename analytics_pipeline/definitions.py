@@ -6,6 +6,7 @@ from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.defs.exports.jobs import export_job
 from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, monthly_exports_job
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
+from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up, quarantine_rate_within_bounds
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.resources import default_resources
 from analytics_pipeline.defs.rollups.assets import (
@@ -27,7 +28,8 @@ from analytics_pipeline.defs.rollups.sensors import (
 defs = dg.Definitions(
     assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, endpoint_performance_rollups,
             monthly_usage_exports],
-    asset_checks=[hourly_rollups_match_raw_events, daily_rollups_equal_sum_of_hours],
+    asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_rollups_match_raw_events,
+                  daily_rollups_equal_sum_of_hours],
     jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job],
     schedules=[monthly_export_schedule],
     sensors=[usage_log_sensor, usage_rollup_restatement_sensor],

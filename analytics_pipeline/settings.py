@@ -29,6 +29,10 @@ class Settings:
     budgets_file: str | None = None  # None: no budgets configured
     cost_allocation_driver: str = "tokens"  # tokens | requests | duration
     raw_retention_days: int = 400
+    quarantine_warn_rate: float = 0.001
+    quarantine_fail_rate: float = 0.01
+    raw_freshness_warn_minutes: int = 60
+    raw_freshness_fail_minutes: int = 120
     sensor_lookback_days: int = 2
 
     @property
@@ -58,4 +62,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cost_allocation_driver=_env("ANALYTICS_COST_ALLOCATION_DRIVER", env) or "tokens",
         raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
         sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
+        quarantine_warn_rate=float(_env("ANALYTICS_QUARANTINE_WARN_RATE", env) or 0.001),
+        quarantine_fail_rate=float(_env("ANALYTICS_QUARANTINE_FAIL_RATE", env) or 0.01),
+        raw_freshness_warn_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_WARN_MINUTES", env) or 60),
+        raw_freshness_fail_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_FAIL_MINUTES", env) or 120),
     )

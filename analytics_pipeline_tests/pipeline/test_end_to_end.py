@@ -53,6 +53,13 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     assert totals == {"accepted": generated.valid_events, "duplicates": generated.duplicate_lines,
                       "quarantined": generated.malformed_lines, "lines_read": generated.lines_written}
 
+    checks = {e.check_name: e for e in runs[1].get_asset_check_evaluations()}
+    assert checks["ingest_ledger_adds_up"].passed
+    # 19 of 1,914 lines (0.99%) are malformed: above the 0.1% warning, below the 1% failure.
+    rate = checks["quarantine_rate_within_bounds"]
+    assert not rate.passed and rate.severity == dg.AssetCheckSeverity.WARN
+    assert rate.metadata["quarantine_rate"].value == pytest.approx(19 / 1914)
+
     exports = S3ObjectStore(s3_client, s3_bucket, "exports")
     csv_keys = [o.key for o in exports.list(f"monthly/{MONTH:%Y-%m}/") if o.key.endswith(".csv")]
     assert len(csv_keys) == generated.organizations == 5
@@ -103,6 +110,8 @@ def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, war
 
 def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, s3_client, s3_bucket, warehouse_url,
                                                                    dagster_instance):
+    from analytics_pipeline.defs.ingestion.assets import raw_usage_events
+    from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up
     from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
     from analytics_pipeline.defs.rollups.checks import (
         daily_rollups_equal_sum_of_hours,
@@ -126,6 +135,11 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
                      "WHERE bucket_start = %s", (hour,))
         conn.commit()
 
+    with connect(warehouse_url) as conn:  # an event lost after loading
+        conn.execute("DELETE FROM analytics_events WHERE ctid = (SELECT min(ctid) FROM analytics_events "
+                     "WHERE event_time >= %s AND event_time < %s)", (hour, hour + timedelta(minutes=50)))
+        conn.commit()
+
     def run_checks(assets, checks, partition_key):
         # Only the checks run (the rollups stay tampered): a one-partition range.
         return dg.materialize([*assets, *checks], instance=dagster_instance, resources=s3_resources,
@@ -138,3 +152,7 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     assert not evaluation.passed and evaluation.metadata["mismatched_rows"].value >= 1
     daily = run_checks([daily_usage_rollups], [daily_rollups_equal_sum_of_hours], day.strftime("%Y-%m-%d"))
     assert not daily.get_asset_check_evaluations()[0].passed
+    ledger = run_checks([raw_usage_events], [ingest_ledger_adds_up], hour.strftime("%Y-%m-%d-%H:%M"))
+    [evaluation] = ledger.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.metadata["stored_events"].value == evaluation.metadata["accepted"].value - 1

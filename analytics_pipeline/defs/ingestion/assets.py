@@ -1,6 +1,6 @@
 """``raw_usage_events``: log objects from object storage, loaded exactly once into PostgreSQL."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -13,6 +13,12 @@ from analytics_pipeline.settings import load_settings
 from analytics_pipeline.warehouse.database import connect
 
 NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
+_SETTINGS = load_settings()
+# Warn after an hour without new data, fail after two (ANALYTICS_RAW_FRESHNESS_*_MINUTES).
+RAW_FRESHNESS = dg.FreshnessPolicy.time_window(
+    warn_window=timedelta(minutes=_SETTINGS.raw_freshness_warn_minutes),
+    fail_window=timedelta(minutes=_SETTINGS.raw_freshness_fail_minutes),
+)
 
 
 class RawUsageEventsConfig(dg.Config):
@@ -25,6 +31,7 @@ class RawUsageEventsConfig(dg.Config):
     partitions_def=hourly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=NETWORK_RETRY,
+    freshness_policy=RAW_FRESHNESS,
     kinds={"s3", "postgres"},
     group_name="usage",
     owners=["team:data-engineering"],

@@ -1,5 +1,7 @@
 """Model prices and the hourly and daily usage rollups."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
@@ -7,6 +9,14 @@ from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, RollupTotals, replace_endpoint_rollups, replace_usage_rollups
 from analytics_pipeline.settings import load_settings
+
+_SETTINGS = load_settings()
+# Rollups may trail raw events by the restatement sensor's interval and their own run.
+HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    warn_window=timedelta(minutes=_SETTINGS.raw_freshness_warn_minutes + 30),
+    fail_window=timedelta(minutes=_SETTINGS.raw_freshness_fail_minutes + 60),
+)
+DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=30))
 
 
 @dg.asset(kinds={"postgres", "csv"}, group_name="usage", owners=["team:data-engineering"])
@@ -48,6 +58,7 @@ def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
     partitions_def=hourly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep("raw_usage_events"), model_prices],
+    freshness_policy=HOURLY_FRESHNESS,
     kinds={"postgres"},
     group_name="usage",
     owners=["team:data-engineering"],
@@ -67,6 +78,7 @@ def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: Warehouse
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[hourly_usage_rollups],
+    freshness_policy=DAILY_FRESHNESS,
     kinds={"postgres"},
     group_name="usage",
     owners=["team:data-engineering"],
