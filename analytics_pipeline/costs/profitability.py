@@ -1,0 +1,146 @@
+"""Per-tenant profitability: revenue (what we bill) against attributed infrastructure cost.
+
+Revenue is the rollups' ``cost_total`` (usage priced at the catalog price, the amount
+billed); cost is the tenant's attributed cost (``analytics_tenant_cost_attribution``) over
+the same days. ``margin = revenue - cost`` and ``margin % = margin / revenue x 100``
+(undefined, NULL, without revenue). Shared cost left unattributed appears as its own row
+without organization, so the totals still hold every cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import psycopg
+
+from analytics_pipeline.costs.attribution import CENT, round_cents
+from analytics_pipeline.warehouse.sql import load_sql
+
+#: The price catalog's currency: revenue is in USD.
+REVENUE_CURRENCY = "USD"
+UNATTRIBUTED_LABEL = "(unattributed shared cost)"
+
+
+def margin_percent(revenue: Decimal, margin: Decimal) -> Decimal | None:
+    """``margin / revenue`` in percent to 2 decimals; None without (positive) revenue."""
+    return (margin / revenue * 100).quantize(CENT) if revenue > 0 else None
+
+
+@dataclass(frozen=True)
+class TenantProfitability:
+    organization_id: str | None  # None: unattributed shared cost
+    revenue: Decimal
+    attributed_cost: Decimal
+    request_count: int
+    tokens_total: int
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.attributed_cost
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return margin_percent(self.revenue, self.margin)
+
+    @property
+    def label(self) -> str:
+        return self.organization_id or UNATTRIBUTED_LABEL
+
+
+@dataclass(frozen=True)
+class ProfitabilityReport:
+    period_start: date
+    period_end: date  # exclusive
+    is_month_to_date: bool
+    tenants: list[TenantProfitability]  # by revenue, highest first; the unattributed row last
+
+    @property
+    def revenue(self) -> Decimal:
+        return sum((t.revenue for t in self.tenants), Decimal(0))
+
+    @property
+    def attributed_cost(self) -> Decimal:
+        return sum((t.attributed_cost for t in self.tenants), Decimal(0))
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.attributed_cost
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return margin_percent(self.revenue, self.margin)
+
+    @property
+    def unprofitable(self) -> list[TenantProfitability]:
+        return [t for t in self.tenants if t.organization_id is not None and t.margin < 0]
+
+
+def build_report(rows: Iterable[TenantProfitability], *, period_start: date, period_end: date,
+                 is_month_to_date: bool) -> ProfitabilityReport:
+    tenants = sorted(rows, key=lambda t: (t.organization_id is None, -t.revenue, t.organization_id or ""))
+    return ProfitabilityReport(period_start, period_end, is_month_to_date, tenants)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{round_cents(amount):,.2f}"
+
+
+def _pct(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value}%"
+
+
+def top_tenants_markdown(report: ProfitabilityReport, *, by: str, limit: int = 10) -> str:
+    """A Markdown table of the top tenants by ``revenue``, ``tokens`` or ``requests``."""
+    keys = {"revenue": lambda t: t.revenue, "tokens": lambda t: t.tokens_total, "requests": lambda t: t.request_count}
+    if by not in keys:
+        raise ValueError(f"unknown ranking {by!r}; expected one of {', '.join(keys)}")
+    ranked = sorted((t for t in report.tenants if t.organization_id is not None),
+                    key=lambda t: (-keys[by](t), t.organization_id))[:limit]
+    lines = ["| # | organization | revenue | cost | margin | margin % | requests | tokens |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {i} | {t.organization_id} | {_money(t.revenue)} | {_money(t.attributed_cost)} | "
+              f"{_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
+              for i, t in enumerate(ranked, 1)]
+    lines.append(f"| | **total** | **{_money(report.revenue)}** | **{_money(report.attributed_cost)}** | "
+                 f"**{_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
+    return "\n".join(lines)
+
+
+def load_profitability(conn: psycopg.Connection, period_start: date, period_end: date) -> list[TenantProfitability]:
+    """Each tenant's revenue, usage and attributed cost over the days ``[period_start, period_end)``."""
+    rows = []
+    for organization_id, revenue, cost, requests, tokens, currencies in conn.execute(
+            load_sql("costs/profitability_inputs"), {"start_date": period_start, "end_date": period_end}):
+        foreign = [c for c in (currencies or []) if c != REVENUE_CURRENCY]
+        if foreign:
+            raise ValueError(f"{organization_id or UNATTRIBUTED_LABEL}: attributed cost in {', '.join(foreign)} "
+                             f"cannot be set against revenue in {REVENUE_CURRENCY}")
+        rows.append(TenantProfitability(organization_id, revenue, cost, int(requests), int(tokens)))
+    return rows
+
+
+def replace_profitability(conn: psycopg.Connection, period_start: date, period_end: date, *,
+                          is_month_to_date: bool, run_id: str | None = None) -> ProfitabilityReport:
+    """Compute the period's profitability and replace the rows of its month in one transaction."""
+    report = build_report(load_profitability(conn, period_start, period_end), period_start=period_start,
+                          period_end=period_end, is_month_to_date=is_month_to_date)
+    with conn.transaction():
+        conn.execute(load_sql("costs/delete_profitability"), {"period_start": period_start})
+        with conn.cursor() as cursor:
+            cursor.executemany(load_sql("costs/insert_profitability"), [
+                {"period_start": period_start, "period_end": period_end, "is_month_to_date": is_month_to_date,
+                 "organization_id": t.organization_id, "revenue": t.revenue, "attributed_cost": t.attributed_cost,
+                 "margin": t.margin, "margin_pct": t.margin_pct, "request_count": t.request_count,
+                 "tokens_total": t.tokens_total, "currency": REVENUE_CURRENCY, "run_id": run_id}
+                for t in report.tenants])
+    return report
+
+
+def month_bounds(moment: datetime | date) -> tuple[date, date]:
+    """The first day of ``moment``'s month and of the next one."""
+    first = date(moment.year, moment.month, 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following

@@ -1,0 +1,296 @@
+"""Per-tenant cost: daily infrastructure costs, their attribution to tenants, and profitability."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import dagster as dg
+
+from analytics_pipeline.costs.attribution import AllocationDriver, replace_cost_attribution, round_cents
+from analytics_pipeline.costs.cost_explorer import DEFAULT_METRIC, fetch_daily_costs
+from analytics_pipeline.costs.focus import DEFAULT_COST_COLUMN, iter_days, read_focus_costs
+from analytics_pipeline.costs.infra_costs import (
+    DEFAULT_TENANT_TAG,
+    CostSource,
+    InfraCost,
+    InfraCostError,
+    InfraCostSummary,
+    replace_infra_costs,
+)
+from analytics_pipeline.costs.profitability import ProfitabilityReport, replace_profitability, top_tenants_markdown
+from analytics_pipeline.defs.costs.resources import CostExplorerResource
+from analytics_pipeline.defs.partitions import daily_partitions, monthly_partitions
+from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.settings import load_settings
+
+NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
+DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
+GROUP = "costs"
+OWNERS = ["team:data-engineering"]
+
+
+def configured_cost_source() -> CostSource:
+    """The deployment's infrastructure cost source when a run does not choose one."""
+    return CostSource(load_settings().cost_source)
+
+
+class DailyInfraCostsConfig(dg.Config):
+    """Where the days' infrastructure cost comes from."""
+
+    source: CostSource | None = None  # None: the configured source (FOCUS exports by default)
+    cost_explorer_metric: str = DEFAULT_METRIC  # UnblendedCost, AmortizedCost, NetUnblendedCost...
+    focus_cost_column: str = DEFAULT_COST_COLUMN  # BilledCost (invoiced) or EffectiveCost (amortized)
+    tenant_tag_key: str = DEFAULT_TENANT_TAG
+
+
+def _money(amount: Decimal) -> float:
+    return float(round_cents(amount))
+
+
+def _days_table(totals_by_day: dict[date, Decimal], estimated: list[date]) -> str:
+    lines = ["| day | cost | estimated |", "|---|---:|---|"]
+    lines += [f"| {day} | {round_cents(total):,.2f} | {'yes' if day in estimated else ''} |"
+              for day, total in sorted(totals_by_day.items())]
+    return "\n".join(lines)
+
+
+def _services_table(rows: list[InfraCost]) -> str:
+    by_service: dict[str, list[Decimal]] = {}
+    for row in rows:
+        tagged_shared = by_service.setdefault(row.service, [Decimal(0), Decimal(0)])
+        tagged_shared[0 if row.organization_id else 1] += row.amount
+    lines = ["| service | tagged | shared |", "|---|---:|---:|"]
+    lines += [f"| {service} | {round_cents(tagged):,.2f} | {round_cents(shared):,.2f} |"
+              for service, (tagged, shared) in sorted(by_service.items(), key=lambda kv: -sum(kv[1]))]
+    return "\n".join(lines)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=NETWORK_RETRY,
+    kinds={"aws", "s3", "postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def daily_infra_costs(
+    context: dg.AssetExecutionContext,
+    config: DailyInfraCostsConfig,
+    warehouse: WarehouseResource,
+    object_storage: ObjectStorageResource,
+    cost_explorer: CostExplorerResource,
+) -> dg.MaterializeResult:
+    """Infrastructure cost per UTC day, tenant and AWS service (`analytics_infra_costs`).
+
+    Source (run config `source`): AWS Cost Explorer `GetCostAndUsage` (DAILY, grouped by the
+    `customer_id` tag and SERVICE, every page, the `Estimated` flag kept), or the FOCUS cost
+    exports under `ANALYTICS_FOCUS_COSTS_URL/BILLING_PERIOD=YYYY-MM/` (the default). Cost
+    without the tag (Cost Explorer's `customer_id$`) is kept as shared cost. Each day the
+    source returned is replaced whole in one transaction; a day it returned nothing for keeps
+    what it had (a lagging export never wipes loaded costs). Amounts are exact decimals.
+    Cost Explorer revises recent days: `daily_cost_refresh_schedule` reloads the last 3."""
+    window = context.partition_time_window
+    start, end = window.start.date(), window.end.date()
+    source = config.source or configured_cost_source()
+    try:
+        if source is CostSource.cost_explorer:
+            metric = config.cost_explorer_metric
+            fetched = fetch_daily_costs(cost_explorer.get_client(), start, end, metric=metric,
+                                        tag_key=config.tenant_tag_key)
+            rows = fetched.rows
+            source_metadata = {"pages": fetched.pages, "groups": fetched.groups}
+            location = "AWS Cost Explorer"
+        else:
+            metric = config.focus_cost_column
+            store = object_storage.focus_costs()
+            focus = read_focus_costs(store, start, end, cost_column=metric, tag_key=config.tenant_tag_key)
+            rows = focus.rows
+            stats = focus.stats
+            source_metadata = {"objects_read": len(stats.objects), "lines_read": stats.lines,
+                               "lines_in_window": stats.lines_in_window, "multi_day_charges": stats.multi_day_lines,
+                               "charge_categories": dict(stats.charge_categories)}
+            location = store.url
+    except (InfraCostError, ValueError) as error:
+        # Bad or missing cost data, or a bad config value: retrying cannot help (network errors still retry).
+        raise dg.Failure(description=f"{source.value}: {error}", allow_retries=False) from error
+
+    days_with_data = sorted({r.usage_date for r in rows})
+    missing_days = sorted(set(iter_days(start, end)) - set(days_with_data))
+    if missing_days:
+        context.log.warning(f"{source.value} returned no cost for {len(missing_days)} day(s) "
+                            f"({', '.join(map(str, missing_days[:7]))}); their loaded rows, if any, are kept")
+    with warehouse.connect() as conn:
+        summary: InfraCostSummary = replace_infra_costs(conn, rows, days=days_with_data, source=source,
+                                                        metric=metric, run_id=context.run.run_id)
+    if summary.total and not summary.tagged_total:
+        context.log.warning(f"no cost carries the '{config.tenant_tag_key}' tag: is it activated as a cost "
+                            "allocation tag? Everything is shared cost.")
+    context.log.info(f"{source.value}: {summary.row_count} rows over {len(days_with_data)} day(s), "
+                     f"total {summary.total} ({summary.tagged_total} tagged, {summary.shared_total} shared)")
+    shared_pct = float(round(summary.shared_total / summary.total * 100, 2)) if summary.total else 0.0
+    return dg.MaterializeResult(metadata={
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "source": source.value,
+        "source_location": location,
+        "cost_metric": metric,
+        **source_metadata,
+        "rows": summary.row_count,
+        "days_loaded": len(summary.days_replaced),
+        "days_without_source_data": [str(d) for d in missing_days],
+        "tenants": summary.tenants,
+        "services": summary.services,
+        "currency": ", ".join(summary.currencies),
+        "cost_total": _money(summary.total),
+        "cost_total_exact": str(summary.total),
+        "tagged_cost": _money(summary.tagged_total),
+        "shared_cost": _money(summary.shared_total),
+        "shared_cost_pct": shared_pct,
+        "estimated_days": [str(d) for d in summary.estimated_days],
+        "cost_by_day": dg.MetadataValue.md(_days_table(summary.totals_by_day, summary.estimated_days)),
+        "cost_by_service": dg.MetadataValue.md(_services_table(rows)),
+    })
+
+
+def _tenant_days_markdown(by_tenant: dict[str, list[date]]) -> str:
+    return "\n".join(f"- `{tenant}`: {len(days)} day(s), {', '.join(map(str, days[:5]))}"
+                     f"{' ...' if len(days) > 5 else ''}" for tenant, days in sorted(by_tenant.items()))
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[daily_infra_costs, DAILY_USAGE_ROLLUPS],
+    kinds={"postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Each tenant's share of the day's infrastructure cost (`analytics_tenant_cost_attribution`):
+    its tagged (direct) cost plus a share of the untagged (shared) cost in proportion to its
+    usage that day, by the driver `ANALYTICS_COST_ALLOCATION_DRIVER` (tokens, requests or
+    duration). Rounded to the cent by largest remainder, so a day's rows sum exactly to its
+    cost total (checked, blocking). Tenants with cost but no usage, or usage but no tagged
+    cost, get rows with that status; shared cost of a day without usage stays on an
+    `unattributed` row without organization rather than being spread arbitrarily."""
+    window = context.partition_time_window
+    driver = AllocationDriver.parse(load_settings().cost_allocation_driver)
+    with warehouse.connect() as conn:
+        summary = replace_cost_attribution(conn, window.start, window.end, driver, run_id=context.run.run_id)
+    if summary.unattributed_days:
+        context.log.warning(f"shared cost of {len(summary.unattributed_days)} day(s) without {driver.value} usage "
+                            f"left unattributed: {summary.unattributed_total}")
+    if summary.days_without_cost:
+        context.log.warning(f"{len(summary.days_without_cost)} day(s) with usage but no infrastructure cost loaded: "
+                            f"{', '.join(map(str, summary.days_without_cost[:7]))}")
+    top = sorted(summary.attributed_by_tenant.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    metadata = {
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "driver": driver.value,
+        "days": len(summary.days),
+        "rows": summary.rows,
+        "tenants": summary.tenants,
+        "attributed_total": _money(summary.total),
+        "attributed_total_exact": str(summary.total),
+        "direct_cost": _money(summary.direct_total),
+        "shared_cost": _money(summary.shared_total),
+        "unattributed_cost": _money(summary.unattributed_total),
+        "unattributed_days": [str(d) for d in summary.unattributed_days],
+        "days_without_cost": [str(d) for d in summary.days_without_cost],
+        "tenants_with_cost_without_usage": len(summary.cost_without_usage),
+        "tenants_with_usage_without_direct_cost": len(summary.usage_without_direct_cost),
+        "top_tenants_by_cost": dg.MetadataValue.md(
+            "| organization | attributed cost |\n|---|---:|\n"
+            + "\n".join(f"| {tenant} | {amount:,.2f} |" for tenant, amount in top)),
+    }
+    if summary.cost_without_usage:
+        metadata["cost_without_usage"] = dg.MetadataValue.md(_tenant_days_markdown(summary.cost_without_usage))
+    if summary.usage_without_direct_cost:
+        metadata["usage_without_direct_cost"] = dg.MetadataValue.md(
+            _tenant_days_markdown(summary.usage_without_direct_cost))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _profitability_metadata(report: ProfitabilityReport) -> dict:
+    margin_pct = report.margin_pct
+    unattributed = sum((t.attributed_cost for t in report.tenants if t.organization_id is None), Decimal(0))
+    return {
+        "period_start": report.period_start.isoformat(),
+        "period_end": report.period_end.isoformat(),
+        "month_to_date": report.is_month_to_date,
+        "tenants": sum(1 for t in report.tenants if t.organization_id is not None),
+        "revenue": _money(report.revenue),
+        "revenue_exact": str(report.revenue),
+        "attributed_cost": _money(report.attributed_cost),
+        "attributed_cost_exact": str(report.attributed_cost),
+        "unattributed_cost": _money(unattributed),
+        "margin": _money(report.margin),
+        "margin_exact": str(report.margin),
+        "margin_pct": float(margin_pct) if margin_pct is not None else None,
+        "unprofitable_tenants": len(report.unprofitable),
+        "top_tenants_by_revenue": dg.MetadataValue.md(top_tenants_markdown(report, by="revenue")),
+        "top_tenants_by_usage": dg.MetadataValue.md(top_tenants_markdown(report, by="tokens")),
+        **({"unprofitable": dg.MetadataValue.md(
+            "\n".join(f"- `{t.organization_id}`: margin {round_cents(t.margin):,.2f} on revenue "
+                      f"{round_cents(t.revenue):,.2f}" for t in report.unprofitable[:20]))}
+           if report.unprofitable else {}),
+    }
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[tenant_cost_attribution, DAILY_USAGE_ROLLUPS],
+    kinds={"postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def tenant_profitability(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Revenue against attributed cost per tenant and month (`analytics_tenant_profitability`):
+    revenue is what the usage is billed (the daily rollups' `cost_total`), cost the tenant's
+    attributed infrastructure cost, margin = revenue - cost and margin % of revenue, per
+    tenant and in total; shared cost no usage carried is its own row. The top tenants by
+    revenue and by usage are in the metadata. The current month is
+    `tenant_profitability_month_to_date`."""
+    reports = []
+    with warehouse.connect() as conn:
+        for key in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
+            month = monthly_partitions.time_window_for_partition_key(key)
+            report = replace_profitability(conn, month.start.date(), month.end.date(), is_month_to_date=False,
+                                           run_id=context.run.run_id)
+            context.log.info(f"{key}: revenue {round_cents(report.revenue)}, cost {report.attributed_cost}, "
+                             f"margin {round_cents(report.margin)} ({report.margin_pct}%)")
+            reports.append(report)
+    metadata = _profitability_metadata(reports[-1])
+    if len(reports) > 1:
+        metadata["months"] = dg.MetadataValue.md(
+            "| month | revenue | cost | margin | margin % |\n|---|---:|---:|---:|---:|\n" + "\n".join(
+                f"| {r.period_start:%Y-%m} | {round_cents(r.revenue):,.2f} | {r.attributed_cost:,.2f} | "
+                f"{round_cents(r.margin):,.2f} | {r.margin_pct} |" for r in reports))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+class MonthToDateConfig(dg.Config):
+    """The month to date as of a day. Empty: today (UTC)."""
+
+    as_of: str = ""  # YYYY-MM-DD: the days of its month before it count; on the 1st, the whole previous month
+
+
+@dg.asset(
+    deps=[tenant_cost_attribution, DAILY_USAGE_ROLLUPS],
+    kinds={"postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def tenant_profitability_month_to_date(context: dg.AssetExecutionContext, config: MonthToDateConfig,
+                                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Revenue, attributed cost and margin per tenant for the current month so far (the
+    complete days before today, UTC), in `analytics_tenant_profitability` with
+    `is_month_to_date`; replaced by `tenant_profitability` once the month is complete."""
+    as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
+    period_start = (as_of - timedelta(days=1)).replace(day=1)
+    month_end = (period_start + timedelta(days=32)).replace(day=1)
+    with warehouse.connect() as conn:
+        report = replace_profitability(conn, period_start, as_of, is_month_to_date=as_of < month_end,
+                                       run_id=context.run.run_id)
+    return dg.MaterializeResult(metadata={"as_of": as_of.isoformat(), **_profitability_metadata(report)})

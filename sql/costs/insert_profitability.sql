@@ -1,0 +1,7 @@
+-- One tenant's revenue, attributed cost and margin for a month (or the month to date).
+INSERT INTO analytics_tenant_profitability (
+    period_start, period_end, is_month_to_date, organization_id, revenue, attributed_cost, margin, margin_pct,
+    request_count, tokens_total, currency, run_id)
+VALUES (
+    %(period_start)s, %(period_end)s, %(is_month_to_date)s, %(organization_id)s, %(revenue)s, %(attributed_cost)s,
+    %(margin)s, %(margin_pct)s, %(request_count)s, %(tokens_total)s, %(currency)s, %(run_id)s)
