@@ -1,0 +1,145 @@
+"""``ci_build_runs`` (CI run files loaded exactly once) and ``ci_duration_trends``."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from analytics_pipeline.build_metrics.discovery import known_objects_since
+from analytics_pipeline.build_metrics.loader import (
+    BUILD_METRICS_SOURCE,
+    RunFileLoader,
+    RunFileResult,
+    load_run_files,
+    run_files_between,
+)
+from analytics_pipeline.build_metrics.trends import replace_duration_trends
+from analytics_pipeline.defs.ingestion.assets import NETWORK_RETRY
+from analytics_pipeline.defs.partitions import daily_partitions
+from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+
+GROUP = "build_telemetry"
+OWNERS = ["team:data-engineering"]
+
+
+class CiBuildRunsConfig(dg.Config):
+    """Which run files to load. Empty: every file dated in the partitions' days."""
+
+    object_keys: list[str] = []
+
+
+def _window_metadata(window: dg.TimeWindow) -> dict:
+    return {"window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=NETWORK_RETRY,
+    kinds={"s3", "postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def ci_build_runs(
+    context: dg.AssetExecutionContext,
+    config: CiBuildRunsConfig,
+    warehouse: WarehouseResource,
+    object_storage: ObjectStorageResource,
+) -> dg.MaterializeResult:
+    """CI runs (`analytics_ci_runs`), one row per run_id, from the JSON run files under
+    `ANALYTICS_BUILD_METRICS_URL`, partitioned by the day in their key (`metrics/YYYY/MM/DD/`).
+
+    Each file is loaded exactly once (the shared ingest ledger `analytics_ingested_objects`,
+    source `build_metrics`, key + etag) in one transaction and ends as exactly one of accepted,
+    duplicate (a run_id already loaded with the same content) or quarantined with a reason in
+    `analytics_quarantine` (invalid JSON, missing fields, finished before started, a duration
+    that disagrees with the timestamps, a bad status, a run_id already loaded with different
+    content...). Unknown fields are kept in `attributes`. The actor's email is stored for
+    audits only: use `analytics_ci_runs_redacted` (actor_hash) for anything shared.
+    """
+    store = object_storage.build_metrics()
+    window = context.partition_time_window
+    missing = []
+    if config.object_keys:
+        objects = []
+        for key in config.object_keys:
+            obj = store.head(key)
+            if obj is None:
+                missing.append(key)
+            else:
+                objects.append(obj)
+    else:
+        objects = run_files_between(store, window.start, window.end)
+    for key in missing:
+        context.log.warning(f"{key}: no longer in {store.url}, skipped")
+
+    def log_result(result: RunFileResult) -> None:
+        if result.outcome == "quarantined":
+            context.log.warning(f"{result.object_key}: quarantined as {result.reason}: {result.detail}")
+
+    with warehouse.connect() as conn:
+        # The ledger rows of the window's files are dated by the files' days (delivery_hour).
+        known = known_objects_since(conn, BUILD_METRICS_SOURCE, window.start)
+        loader = RunFileLoader(conn, run_id=context.run.run_id)
+        summary = load_run_files(loader, store, objects, on_result=log_result, known=known)
+
+    context.log.info(
+        f"{summary.files_loaded} run files loaded, {summary.files_skipped} already ingested: "
+        f"{summary.accepted} runs accepted, {summary.duplicates} duplicates, {summary.quarantined} quarantined"
+    )
+    metadata = {
+        **_window_metadata(window),
+        "files_loaded": summary.files_loaded,
+        "files_skipped": summary.files_skipped,
+        "files_missing": len(missing),
+        "runs_accepted": summary.accepted,
+        "duplicates": summary.duplicates,
+        "quarantined": summary.quarantined,
+        "quarantine_reasons": dict(summary.quarantine_reasons),
+        "services": len(summary.services),
+        "location": dg.MetadataValue.path(store.url),
+    }
+    if summary.newest_finished_at is not None:
+        metadata["lag_seconds"] = round((datetime.now(UTC) - summary.newest_finished_at).total_seconds(), 1)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[ci_build_runs],
+    kinds={"postgres"},
+    group_name=GROUP,
+    owners=OWNERS,
+)
+def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Daily CI trends per service and command (`analytics_ci_duration_trends`): runs, success
+    rate, and the p50/p95/max duration of the successful runs, by the day of the run files.
+    A day (or a backfill range) is replaced in one transaction. The materialization reports
+    each service and command's figures over the window as numeric metadata, so the UI plots
+    their trend day by day."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        summary = replace_duration_trends(conn, window.start.date(), window.end.date())
+    metadata: dict = {
+        **_window_metadata(window),
+        "rows": summary.rows_written,
+        "services": summary.services,
+        "runs": summary.runs,
+        "successful_runs": summary.successful_runs,
+        "success_rate": round(summary.successful_runs / summary.runs, 4) if summary.runs else None,
+    }
+    table = ["| service | command | runs | success rate | p50 s | p95 s | max s | commits |",
+             "|---|---|---|---|---|---|---|---|"]
+    for trend in summary.trends:
+        series = f"{trend.service} / {trend.command}"
+        metadata[f"{series} / success_rate"] = round(trend.success_rate, 4)
+        if trend.duration_p50_seconds is not None:
+            metadata[f"{series} / duration_p50_seconds"] = round(trend.duration_p50_seconds, 2)
+            metadata[f"{series} / duration_p95_seconds"] = round(trend.duration_p95_seconds, 2)
+        table.append(f"| {trend.service} | {trend.command} | {trend.runs} | {trend.success_rate:.1%} | "
+                     + " | ".join("" if v is None else f"{v:.1f}" for v in (
+                         trend.duration_p50_seconds, trend.duration_p95_seconds, trend.duration_max_seconds))
+                     + f" | {trend.commits} |")
+    if summary.trends:
+        metadata["trends"] = dg.MetadataValue.md("\n".join(table))
+    return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
