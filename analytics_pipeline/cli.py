@@ -57,6 +57,24 @@ def _generate(args, logs_url: str):
     )
 
 
+def _generate_costs_and_ci_runs(args, settings, usage_summary):
+    """Synthetic FOCUS costs matching the generated usage, and CI run files, for the same days."""
+    from analytics_pipeline.build_metrics.generator import generate_ci_runs
+    from analytics_pipeline.costs.synthetic_focus import generate_focus_costs
+    from analytics_pipeline.storage.object_store import open_store
+
+    focus = open_store(settings.focus_costs_url, s3_client_factory=_s3_client)
+    costs = generate_focus_costs(lambda key, data: focus.write(key, data, content_type="application/gzip"),
+                                 start=args.start, days=args.days, usage_by_org=usage_summary.totals_by_org,
+                                 seed=args.seed)
+    builds = open_store(settings.build_metrics_url, s3_client_factory=_s3_client)
+    ci_runs = generate_ci_runs(lambda key, data: builds.write(key, data, content_type="application/json"),
+                               start=args.start, days=args.days, seed=args.seed,
+                               regression_at=args.start + timedelta(days=max(args.days - 6, 0)),
+                               duplicate_rate=0.01, invalid_rate=0.01)
+    return costs, ci_runs
+
+
 def _s3_client():
     from dagster_aws.s3 import S3Resource
 
@@ -91,6 +109,9 @@ def cmd_demo(args) -> int:
     generated = _generate(args, settings.logs_url)
     print(f"generated {generated.valid_events:,} events in {generated.objects_written:,} objects "
           f"({time.monotonic() - started:.1f} s)")
+    costs, ci_runs = _generate_costs_and_ci_runs(args, settings, generated)
+    print(f"generated {costs.total_cost} USD of FOCUS infrastructure costs and {ci_runs.files_written:,} CI run "
+          f"files (a build regression planted at commit {ci_runs.regression.commit_sha[:12]})")
 
     prepare_dagster_home(settings)
     started = time.monotonic()
@@ -104,7 +125,10 @@ def cmd_demo(args) -> int:
 
 
 def _print_summary(settings, month_start: datetime) -> None:
+    from analytics_pipeline.build_metrics.loader import run_file_totals
+    from analytics_pipeline.build_metrics.regression import RegressionPolicy, compare_recent_durations
     from analytics_pipeline.exports.usage_csv import format_cost
+    from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
     from analytics_pipeline.rollups.usage import Granularity, rollup_totals
     from analytics_pipeline.storage.object_store import open_store
     from analytics_pipeline.warehouse.database import connect, resolve_database_url
@@ -113,7 +137,8 @@ def _print_summary(settings, month_start: datetime) -> None:
     month_end = (month_start + timedelta(days=32)).replace(day=1)
     with connect(resolve_database_url(settings)) as conn:
         ingest = conn.execute(load_sql("ingestion/ingest_totals"),
-                              {"range_start": month_start, "range_end": month_end}).fetchone()
+                              {"source": USAGE_LOGS_SOURCE, "range_start": month_start,
+                               "range_end": month_end}).fetchone()
         totals = rollup_totals(conn, Granularity.DAILY, month_start, month_end)
     exports = open_store(settings.exports_url, s3_client_factory=_s3_client)
     files = list(exports.list(f"monthly/{month_start:%Y-%m}/"))
@@ -130,6 +155,18 @@ def _print_summary(settings, month_start: datetime) -> None:
     print(f"errors                  {totals.error_count:>12,}")
     print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
     print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
+    with connect(resolve_database_url(settings)) as conn:
+        infra, attributed, margin = conn.execute(load_sql("costs/demo_cost_summary"),
+                                                 {"range_start": month_start, "range_end": month_end}).fetchone()
+        ci = run_file_totals(conn, month_start.date(), month_end.date())
+        comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
+        offenders = [c.describe() for c in comparisons if c.offender]
+    print(f"infrastructure cost     {format_cost(infra or 0):>12}   "
+          f"attributed to tenants: {format_cost(attributed or 0)}")
+    print(f"margin                  {format_cost(margin or 0):>12}")
+    print(f"CI run files            {ci.files:>12,}   ({ci.runs:,} runs, {ci.quarantined} quarantined)")
+    for offender in offenders:
+        print(f"build regression: {offender}")
 
 
 def cmd_ui(args) -> int:

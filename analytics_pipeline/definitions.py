@@ -2,6 +2,19 @@
 
 import dagster as dg
 
+from analytics_pipeline.defs.build_metrics import (
+    BUILD_METRICS_ASSETS,
+    BUILD_METRICS_CHECKS,
+    BUILD_METRICS_JOBS,
+    BUILD_METRICS_SENSORS,
+)
+from analytics_pipeline.defs.costs import (
+    COST_ASSETS,
+    COST_CHECKS,
+    COST_JOBS,
+    COST_SCHEDULES,
+    COST_SENSORS,
+)
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.defs.exports.jobs import export_job
 from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, monthly_exports_job
@@ -27,11 +40,11 @@ from analytics_pipeline.defs.rollups.sensors import (
 
 defs = dg.Definitions(
     assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, endpoint_performance_rollups,
-            monthly_usage_exports],
+            monthly_usage_exports, *COST_ASSETS, *BUILD_METRICS_ASSETS],
     asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_rollups_match_raw_events,
-                  daily_rollups_equal_sum_of_hours],
-    jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job],
-    schedules=[monthly_export_schedule],
-    sensors=[usage_log_sensor, usage_rollup_restatement_sensor],
+                  daily_rollups_equal_sum_of_hours, *COST_CHECKS, *BUILD_METRICS_CHECKS],
+    jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, *COST_JOBS, *BUILD_METRICS_JOBS],
+    schedules=[monthly_export_schedule, *COST_SCHEDULES],
+    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, *COST_SENSORS, *BUILD_METRICS_SENSORS],
     resources=default_resources(),
 )

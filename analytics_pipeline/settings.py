@@ -28,6 +28,7 @@ class Settings:
     focus_costs_url: str = ""
     budgets_file: str | None = None  # None: no budgets configured
     cost_allocation_driver: str = "tokens"  # tokens | requests | duration
+    cost_source: str = "focus"  # focus | cost_explorer
     raw_retention_days: int = 400
     quarantine_warn_rate: float = 0.001
     quarantine_fail_rate: float = 0.01
@@ -60,6 +61,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         focus_costs_url=_env("ANALYTICS_FOCUS_COSTS_URL", env) or str(home / "focus-costs"),
         budgets_file=_env("ANALYTICS_BUDGETS_FILE", env),
         cost_allocation_driver=_env("ANALYTICS_COST_ALLOCATION_DRIVER", env) or "tokens",
+        cost_source=_env("ANALYTICS_COST_SOURCE", env) or "focus",
         raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
         sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
         quarantine_warn_rate=float(_env("ANALYTICS_QUARANTINE_WARN_RATE", env) or 0.001),

@@ -47,14 +47,17 @@ class ObjectStorageResource(dg.ConfigurableResource):
     """Where log objects are read and exports and archives written.
 
     Each location is ``s3://bucket/prefix`` or a local directory; empty fields fall back to
-    ``ANALYTICS_LOGS_URL`` / ``ANALYTICS_EXPORTS_URL`` / ``ANALYTICS_ARCHIVE_URL`` and then to
-    directories under ``ANALYTICS_HOME``. S3 endpoint, region, profile and retry attempts
+    ``ANALYTICS_LOGS_URL`` / ``ANALYTICS_EXPORTS_URL`` / ``ANALYTICS_ARCHIVE_URL`` /
+    ``ANALYTICS_FOCUS_COSTS_URL`` / ``ANALYTICS_BUILD_METRICS_URL`` and then to directories
+    under ``ANALYTICS_HOME``. S3 endpoint, region, profile and retry attempts
     are configured on the nested ``s3`` resource (or the standard ``AWS_*`` variables).
     """
 
     logs_url: str = ""
     exports_url: str = ""
     archive_url: str = ""
+    focus_costs_url: str = ""
+    build_metrics_url: str = ""
     s3: S3Resource
 
     _stores: dict[str, ObjectStore] = PrivateAttr(default_factory=dict)
@@ -73,10 +76,21 @@ class ObjectStorageResource(dg.ConfigurableResource):
     def archive(self) -> ObjectStore:
         return self._store(self.archive_url or load_settings().archive_url)
 
+    def focus_costs(self) -> ObjectStore:
+        """Cloud cost exports in FOCUS format (``ANALYTICS_FOCUS_COSTS_URL``)."""
+        return self._store(self.focus_costs_url or load_settings().focus_costs_url)
+
+    def build_metrics(self) -> ObjectStore:
+        """CI run telemetry files (``ANALYTICS_BUILD_METRICS_URL``)."""
+        return self._store(self.build_metrics_url or load_settings().build_metrics_url)
+
 
 def default_resources() -> dict[str, object]:
     """The resources the definitions run with: all from the environment."""
+    from analytics_pipeline.defs.costs.resources import CostExplorerResource
+
     return {
         "warehouse": WarehouseResource(),
         "object_storage": ObjectStorageResource(s3=S3Resource(max_attempts=5)),
+        "cost_explorer": CostExplorerResource(),
     }

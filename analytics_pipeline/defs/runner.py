@@ -1,7 +1,8 @@
 """Run the pipeline for a month in-process: what the demo and the end-to-end tests execute.
 
-Three single-run materializations, in dependency order: the price catalog; raw events and
-hourly rollups over the month's hours; daily rollups over its days; the monthly exports.
+Single-run materializations in dependency order: the price catalog; raw events and hourly
+rollups over the hours; daily usage and endpoint rollups over the days; the monthly
+exports; infrastructure costs and their attribution over the days; profitability per month.
 """
 
 from datetime import datetime, timedelta
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from analytics_pipeline.defs.build_metrics import BUILD_METRICS_ASSETS, BUILD_METRICS_CHECKS
+from analytics_pipeline.defs.costs.assets import daily_infra_costs, tenant_cost_attribution, tenant_profitability
+from analytics_pipeline.defs.costs.checks import attributed_cost_equals_infra_cost, tenant_budgets
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up, quarantine_rate_within_bounds
@@ -59,17 +63,20 @@ def _range_tags(partitions_def: dg.TimeWindowPartitionsDefinition, start: dateti
 
 
 def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
-                       log_level: str = "DEBUG") -> list[dg.ExecuteInProcessResult]:
+                       log_level: str = "DEBUG", costs: bool = True,
+                       build_metrics: bool = True) -> list[dg.ExecuteInProcessResult]:
     """Materialize every asset over the whole days ``[start, end)`` (UTC), then the monthly
     exports of the months they fall in: one run per partitioning, each a single-run range,
-    in dependency order. Raises on the first failed run."""
+    in dependency order. ``costs`` adds infrastructure costs, attribution and profitability
+    (they need cost data for the days); ``build_metrics`` the CI telemetry. Raises on the
+    first failed run."""
     first_month, last_month = (f"{moment:%Y-%m}-01" for moment in (start, end - timedelta(microseconds=1)))
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
     def run(assets, tags=None):
         return dg.materialize(assets, instance=instance, resources=resources, tags=tags, run_config=run_config)
 
-    return [
+    runs = [
         run([model_prices]),
         run([raw_usage_events, ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_usage_rollups,
              hourly_rollups_match_raw_events],
@@ -78,6 +85,13 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
             _range_tags(daily_partitions, start, end)),
         run([monthly_usage_exports], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
     ]
+    if costs:
+        runs.append(run([daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost,
+                         tenant_budgets], _range_tags(daily_partitions, start, end)))
+        runs.append(run([tenant_profitability], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}))
+    if build_metrics:
+        runs.append(run([*BUILD_METRICS_ASSETS, *BUILD_METRICS_CHECKS], _range_tags(daily_partitions, start, end)))
+    return runs
 
 
 def materialize_month(month_start: datetime, *, instance: dg.DagsterInstance, resources: dict,

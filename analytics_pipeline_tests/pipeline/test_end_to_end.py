@@ -12,6 +12,8 @@ import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
+from analytics_pipeline.costs.synthetic_focus import generate_focus_costs
+from analytics_pipeline.defs.costs.resources import CostExplorerResource
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.runner import materialize_window
 from analytics_pipeline.exports.usage_csv import EXPORT_COLUMNS
@@ -29,7 +31,9 @@ def s3_resources(warehouse_url, s3_endpoint, s3_bucket):
         "warehouse": WarehouseResource(database_url=warehouse_url),
         "object_storage": ObjectStorageResource(
             logs_url=f"s3://{s3_bucket}/logs", exports_url=f"s3://{s3_bucket}/exports",
-            archive_url=f"s3://{s3_bucket}/archive", s3=s3),
+            archive_url=f"s3://{s3_bucket}/archive", focus_costs_url=f"s3://{s3_bucket}/focus",
+            build_metrics_url=f"s3://{s3_bucket}/build-metrics", s3=s3),
+        "cost_explorer": CostExplorerResource(endpoint_url=s3_endpoint),
     }
 
 
@@ -40,6 +44,9 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     generated = generate_usage_logs(lambda key, data: logs.write(key, data), start=first_day.date(),
                                     days=2, orgs=5, models=3, events_per_hour=40, seed=11,
                                     duplicate_rate=0.02, malformed_rate=0.01)
+    focus = S3ObjectStore(s3_client, s3_bucket, "focus")
+    generate_focus_costs(lambda key, data: focus.write(key, data), start=first_day.date(), days=2,
+                         usage_by_org=generated.totals_by_org, seed=11)
 
     runs = materialize_window(first_day, first_day + timedelta(days=2), instance=dagster_instance,
                               resources=s3_resources)
@@ -90,6 +97,17 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     assert cost_daily == cost_hourly > 0
     assert isinstance(cost_daily, Decimal)
 
+    # Infrastructure cost attributed to the tenants to the cent, profitability per month.
+    attribution = {e.check_name: e.passed for e in runs[4].get_asset_check_evaluations()}
+    assert attribution["attributed_cost_equals_infra_cost"] is True
+    with connect(warehouse_url) as conn:
+        infra, attributed = conn.execute(
+            "SELECT (SELECT sum(amount) FROM analytics_infra_costs), "
+            "(SELECT sum(attributed_cost) FROM analytics_tenant_cost_attribution)").fetchone()
+        revenue = conn.execute("SELECT sum(revenue) FROM analytics_tenant_profitability").fetchone()[0]
+    assert round(infra, 2) == attributed > 0  # attribution is to the cent
+    assert revenue == cost_daily
+
 
 def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, warehouse_url, dagster_instance):
     """The same window twice (Dagster writes an event per hourly partition, so a whole month
@@ -99,7 +117,8 @@ def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, war
                         events_per_hour=30, seed=3, duplicate_rate=0.05)
     totals = []
     for _ in range(2):
-        materialize_window(MONTH, MONTH + timedelta(days=1), instance=dagster_instance, resources=s3_resources)
+        materialize_window(MONTH, MONTH + timedelta(days=1), instance=dagster_instance, resources=s3_resources,
+                           costs=False, build_metrics=False)
         with connect(warehouse_url) as conn:
             totals.append(conn.execute(
                 "SELECT (SELECT count(*) FROM analytics_events), sum(request_count), sum(cost_total) "
@@ -122,7 +141,8 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     day = MONTH + timedelta(days=5)
     generate_usage_logs(lambda key, data: logs.write(key, data), start=day.date(), days=1, orgs=3, models=2,
                         events_per_hour=20, seed=5)
-    runs = materialize_window(day, day + timedelta(days=1), instance=dagster_instance, resources=s3_resources)
+    runs = materialize_window(day, day + timedelta(days=1), instance=dagster_instance, resources=s3_resources,
+                              costs=False, build_metrics=False)
     evaluations = [e for run in runs for e in run.get_asset_check_evaluations()]
     assert {e.check_name for e in evaluations} >= {"hourly_rollups_match_raw_events",
                                                    "daily_rollups_equal_sum_of_hours",

@@ -6,4 +6,4 @@ SELECT count(*) FILTER (WHERE status = 'loaded') AS objects_loaded,
        coalesce(sum(duplicates), 0)  AS duplicates,
        coalesce(sum(quarantined), 0) AS quarantined
 FROM analytics_ingested_objects
-WHERE delivery_hour >= %(range_start)s AND delivery_hour < %(range_end)s
+WHERE source = %(source)s AND delivery_hour >= %(range_start)s AND delivery_hour < %(range_end)s
