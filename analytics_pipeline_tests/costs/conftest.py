@@ -44,8 +44,6 @@ def ce_page(*days: dict, next_token: str | None = None) -> dict:
     return page
 
 
-_EVENT_COLUMNS = ("event_time", "organization_id", "request_id", "model_id", "status_code", "duration_ms",
-                  "tokens_consumed", "tokens_input", "tokens_output")
 
 
 def insert_daily_rollup(conn, day: date, organization_id: str, *, requests: int, tokens: int, revenue: str,
@@ -58,12 +56,3 @@ def insert_daily_rollup(conn, day: date, organization_id: str, *, requests: int,
         (datetime(day.year, day.month, day.day, tzinfo=UTC), organization_id, model_id, requests, tokens, tokens,
          revenue))
 
-
-def insert_events(conn, rows) -> None:
-    """Raw events: (event_time, organization_id, request_id, model_id, status, duration_ms, consumed, in, out)."""
-    for day in {r[0].date() for r in rows}:
-        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
-    copy_sql = f"COPY analytics_events ({', '.join(_EVENT_COLUMNS)}, content_hash, object_id) FROM STDIN"
-    with conn.cursor().copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row((*row, "h", 1))

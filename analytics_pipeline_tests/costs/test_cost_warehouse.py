@@ -10,7 +10,8 @@ from analytics_pipeline.costs.budgets import month_to_date_costs
 from analytics_pipeline.costs.infra_costs import CostSource, InfraCost, replace_infra_costs
 from analytics_pipeline.costs.profitability import replace_profitability, top_tenants_markdown
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline_tests.costs.conftest import insert_daily_rollup, insert_events
+from analytics_pipeline_tests.costs.conftest import insert_daily_rollup
+from analytics_pipeline_tests.event_rows import insert_events
 
 D = Decimal
 APRIL = datetime(2025, 4, 1, tzinfo=UTC)

@@ -40,6 +40,7 @@ from analytics_pipeline.exports.usage_csv import (
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.event_rows import insert_events
 
 HEADER = "bucket_start,organization_id,model_id,request_count,tokens_total,error_count,cost_total"
 CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
@@ -51,18 +52,8 @@ m2,2025-01-01T00:00:00Z,0.0003,0.07,0.21
 THIS_MONTH = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 PREV_MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)
 BASE = THIS_MONTH - timedelta(days=3)  # always in the previous month
-_COLUMNS = ("event_time", "organization_id", "request_id", "model_id", "status_code", "duration_ms",
-            "tokens_consumed", "tokens_input", "tokens_output")
 
 
-def insert_events(conn, rows):
-    for day in {r[0].date() for r in rows}:
-        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
-    copy_sql = f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN"
-    with conn.cursor().copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row((*row, "h", 1))
-    conn.commit()
 
 
 def make_events(seed=7):

@@ -9,6 +9,7 @@ from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog,
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
 from analytics_pipeline.rollups.usage import Granularity, replace_endpoint_rollups, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.event_rows import insert_events
 
 DAY = datetime(2026, 6, 15, tzinfo=UTC)
 CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
@@ -16,19 +17,8 @@ m1,2025-01-01T00:00:00Z,0.001,0.5,1.5
 m1,2026-06-15T12:00:00Z,0.002,0.25,1
 *,2025-01-01T00:00:00Z,0.0001,0.1,0.2
 """
-_COLUMNS = ("event_time", "organization_id", "request_id", "model_id", "status_code", "duration_ms",
-            "tokens_consumed", "tokens_input", "tokens_output")
 
 
-def insert_events(conn, rows):
-    days = {r[0].date() for r in rows}
-    for day in days:
-        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
-    copy_sql = f"COPY analytics_events ({', '.join(_COLUMNS)}, content_hash, object_id) FROM STDIN"
-    with conn.cursor().copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row((*row, "h", 1))
-    conn.commit()
 
 
 def ev(hour, minute, request_id, model="m1", status=200, duration=100.0, consumed=None, tokens_in=None,
