@@ -110,7 +110,7 @@ def cmd_demo(args) -> int:
     print(f"generated {generated.valid_events:,} events in {generated.objects_written:,} objects "
           f"({time.monotonic() - started:.1f} s)")
     costs, ci_runs = _generate_costs_and_ci_runs(args, settings, generated)
-    print(f"generated {costs.total_cost} USD of FOCUS infrastructure costs and {ci_runs.files_written:,} CI run "
+    print(f"generated {costs.total_cost:,.2f} USD of FOCUS infrastructure costs and {ci_runs.files_written:,} CI run "
           f"files (a build regression planted at commit {ci_runs.regression.commit_sha[:12]})")
 
     prepare_dagster_home(settings)
