@@ -6,10 +6,10 @@ import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.build_metrics.discovery import run_key_for
 from analytics_pipeline.build_metrics.loader import RunFileLoader
 from analytics_pipeline.defs.build_metrics.sensors import build_metrics_sensor
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.ingestion.discovery import run_key_for
 from analytics_pipeline.storage.object_store import S3ObjectStore, StoredObject
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.build_metrics.payloads import run_key, timed_run

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from analytics_pipeline.build_metrics.discovery import known_objects_since
 from analytics_pipeline.build_metrics.loader import (
     BUILD_METRICS_SOURCE,
     RunFileLoader,
@@ -16,6 +15,7 @@ from analytics_pipeline.build_metrics.trends import replace_duration_trends
 from analytics_pipeline.defs.ingestion.assets import NETWORK_RETRY
 from analytics_pipeline.defs.partitions import daily_partitions
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.ingestion.discovery import known_objects_since
 
 GROUP = "build_telemetry"
 OWNERS = ["team:data-engineering"]

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from analytics_pipeline.build_metrics.discovery import discover_new_objects, known_objects_since, run_key_for
 from analytics_pipeline.build_metrics.loader import (
     BUILD_METRICS_SOURCE,
     file_date_of,
@@ -15,6 +14,7 @@ from analytics_pipeline.build_metrics.loader import (
 from analytics_pipeline.defs.build_metrics.jobs import build_metrics_job
 from analytics_pipeline.defs.partitions import daily_partitions
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.ingestion.discovery import discover_new_objects, known_objects_since, run_key_for
 from analytics_pipeline.settings import load_settings
 
 MAX_FILES_PER_TICK = 5_000

@@ -1,6 +1,5 @@
 """``usage_log_sensor``: new log objects in object storage become raw_usage_events runs."""
 
-import hashlib
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -10,17 +9,12 @@ from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.partitions import hourly_partitions
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.ingestion.batch import day_prefixes
+from analytics_pipeline.ingestion.discovery import discover_new_objects, known_objects_since, run_key_for
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of
 from analytics_pipeline.settings import load_settings
-from analytics_pipeline.warehouse.sql import load_sql
 
 MAX_OBJECTS_PER_TICK = 5_000
 HOUR_KEY_FORMAT = "%Y-%m-%d-%H:%M"
-
-
-def _run_key(objects) -> str:
-    identity = "\n".join(sorted(f"{o.key}@{o.etag}" for o in objects))
-    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 @dg.sensor(
@@ -38,38 +32,27 @@ def usage_log_sensor(
     keys and etags, so a re-evaluated tick never launches the same work twice."""
     now = datetime.now(UTC)
     since = (now - timedelta(days=load_settings().sensor_lookback_days)).replace(minute=0, second=0, microsecond=0)
-    store = object_storage.logs()
     with warehouse.connect() as conn:
-        known = set(conn.execute(load_sql("ingestion/known_objects_since"),
-                                 {"source": USAGE_LOGS_SOURCE, "since": since - timedelta(days=1)}).fetchall())
-
+        known = known_objects_since(conn, USAGE_LOGS_SOURCE, since - timedelta(days=1))
     first_partition = hourly_partitions.start
+    found = discover_new_objects(object_storage.logs(), day_prefixes(since, now + timedelta(hours=1)), known,
+                                 limit=MAX_OBJECTS_PER_TICK,
+                                 accept=lambda obj: delivery_hour_of(obj) >= first_partition)
+    if found.ignored:
+        context.log.warning(f"delivered before the first partition, ignored: {found.ignored}")
     new_by_hour = defaultdict(list)
-    listed = 0
-    for prefix in day_prefixes(since, now + timedelta(hours=1)):
-        for obj in store.list(prefix):
-            listed += 1
-            if (obj.key, obj.etag) in known:
-                continue
-            hour = delivery_hour_of(obj)
-            if hour < first_partition:
-                context.log.warning(f"{obj.key}: delivered before the first partition, ignored")
-                continue
-            new_by_hour[hour].append(obj)
-            if sum(map(len, new_by_hour.values())) >= MAX_OBJECTS_PER_TICK:
-                break
-        else:
-            continue
-        break
+    for obj in found.new_objects:
+        new_by_hour[delivery_hour_of(obj)].append(obj)
 
     run_requests = [
         dg.RunRequest(
-            run_key=_run_key(objects),
+            run_key=run_key_for(objects),
             partition_key=hour.strftime(HOUR_KEY_FORMAT),
             run_config={"ops": {"raw_usage_events": {"config": {"object_keys": sorted(o.key for o in objects)}}}},
             tags={"analytics/objects": str(len(objects))},
         )
         for hour, objects in sorted(new_by_hour.items())
     ]
-    context.log.info(f"listed {listed} objects since {since.isoformat()}; {len(run_requests)} hours with new objects")
+    context.log.info(f"listed {found.listed} objects since {since.isoformat()}; {len(run_requests)} hours with "
+                     f"new objects{' (more next tick)' if found.truncated else ''}")
     return dg.SensorResult(run_requests=run_requests)

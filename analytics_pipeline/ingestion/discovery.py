@@ -1,10 +1,8 @@
 """What a sensor needs to find new objects cheaply: the ledger's recent keys, a date-bounded
 listing that skips them, and a run key made of the objects' identities.
 
-These generalise the inline logic of ``usage_log_sensor`` (``defs/ingestion/sensors.py``) to
-any ledger ``source`` and any prefix layout; nothing here is specific to build metrics, and
-the module is meant to move to ``analytics_pipeline/ingestion/discovery.py`` so both sensors
-share it.
+Shared by ``usage_log_sensor`` and ``build_metrics_sensor``: any ledger ``source``, any
+prefix layout.
 """
 
 from __future__ import annotations
