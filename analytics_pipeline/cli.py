@@ -177,7 +177,10 @@ def cmd_ui(args) -> int:
     home = prepare_dagster_home(settings)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     print(f"DAGSTER_HOME={home}; storage on PostgreSQL; Ctrl-C to stop")
-    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)])
+    # The interpreter running this command has dagster installed, whether or not its venv is on PATH.
+    os.chdir(workspace.parent)
+    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", args.host,
+                              "-p", str(args.port)])
     return 0
 
 
