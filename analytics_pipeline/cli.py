@@ -140,6 +140,11 @@ def _print_summary(settings, month_start: datetime) -> None:
                               {"source": USAGE_LOGS_SOURCE, "range_start": month_start,
                                "range_end": month_end}).fetchone()
         totals = rollup_totals(conn, Granularity.DAILY, month_start, month_end)
+        infra, attributed, margin = conn.execute(load_sql("costs/demo_cost_summary"),
+                                                 {"range_start": month_start, "range_end": month_end}).fetchone()
+        ci = run_file_totals(conn, month_start.date(), month_end.date())
+        comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
+        offenders = [c.describe() for c in comparisons if c.offender]
     exports = open_store(settings.exports_url, s3_client_factory=_s3_client)
     files = list(exports.list(f"monthly/{month_start:%Y-%m}/"))
     objects_loaded, objects_failed, lines, accepted, duplicates, quarantined = ingest
@@ -155,12 +160,6 @@ def _print_summary(settings, month_start: datetime) -> None:
     print(f"errors                  {totals.error_count:>12,}")
     print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
     print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
-    with connect(resolve_database_url(settings)) as conn:
-        infra, attributed, margin = conn.execute(load_sql("costs/demo_cost_summary"),
-                                                 {"range_start": month_start, "range_end": month_end}).fetchone()
-        ci = run_file_totals(conn, month_start.date(), month_end.date())
-        comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
-        offenders = [c.describe() for c in comparisons if c.offender]
     print(f"infrastructure cost     {format_cost(infra or 0):>12}   "
           f"attributed to tenants: {format_cost(attributed or 0)}")
     print(f"margin                  {format_cost(margin or 0):>12}")
