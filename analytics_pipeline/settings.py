@@ -35,6 +35,20 @@ class Settings:
     raw_freshness_warn_minutes: int = 60
     raw_freshness_fail_minutes: int = 120
     sensor_lookback_days: int = 2
+    # Usage anomalies: an organization's hour against the same hour of the trailing days.
+    anomaly_trailing_days: int = 7
+    anomaly_stddevs: float = 3.0
+    # Alerts: Slack-compatible JSON posted here when set; links point at the Dagster UI.
+    alert_webhook_url: str | None = None
+    dagster_ui_url: str = "http://localhost:3000"
+    # Retention (periods from the seed documents).
+    raw_archive_after_days: int = 7
+    rollup_retention_months: int = 13
+    quarantine_retention_days: int = 90
+    export_retention_days: int = 90
+    archive_glacier_after_days: int = 365
+    archive_expire_after_days: int = 2555  # 7 years
+    dagster_run_retention_days: int = 90
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -68,4 +82,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         quarantine_fail_rate=float(_env("ANALYTICS_QUARANTINE_FAIL_RATE", env) or 0.01),
         raw_freshness_warn_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_WARN_MINUTES", env) or 60),
         raw_freshness_fail_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_FAIL_MINUTES", env) or 120),
+        anomaly_trailing_days=int(_env("ANALYTICS_ANOMALY_TRAILING_DAYS", env) or 7),
+        anomaly_stddevs=float(_env("ANALYTICS_ANOMALY_STDDEVS", env) or 3.0),
+        alert_webhook_url=_env("ANALYTICS_ALERT_WEBHOOK_URL", env),
+        dagster_ui_url=(_env("ANALYTICS_DAGSTER_UI_URL", env) or "http://localhost:3000").rstrip("/"),
+        raw_archive_after_days=int(_env("ANALYTICS_RAW_ARCHIVE_AFTER_DAYS", env) or 7),
+        rollup_retention_months=int(_env("ANALYTICS_ROLLUP_RETENTION_MONTHS", env) or 13),
+        quarantine_retention_days=int(_env("ANALYTICS_QUARANTINE_RETENTION_DAYS", env) or 90),
+        export_retention_days=int(_env("ANALYTICS_EXPORT_RETENTION_DAYS", env) or 90),
+        archive_glacier_after_days=int(_env("ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS", env) or 365),
+        archive_expire_after_days=int(_env("ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS", env) or 2555),
+        dagster_run_retention_days=int(_env("ANALYTICS_DAGSTER_RUN_RETENTION_DAYS", env) or 90),
     )
