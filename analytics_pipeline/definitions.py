@@ -22,6 +22,7 @@ from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up, quarantine_rate_within_bounds
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.resources import default_resources
+from analytics_pipeline.defs.retention import RETENTION_JOBS, RETENTION_SCHEDULES
 from analytics_pipeline.defs.rollups.assets import (
     daily_usage_rollups,
     endpoint_performance_rollups,
@@ -43,8 +44,9 @@ defs = dg.Definitions(
             monthly_usage_exports, *COST_ASSETS, *BUILD_METRICS_ASSETS],
     asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_rollups_match_raw_events,
                   daily_rollups_equal_sum_of_hours, *COST_CHECKS, *BUILD_METRICS_CHECKS],
-    jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, *COST_JOBS, *BUILD_METRICS_JOBS],
-    schedules=[monthly_export_schedule, *COST_SCHEDULES],
+    jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, *COST_JOBS, *BUILD_METRICS_JOBS,
+          *RETENTION_JOBS],
+    schedules=[monthly_export_schedule, *COST_SCHEDULES, *RETENTION_SCHEDULES],
     sensors=[usage_log_sensor, usage_rollup_restatement_sensor, *COST_SENSORS, *BUILD_METRICS_SENSORS],
     resources=default_resources(),
 )

@@ -11,6 +11,7 @@ import abc
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def write(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         """Create or replace an object."""
+
+    def write_file(self, key: str, path: str | Path,
+                   content_type: str = "application/octet-stream") -> StoredObject:
+        """Create or replace an object from a local file (large files: S3 uploads it in parts)."""
+        return self.write(key, Path(path).read_bytes(), content_type)
 
     @abc.abstractmethod
     def delete(self, key: str) -> None:
@@ -139,6 +145,15 @@ class LocalDirectoryStore(ObjectStore):
         partial.replace(path)  # readers never see a half-written object
         return self._entry(key, path)
 
+    def write_file(self, key: str, path: str | Path,
+                   content_type: str = "application/octet-stream") -> StoredObject:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(path, partial)
+        partial.replace(target)
+        return self._entry(key, target)
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -190,6 +205,14 @@ class S3ObjectStore(ObjectStore):
     def write(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         full_key = self._full_key(key)
         self.client.put_object(Bucket=self.bucket, Key=full_key, Body=data, ContentType=content_type)
+        head = self.client.head_object(Bucket=self.bucket, Key=full_key)
+        return StoredObject(key, head["ContentLength"], head["ETag"].strip('"'), head["LastModified"].astimezone(UTC))
+
+    def write_file(self, key: str, path: str | Path,
+                   content_type: str = "application/octet-stream") -> StoredObject:
+        full_key = self._full_key(key)
+        # upload_file streams from disk, in parts above 8 MiB.
+        self.client.upload_file(str(path), self.bucket, full_key, ExtraArgs={"ContentType": content_type})
         head = self.client.head_object(Bucket=self.bucket, Key=full_key)
         return StoredObject(key, head["ContentLength"], head["ETag"].strip('"'), head["LastModified"].astimezone(UTC))
 
