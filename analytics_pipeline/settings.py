@@ -35,6 +35,8 @@ class Settings:
     raw_freshness_warn_minutes: int = 60
     raw_freshness_fail_minutes: int = 120
     sensor_lookback_days: int = 2
+    rollup_workers: int = 2  # warehouse connections a multi-day rollup run uses at once
+    rollup_work_mem: str = "256MB"  # work_mem of a rollup transaction (one day's sort in memory)
     # Usage anomalies: an organization's hour against the same hour of the trailing days.
     anomaly_trailing_days: int = 7
     anomaly_stddevs: float = 3.0
@@ -78,6 +80,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cost_source=_env("ANALYTICS_COST_SOURCE", env) or "focus",
         raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
         sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
+        rollup_workers=max(1, int(_env("ANALYTICS_ROLLUP_WORKERS", env) or 2)),
+        rollup_work_mem=_env("ANALYTICS_ROLLUP_WORK_MEM", env) or "256MB",
         quarantine_warn_rate=float(_env("ANALYTICS_QUARANTINE_WARN_RATE", env) or 0.001),
         quarantine_fail_rate=float(_env("ANALYTICS_QUARANTINE_FAIL_RATE", env) or 0.01),
         raw_freshness_warn_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_WARN_MINUTES", env) or 60),

@@ -1,8 +1,8 @@
 """Benchmark: usage rollups and finance exports over one month of synthetic events.
 
     .venv/bin/python benchmarks/rollups.py [--events 10000000] [--orgs 1000] [--days 31] [--keep]
-                                           [--work-mem 64MB] [--set name=value ...]
-                                           [--rerun] [--explain] [--breakdown]
+                                           [--workers 2] [--work-mem 64MB] [--set name=value ...]
+                                           [--rerun] [--explain]
 
 Starts a throwaway embedded PostgreSQL, migrates a fresh database, loads the shipped price
 catalog and fills ``analytics_events`` server-side with N synthetic events (skewed
@@ -11,8 +11,9 @@ heavy-tailed latencies). Then it times, each on its own:
 
   (a) baseline: one exact percentile_cont(0.5/0.95/0.99) pass per (hour, org, model)
       over the month, the measured reference (27 s for 10M events on the reference machine);
-  (b) replace_usage_rollups hourly, then daily, over the month (the code path of the
-      hourly/daily_usage_rollups assets); target hourly + daily <= 30 s for 10M events;
+  (b) replace_usage_rollups_by_day hourly, then daily, over the month on --workers
+      connections (the code path of the hourly/daily_usage_rollups assets in a single-run
+      backfill); target hourly + daily <= 30 s for 10M events;
   (c) a 31-day daily export of the largest organization (query_export_rows + render_csv),
       target < 1 s;
   (d) the monthly exports of every organization into a LocalDirectoryStore, the code path
@@ -20,8 +21,7 @@ heavy-tailed latencies). Then it times, each on its own:
 
 and prints a table with PASS/FAIL. Time targets in events are scaled linearly from 10M
 events when --events differs. --rerun also times (b) over existing rollups (a restatement),
---explain prints EXPLAIN ANALYZE of both INSERTs, --breakdown times the rollup query's
-ingredients (scan, pricing join, sums, percentiles) one by one. Server settings are left as
+--explain prints EXPLAIN ANALYZE of both INSERTs over the whole window. Server settings are left as
 they are, except the session settings passed with --work-mem / --set (applied to every
 timed connection). The load average is printed with each timing: on a shared machine other
 work inflates the figures.
@@ -54,7 +54,7 @@ from analytics_pipeline.rollups.pricing import (  # noqa: E402
     read_catalog_text,
     replace_model_prices,
 )
-from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups, rollup_sql  # noqa: E402
+from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups_by_day  # noqa: E402
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from analytics_pipeline.warehouse.sql import load_sql  # noqa: E402
@@ -112,59 +112,6 @@ SELECT count(*), sum(p50), sum(p95), sum(p99) FROM (
 ) AS t
 """
 
-# --breakdown: where the time of the rollup query goes, one ingredient at a time. The
-# measures mirror sql/rollups/replace_usage_rollups.sql; {priced_events} is the shipped CTE.
-_BREAKDOWN_SCAN = """
-SELECT count(*) FROM analytics_events WHERE event_time >= %(range_start)s AND event_time < %(range_end)s
-"""
-_BREAKDOWN_PRICED = """
-WITH {priced_events}
-SELECT count(*), sum(cost), sum(tokens_input + tokens_output) FROM priced_events
-"""
-_BREAKDOWN_ADDITIVE = """
-WITH {priced_events}
-SELECT count(*), sum(n), sum(cost) FROM (
-    SELECT date_trunc('{bucket}', event_time), organization_id, model_id,
-           count(*) AS n, sum(tokens_input) AS ti, sum(tokens_output) AS tout, sum(tokens_input + tokens_output) AS tt,
-           count(*) FILTER (WHERE status_code >= 400) AS e,
-           count(*) FILTER (WHERE status_code >= 400 AND status_code < 500) AS e4,
-           count(*) FILTER (WHERE status_code >= 500) AS e5, sum(cost) AS cost
-    FROM priced_events GROUP BY 1, 2, 3
-) AS t
-"""
-_BREAKDOWN_PERCENTILES = """
-WITH {priced_events}
-SELECT count(*), sum(p50 + p95 + p99) FROM (
-    SELECT date_trunc('{bucket}', event_time), organization_id, model_id,
-           percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-           percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
-    FROM priced_events GROUP BY 1, 2, 3
-) AS t
-"""
-_BREAKDOWN_FULL = """
-WITH {priced_events}
-SELECT count(*), sum(n), sum(cost), sum(p50 + p95 + p99) FROM (
-    SELECT date_trunc('{bucket}', event_time), organization_id, model_id,
-           count(*) AS n, sum(tokens_input) AS ti, sum(tokens_output) AS tout, sum(tokens_input + tokens_output) AS tt,
-           count(*) FILTER (WHERE status_code >= 400) AS e,
-           count(*) FILTER (WHERE status_code >= 400 AND status_code < 500) AS e4,
-           count(*) FILTER (WHERE status_code >= 500) AS e5, sum(cost) AS cost,
-           percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-           percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
-    FROM priced_events GROUP BY 1, 2, 3
-) AS t
-"""
-BREAKDOWN = {
-    "scan only (count of the window's events)": _BREAKDOWN_SCAN,
-    "scan + pricing join (priced_events, no grouping)": _BREAKDOWN_PRICED,
-    "additive measures only (no percentiles)": _BREAKDOWN_ADDITIVE,
-    "percentiles only, on priced_events": _BREAKDOWN_PERCENTILES,
-    "full rollup SELECT (no INSERT)": _BREAKDOWN_FULL,
-}
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -172,6 +119,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--orgs", type=int, default=1000, help="organizations (default 1,000)")
     parser.add_argument("--days", type=int, default=31, help="days of events from 2026-07-01 (default 31)")
     parser.add_argument("--keep", action="store_true", help="leave the server running and its directory in place")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="connections the rollups use at once, one day each (ANALYTICS_ROLLUP_WORKERS; default 2)")
+    parser.add_argument("--rollup-work-mem", default="256MB",
+                        help="work_mem of each rollup transaction (ANALYTICS_ROLLUP_WORK_MEM; default 256MB)")
     parser.add_argument("--work-mem", help="SET work_mem for the timed sessions (default: the server's)")
     parser.add_argument("--set", dest="session_settings", action="append", default=[], metavar="NAME=VALUE",
                         help="another session setting for the timed sessions, e.g. max_parallel_workers_per_gather=0")
@@ -179,8 +130,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="also print EXPLAIN (ANALYZE, BUFFERS) of the hourly and daily INSERTs (rolled back)")
     parser.add_argument("--rerun", action="store_true",
                         help="also time (b) again over the existing rollups (a restatement: DELETE, then INSERT)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also time the rollup query's ingredients (scan, pricing, sums, percentiles) separately")
     args = parser.parse_args(argv)
     if args.events < 1 or args.orgs < 1 or not 1 <= args.days <= 31:
         parser.error("--events and --orgs must be positive, --days between 1 and 31")
@@ -279,32 +228,18 @@ def monthly_exports(conn: psycopg.Connection, store: LocalDirectoryStore, start:
 
 
 def explain(url: str, settings: dict[str, str], granularity: Granularity, start: datetime, end: datetime) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of the rollup INSERT into an empty table, as in (b): the table is
-    truncated first, in a transaction rolled back afterwards."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the rollup INSERT over the whole window into an empty table
+    (the daily one after the hourly rows of (b)): the table is truncated first, in a transaction
+    rolled back afterwards."""
     params = {"range_start": start, "range_end": end}
     with session(url, settings) as conn:
         conn.execute(f"TRUNCATE {granularity.table}")
         plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) "
-                            + rollup_sql("rollups/replace_usage_rollups", granularity), params).fetchall()
+                            + load_sql(f"rollups/replace_{granularity.value}_rollups"), params).fetchall()
         conn.rollback()
     log(f"\nEXPLAIN ANALYZE of the {granularity.value} rollup INSERT:")
     for (line,) in plan:
         log("  " + line)
-
-
-def breakdown(url: str, settings: dict[str, str], events: int, start: datetime, end: datetime) -> None:
-    params = {"range_start": start, "range_end": end}
-    rows = []
-    for granularity in (Granularity.HOURLY, Granularity.DAILY):
-        for label, template in BREAKDOWN.items():
-            if template is _BREAKDOWN_SCAN and granularity is Granularity.DAILY:
-                continue  # the same query for both granularities
-            sql = template.format(priced_events=load_sql("rollups/priced_events"), bucket=granularity.bucket)
-            with session(url, settings) as conn, timed(f"{granularity.value}: {label}") as t:
-                conn.execute(sql, params).fetchall()
-            rows.append((f"{granularity.value}: {label}", f"{t.seconds:.2f}", rate(events, t.seconds)))
-    log("\nbreakdown of the rollup query (each a separate SELECT, results discarded):")
-    print_table(("query", "seconds", "events/s"), rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,11 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         results["a"] = t.seconds
         log(f"  {groups:,} groups, {rate(args.events, t.seconds)}")
 
-        log("\n(b) replace_usage_rollups, hourly then daily")
+        log(f"\n(b) replace_usage_rollups_by_day, hourly then daily, {args.workers} worker(s)")
         totals = {}
         for granularity in (Granularity.HOURLY, Granularity.DAILY):
-            with session(url, args.settings) as conn, timed(granularity.value) as t:
-                totals[granularity] = replace_usage_rollups(conn, granularity, start, end)
+            with timed(granularity.value) as t:
+                totals[granularity] = replace_usage_rollups_by_day(
+                    lambda: session(url, args.settings), granularity, start, end, workers=args.workers,
+                    work_mem=args.rollup_work_mem)
             results[granularity] = t.seconds
             tot = totals[granularity]
             log(f"  {tot.row_count:,} rows, {tot.organizations:,} organizations, {tot.request_count:,} requests, "
@@ -368,15 +305,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.rerun:
             log("\n(b') replace_usage_rollups again, over existing rollup rows")
             for granularity in (Granularity.HOURLY, Granularity.DAILY):
-                with session(url, args.settings) as conn, timed(f"{granularity.value} again") as t:
-                    replace_usage_rollups(conn, granularity, start, end)
+                with timed(f"{granularity.value} again") as t:
+                    replace_usage_rollups_by_day(lambda: session(url, args.settings), granularity, start, end,
+                                                 workers=args.workers, work_mem=args.rollup_work_mem)
                 results[("rerun", granularity)] = t.seconds
 
         if args.explain:
             explain(url, args.settings, Granularity.HOURLY, start, end)
             explain(url, args.settings, Granularity.DAILY, start, end)
-        if args.breakdown:
-            breakdown(url, args.settings, args.events, start, end)
 
     def verdict(seconds: float, target: float) -> str:
         return "PASS" if seconds <= target else "FAIL"

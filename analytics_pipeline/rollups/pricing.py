@@ -62,6 +62,10 @@ def parse_catalog(text: str) -> list[ModelPrice]:
             raise PriceCatalogError(f"price catalog line {line}: {error}") from None
         if effective_from.tzinfo is None:
             raise PriceCatalogError(f"price catalog line {line}: effective_from needs a time zone")
+        # Rollups price whole (hour, model) groups, so a price must hold for whole hours.
+        if effective_from.timestamp() % 3600:
+            raise PriceCatalogError(f"price catalog line {line}: effective_from {row['effective_from']} "
+                                    "must be on the hour (prices change at hh:00:00)")
         if any(not a.is_finite() or a < 0 for a in amounts):
             raise PriceCatalogError(f"price catalog line {line}: prices must be finite and >= 0")
         if not row["model_id"]:

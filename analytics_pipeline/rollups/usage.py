@@ -1,14 +1,22 @@
 """Usage rollups per (bucket, organization, model), computed in PostgreSQL.
 
-A window is replaced whole in one transaction (delete, then insert from raw events), so a
-re-materialization, a late-data restatement or a month backfill is idempotent.
+A window is replaced whole in one transaction (delete, then insert), so a re-materialization
+or a late-data restatement is idempotent. Hourly rows come from the raw events in one sorted
+pass (sql/rollups/replace_hourly_rollups.sql); daily rows add up the day's hourly rows and
+take exact daily percentiles from the raw events (sql/rollups/replace_daily_rollups.sql).
+A long window (a month backfill) is replaced day by day on several connections at once,
+each day in its own transaction: the server's cores share the work, and every partition is
+still replaced whole or not at all.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -54,12 +62,54 @@ def rollup_totals(conn: psycopg.Connection, granularity: Granularity, start: dat
 
 
 def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, start: datetime,
-                          end: datetime) -> RollupTotals:
-    """Recompute the rollups of ``[start, end)`` from raw events, in one transaction."""
+                          end: datetime, *, work_mem: str | None = None) -> RollupTotals:
+    """Recompute the rollups of ``[start, end)`` in one transaction (daily rows need the day's
+    hourly rows first). ``work_mem`` (e.g. ``"256MB"``) is set for this transaction only, so
+    a day's sort stays in memory instead of spilling to disk."""
     params = {"range_start": start, "range_end": end}
     with conn.transaction():
+        if work_mem:
+            conn.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
         conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
-        conn.execute(rollup_sql("rollups/replace_usage_rollups", granularity), params)
+        conn.execute(load_sql(f"rollups/replace_{granularity.value}_rollups"), params)
+        return rollup_totals(conn, granularity, start, end)
+
+
+def day_slices(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` cut at UTC midnights: whole days, plus partial ends where the window has them."""
+    slices = []
+    cursor = start
+    while cursor < end:
+        midnight = cursor.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        slices.append((cursor, min(midnight, end)))
+        cursor = min(midnight, end)
+    return slices
+
+
+def replace_usage_rollups_by_day(open_connection: Callable[[], AbstractContextManager[psycopg.Connection]],
+                                 granularity: Granularity, start: datetime, end: datetime, *,
+                                 workers: int, work_mem: str | None = None) -> RollupTotals:
+    """Recompute the rollups of ``[start, end)`` one day per transaction, ``workers`` days at a time.
+
+    Each day is replaced whole, so a failure leaves every partition either old or new (the
+    retry replaces the rest); the first error is raised once the other workers stop.
+    """
+    slices = day_slices(start, end)
+    shares = [slices[i::max(1, workers)] for i in range(min(max(1, workers), len(slices)))]
+
+    def replace_share(share: list[tuple[datetime, datetime]]) -> None:
+        with open_connection() as conn:
+            for slice_start, slice_end in share:
+                replace_usage_rollups(conn, granularity, slice_start, slice_end, work_mem=work_mem)
+
+    if len(shares) <= 1:
+        for share in shares:
+            replace_share(share)
+    else:
+        with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="rollup") as pool:
+            for future in [pool.submit(replace_share, share) for share in shares]:
+                future.result()
+    with open_connection() as conn:
         return rollup_totals(conn, granularity, start, end)
 
 

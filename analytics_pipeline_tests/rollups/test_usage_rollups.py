@@ -3,11 +3,18 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
-from analytics_pipeline.rollups.usage import Granularity, replace_endpoint_rollups, replace_usage_rollups
+from analytics_pipeline.rollups.usage import (
+    Granularity,
+    day_slices,
+    replace_endpoint_rollups,
+    replace_usage_rollups,
+    replace_usage_rollups_by_day,
+)
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.event_rows import insert_events
 
@@ -81,6 +88,7 @@ def test_daily_percentiles_are_true_daily_percentiles(conn):
     # Hour 1: 100 fast requests; hour 2: 1 slow one. The average of hourly p50s would be ~5 s.
     insert_events(conn, [ev(1, i % 60, f"fast{i}", duration=10.0) for i in range(100)]
                   + [ev(2, 0, "slow", duration=10_000.0)])
+    replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(days=1))
     replace_usage_rollups(conn, Granularity.DAILY, DAY, DAY + timedelta(days=1))
     assert conn.execute("SELECT latency_p50_ms FROM analytics_daily_rollups").fetchone()[0] == 10.0
 
@@ -125,6 +133,8 @@ def test_reconciliation_catches_a_tampered_row(conn):
     (CATALOG.replace("*,", "m2,"), "'\\*' row"),
     (CATALOG + "m1,2025-01-01T00:00:00Z,1,1,1\n", "duplicate"),
     (CATALOG.replace("0.001,", "abc,"), "line 2"),
+    (CATALOG.replace("2026-06-15T12:00:00Z", "2026-06-15T12:30:00Z"), "line 3: .* must be on the hour"),
+    (CATALOG.replace("2026-06-15T12:00:00Z", "2026-06-15T12:00:00.5+00:00"), "on the hour"),
 ])
 def test_bad_catalogs_are_rejected_with_the_line(text, message):
     with pytest.raises(PriceCatalogError, match=message):
@@ -147,3 +157,45 @@ def test_endpoint_performance_per_organization(conn):
     other = conn.execute("SELECT endpoint FROM analytics_endpoint_daily_rollups "
                          "WHERE organization_id = 'org-b'").fetchone()
     assert other == ("(none)",)
+
+
+def test_day_slices_cut_a_window_at_utc_midnights():
+    assert day_slices(DAY, DAY + timedelta(hours=1)) == [(DAY, DAY + timedelta(hours=1))]
+    start, end = DAY + timedelta(hours=20), DAY + timedelta(days=2, hours=3)
+    midnight, next_midnight = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    assert day_slices(start, end) == [(start, midnight), (midnight, next_midnight), (next_midnight, end)]
+    assert day_slices(DAY, DAY) == []
+
+
+def test_a_multi_day_window_on_two_connections_equals_one_transaction(conn, warehouse_url):
+    # Events over three days (both sides of the 12:00 price change), rolled up once in one
+    # transaction and once day by day on two connections: identical rows.
+    insert_events(conn, [ev(h + 24 * d - 24, i * 6, f"r{d}-{h}-{i}", tokens_in=h * 7 + i, tokens_out=i,
+                            status=503 if i == 7 else 200, duration=float(h * i + 1),
+                            model=None if i == 4 else "m1", org=f"org-{i % 3}")
+                         for d in range(3) for h in range(24) for i in range(10)])
+    window = (DAY - timedelta(days=1), DAY + timedelta(days=2))
+    columns = "SELECT * FROM {} ORDER BY bucket_start, organization_id, model_id NULLS FIRST"
+
+    def snapshot():
+        return {t: [r[:-1] for r in conn.execute(columns.format(t)).fetchall()]  # all but computed_at
+                for t in ("analytics_hourly_rollups", "analytics_daily_rollups")}
+
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        replace_usage_rollups(conn, granularity, *window)
+    single = snapshot()
+    conn.execute("TRUNCATE analytics_hourly_rollups, analytics_daily_rollups")
+    conn.commit()
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        totals = replace_usage_rollups_by_day(lambda: connect(warehouse_url), granularity, *window, workers=2)
+        assert totals.request_count == 3 * 24 * 10
+    assert snapshot() == single
+    # per day: org-0, org-1 and org-2 with m1, and org-1 without a model
+    assert len(single["analytics_daily_rollups"]) == 3 * 4
+    assert rollup_mismatches_against_events(conn, Granularity.DAILY, *window) == []
+
+
+def test_the_warehouse_refuses_a_price_change_off_the_hour(conn):
+    with pytest.raises(psycopg.errors.CheckViolation, match="effective_from_on_the_hour"):
+        conn.execute("INSERT INTO analytics_model_prices VALUES ('m1', '2026-06-15T12:30:00Z', 0, 0, 0)")
+    conn.rollback()

@@ -7,7 +7,12 @@ import dagster as dg
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
-from analytics_pipeline.rollups.usage import Granularity, RollupTotals, replace_endpoint_rollups, replace_usage_rollups
+from analytics_pipeline.rollups.usage import (
+    Granularity,
+    RollupTotals,
+    replace_endpoint_rollups,
+    replace_usage_rollups_by_day,
+)
 from analytics_pipeline.settings import load_settings
 
 _SETTINGS = load_settings()
@@ -66,11 +71,13 @@ def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
 def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Usage per (hour, organization, model) in `analytics_hourly_rollups`, by *event* time:
     requests, input/output/total tokens, errors (4xx, 5xx), cost at the effective price, and
-    latency p50/p95/p99 in ms. A partition (or a backfill range) is replaced in one
-    transaction; late events restate the hours they fall in."""
+    latency p50/p95/p99 in ms. A partition is replaced in one transaction; a backfill range
+    day by day on `ANALYTICS_ROLLUP_WORKERS` connections; late events restate the hours they
+    fall in. Cost is priced per (hour, model) group: catalog price changes are on the hour."""
     window = context.partition_time_window
-    with warehouse.connect() as conn:
-        totals = replace_usage_rollups(conn, Granularity.HOURLY, window.start, window.end)
+    settings = load_settings()
+    totals = replace_usage_rollups_by_day(warehouse.connect, Granularity.HOURLY, window.start, window.end,
+                                          workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 
@@ -85,12 +92,13 @@ def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: Warehouse
 )
 def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Usage per (day, organization, model) in `analytics_daily_rollups`, the same measures as
-    the hourly rollups. Aggregated from the raw events of the day so the latency percentiles
-    are true daily percentiles, not averages of hourly ones; its additive measures equal the
-    sum of the day's hourly rollups."""
+    the hourly rollups: additive measures (requests, tokens, errors, cost) are the sums of the
+    day's hourly rows; latency percentiles are true daily percentiles from one exact pass over
+    the day's raw events, not averages of hourly ones."""
     window = context.partition_time_window
-    with warehouse.connect() as conn:
-        totals = replace_usage_rollups(conn, Granularity.DAILY, window.start, window.end)
+    settings = load_settings()
+    totals = replace_usage_rollups_by_day(warehouse.connect, Granularity.DAILY, window.start, window.end,
+                                          workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 

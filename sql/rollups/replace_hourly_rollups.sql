@@ -1,0 +1,68 @@
+-- Recompute analytics_hourly_rollups for the hours of [range_start, range_end) from raw events,
+-- in one sorted pass: every measure, the latency percentiles and the cost come out of the same
+-- GROUP BY. Run after delete_usage_rollups.sql in the same transaction.
+--
+-- Cost is priced per group, not per event: price changes are on the hour (the catalog and a
+-- CHECK constraint enforce it), so one price holds for a whole (hour, model) group, and
+--   sum over events of (per_request + in/1000 x in_price + out/1000 x out_price)
+--   = billable_requests x per_request + billable_in/1000 x in_price + billable_out/1000 x out_price
+-- exactly, in numeric. Requests with status >= 500 are not billable.
+-- date_bin buckets with integer arithmetic (date_trunc goes through the calendar); in UTC the
+-- buckets are the same. The id columns are COLLATE "C" (migration 0006): the sort compares bytes.
+WITH
+price_periods AS (
+    SELECT model_id, effective_from,
+           coalesce(lead(effective_from) OVER (PARTITION BY model_id ORDER BY effective_from),
+                    'infinity'::timestamptz) AS effective_to,
+           price_per_request, price_per_1k_input_tokens, price_per_1k_output_tokens
+    FROM analytics_model_prices
+),
+default_price_periods AS MATERIALIZED (
+    SELECT * FROM price_periods WHERE model_id = '*'
+),
+event_tokens AS (
+    SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+           organization_id AS organization_id,
+           model_id AS model_id,
+           status_code, duration_ms,
+           -- tokens_consumed alone is priced at the input rate
+           coalesce(tokens_input, CASE WHEN tokens_output IS NULL THEN tokens_consumed END, 0) AS tokens_input,
+           coalesce(tokens_output, 0) AS tokens_output
+    FROM analytics_events
+    WHERE event_time >= %(range_start)s AND event_time < %(range_end)s
+),
+hourly AS (
+    SELECT bucket_start, organization_id, model_id,
+           count(*) AS request_count,
+           sum(tokens_input) AS tokens_input,
+           sum(tokens_output) AS tokens_output,
+           count(*) FILTER (WHERE status_code >= 400) AS error_count,
+           count(*) FILTER (WHERE status_code >= 400 AND status_code < 500) AS client_error_count,
+           count(*) FILTER (WHERE status_code >= 500) AS server_error_count,
+           coalesce(sum(tokens_input) FILTER (WHERE status_code >= 500), 0) AS unbilled_tokens_input,
+           coalesce(sum(tokens_output) FILTER (WHERE status_code >= 500), 0) AS unbilled_tokens_output,
+           percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS latency_p50_ms,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS latency_p95_ms,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS latency_p99_ms
+    FROM event_tokens
+    GROUP BY bucket_start, organization_id, model_id
+)
+INSERT INTO analytics_hourly_rollups (
+    bucket_start, organization_id, model_id, request_count, tokens_input, tokens_output, tokens_total,
+    error_count, client_error_count, server_error_count, cost_total,
+    latency_p50_ms, latency_p95_ms, latency_p99_ms)
+SELECT
+    h.bucket_start, h.organization_id, h.model_id, h.request_count, h.tokens_input, h.tokens_output,
+    h.tokens_input + h.tokens_output, h.error_count, h.client_error_count, h.server_error_count,
+    trim_scale(
+        (h.request_count - h.server_error_count) * coalesce(m.price_per_request, d.price_per_request, 0)
+        + (h.tokens_input - h.unbilled_tokens_input)
+          * coalesce(m.price_per_1k_input_tokens, d.price_per_1k_input_tokens, 0) / 1000
+        + (h.tokens_output - h.unbilled_tokens_output)
+          * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens, 0) / 1000),
+    h.latency_p50_ms, h.latency_p95_ms, h.latency_p99_ms
+FROM hourly AS h
+LEFT JOIN price_periods AS m
+       ON m.model_id = h.model_id AND h.bucket_start >= m.effective_from AND h.bucket_start < m.effective_to
+LEFT JOIN default_price_periods AS d
+       ON h.bucket_start >= d.effective_from AND h.bucket_start < d.effective_to
