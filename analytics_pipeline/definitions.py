@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from analytics_pipeline.defs.alerts import ALERT_SENSORS
 from analytics_pipeline.defs.build_metrics import (
     BUILD_METRICS_ASSETS,
     BUILD_METRICS_CHECKS,
@@ -23,6 +24,7 @@ from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up, quar
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.resources import default_resources
 from analytics_pipeline.defs.retention import RETENTION_JOBS, RETENTION_SCHEDULES
+from analytics_pipeline.defs.rollups.anomaly_checks import usage_within_normal_range
 from analytics_pipeline.defs.rollups.assets import (
     daily_usage_rollups,
     endpoint_performance_rollups,
@@ -43,10 +45,11 @@ defs = dg.Definitions(
     assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, endpoint_performance_rollups,
             monthly_usage_exports, *COST_ASSETS, *BUILD_METRICS_ASSETS],
     asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_rollups_match_raw_events,
-                  daily_rollups_equal_sum_of_hours, *COST_CHECKS, *BUILD_METRICS_CHECKS],
+                  daily_rollups_equal_sum_of_hours, usage_within_normal_range, *COST_CHECKS, *BUILD_METRICS_CHECKS],
     jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, *COST_JOBS, *BUILD_METRICS_JOBS,
           *RETENTION_JOBS],
     schedules=[monthly_export_schedule, *COST_SCHEDULES, *RETENTION_SCHEDULES],
-    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, *COST_SENSORS, *BUILD_METRICS_SENSORS],
+    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, *COST_SENSORS, *BUILD_METRICS_SENSORS,
+             *ALERT_SENSORS],
     resources=default_resources(),
 )
