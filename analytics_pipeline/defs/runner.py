@@ -15,7 +15,11 @@ from analytics_pipeline.defs.costs.assets import daily_infra_costs, tenant_cost_
 from analytics_pipeline.defs.costs.checks import attributed_cost_equals_infra_cost, tenant_budgets
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up, quarantine_rate_within_bounds
+from analytics_pipeline.defs.ingestion.checks import (
+    ingest_ledger_adds_up,
+    quarantine_rate_within_bounds,
+    raw_events_meet_expectations,
+)
 from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions, monthly_partitions
 from analytics_pipeline.defs.rollups.anomaly_checks import usage_within_normal_range
 from analytics_pipeline.defs.rollups.assets import (
@@ -79,8 +83,8 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
 
     runs = [
         run([model_prices]),
-        run([raw_usage_events, ingest_ledger_adds_up, quarantine_rate_within_bounds, hourly_usage_rollups,
-             hourly_rollups_match_raw_events, usage_within_normal_range],
+        run([raw_usage_events, ingest_ledger_adds_up, quarantine_rate_within_bounds, raw_events_meet_expectations,
+             hourly_usage_rollups, hourly_rollups_match_raw_events, usage_within_normal_range],
             _range_tags(hourly_partitions, start, end)),
         run([daily_usage_rollups, endpoint_performance_rollups, daily_rollups_equal_sum_of_hours],
             _range_tags(daily_partitions, start, end)),

@@ -1,10 +1,12 @@
-"""Data-quality checks of raw_usage_events: quarantine rate and ledger reconciliation."""
+"""Data-quality checks of raw_usage_events: quarantine rate, ledger reconciliation, and the
+event contract as a Great Expectations suite."""
 
 import dagster as dg
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.partitions import hourly_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.ingestion.expectations import RawEventsValidation, validate_raw_events
 from analytics_pipeline.ingestion.quality import ledger_totals
 from analytics_pipeline.settings import load_settings
 
@@ -56,3 +58,48 @@ def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext,
                   "stored_quarantine_rows": totals.stored_quarantine_rows,
                   "objects_not_adding_up": totals.objects_not_adding_up},
     )
+
+
+def _expectations_description(validation: RawEventsValidation) -> str:
+    if not validation.outcomes:
+        return (f"no events delivered in this window ({validation.objects} objects in the ledger): "
+                "nothing to check, passes")
+    if validation.success:
+        return f"all {validation.evaluated} expectations met by {validation.rows_checked:,} events"
+    failures = ", ".join(
+        f"{o.name} ({'error' if o.error else f'{o.unexpected_count or 0:,} rows'})"
+        for o in validation.outcomes if not o.success)
+    return (f"{validation.failed} of {validation.evaluated} expectations failed on "
+            f"{validation.rows_checked:,} events: {failures}")
+
+
+@dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
+def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext,
+                                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """The event contract as a Great Expectations suite on the events of the objects delivered
+    in the partition, every metric computed by PostgreSQL: ids present and well formed,
+    (organization_id, request_id) unique, event time within the contract's window of its
+    delivery hour (retention `ANALYTICS_RAW_RETENTION_DAYS` before, 1 h + 1 day of clock skew
+    after), status codes 100-599, durations and tokens >= 0, MD5 content hashes, JSON-object
+    attributes. An hour without events passes."""
+    settings = load_settings()
+    window = context.partition_time_window
+    validation = validate_raw_events(warehouse.url(), window.start, window.end,
+                                     retention_days=settings.raw_retention_days)
+    metadata = {
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "objects": validation.objects,
+        "events_in_ledger": validation.events_in_ledger,
+        "rows_checked": validation.rows_checked,
+        "expectations_evaluated": validation.evaluated,
+        "expectations_failed": validation.failed,
+        "unexpected_rows": validation.unexpected_total,
+        "gx_seconds": round(validation.seconds, 2),
+    }
+    if validation.outcomes:
+        metadata["expectations"] = dg.MetadataValue.md(validation.markdown())
+        metadata["unexpected_by_expectation"] = {o.name: o.unexpected_count for o in validation.outcomes
+                                                 if o.unexpected_count}
+    return dg.AssetCheckResult(passed=validation.success, description=_expectations_description(validation),
+                               metadata=metadata)
