@@ -4,6 +4,7 @@
 --   tokens_output = tokens_output
 --   cost          = per-request + input/1000 x input price + output/1000 x output price,
 --                   0 for server errors (status >= 500); model-less or unlisted models use '*'.
+--                   (`* 0.001` is exact; numeric `/ 1000` rounds to ~16 significant digits.)
 price_periods AS (
     SELECT model_id, effective_from,
            coalesce(lead(effective_from) OVER (PARTITION BY model_id ORDER BY effective_from),
@@ -21,8 +22,8 @@ priced_events AS (
            t.tokens_input, t.tokens_output,
            CASE WHEN e.status_code >= 500 THEN 0::numeric
                 ELSE coalesce(m.price_per_request, d.price_per_request, 0)
-                   + t.tokens_input  * coalesce(m.price_per_1k_input_tokens,  d.price_per_1k_input_tokens,  0) / 1000
-                   + t.tokens_output * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens, 0) / 1000
+                   + t.tokens_input  * coalesce(m.price_per_1k_input_tokens,  d.price_per_1k_input_tokens,  0) * 0.001
+                   + t.tokens_output * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens, 0) * 0.001
            END AS cost
     FROM analytics_events AS e
     CROSS JOIN LATERAL (
