@@ -42,9 +42,11 @@ from analytics_pipeline.defs.rollups.assets import (
 )
 from analytics_pipeline.defs.rollups.checks import (
     daily_rollups_equal_sum_of_hours,
+    daily_rollups_match_raw_events,
     hourly_rollups_match_raw_events,
 )
 from analytics_pipeline.defs.rollups.sensors import (
+    daily_rollups_follow_hours_sensor,
     daily_rollups_job,
     hourly_rollups_job,
     usage_rollup_restatement_sensor,
@@ -55,11 +57,12 @@ defs = dg.Definitions(
             monthly_usage_exports, *COST_ASSETS, *BUILD_METRICS_ASSETS],
     asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, raw_events_meet_expectations,
                   *FRESHNESS_CHECKS, hourly_rollups_match_raw_events,
-                  daily_rollups_equal_sum_of_hours, usage_within_normal_range, *COST_CHECKS, *BUILD_METRICS_CHECKS],
+                  daily_rollups_equal_sum_of_hours, daily_rollups_match_raw_events, usage_within_normal_range,
+                  *COST_CHECKS, *BUILD_METRICS_CHECKS],
     jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, freshness_checks_job, *COST_JOBS,
           *BUILD_METRICS_JOBS, *RETENTION_JOBS],
     schedules=[monthly_export_schedule, freshness_checks_schedule, *COST_SCHEDULES, *RETENTION_SCHEDULES],
-    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, *COST_SENSORS, *BUILD_METRICS_SENSORS,
-             *ALERT_SENSORS],
+    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, daily_rollups_follow_hours_sensor, *COST_SENSORS,
+             *BUILD_METRICS_SENSORS, *ALERT_SENSORS],
     resources=default_resources(),
 )

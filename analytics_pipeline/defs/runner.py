@@ -28,7 +28,11 @@ from analytics_pipeline.defs.rollups.assets import (
     hourly_usage_rollups,
     model_prices,
 )
-from analytics_pipeline.defs.rollups.checks import daily_rollups_equal_sum_of_hours, hourly_rollups_match_raw_events
+from analytics_pipeline.defs.rollups.checks import (
+    daily_rollups_equal_sum_of_hours,
+    daily_rollups_match_raw_events,
+    hourly_rollups_match_raw_events,
+)
 from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse.database import dagster_storage_url, ensure_database
@@ -86,7 +90,8 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
         run([raw_usage_events, ingest_ledger_adds_up, quarantine_rate_within_bounds, raw_events_meet_expectations,
              hourly_usage_rollups, hourly_rollups_match_raw_events, usage_within_normal_range],
             _range_tags(hourly_partitions, start, end)),
-        run([daily_usage_rollups, endpoint_performance_rollups, daily_rollups_equal_sum_of_hours],
+        run([daily_usage_rollups, endpoint_performance_rollups, daily_rollups_equal_sum_of_hours,
+             daily_rollups_match_raw_events],
             _range_tags(daily_partitions, start, end)),
         run([monthly_usage_exports], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
     ]

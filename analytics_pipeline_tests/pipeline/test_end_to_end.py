@@ -134,6 +134,7 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
     from analytics_pipeline.defs.rollups.checks import (
         daily_rollups_equal_sum_of_hours,
+        daily_rollups_match_raw_events,
         hourly_rollups_match_raw_events,
     )
 
@@ -146,6 +147,7 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     evaluations = [e for run in runs for e in run.get_asset_check_evaluations()]
     assert {e.check_name for e in evaluations} >= {"hourly_rollups_match_raw_events",
                                                    "daily_rollups_equal_sum_of_hours",
+                                                   "daily_rollups_match_raw_events",
                                                    "exports_reconcile_with_rollups"}
     assert all(e.passed for e in evaluations)
 
@@ -170,8 +172,11 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     hourly = run_checks([hourly_usage_rollups], [hourly_rollups_match_raw_events], hour.strftime("%Y-%m-%d-%H:%M"))
     [evaluation] = hourly.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.metadata["mismatched_rows"].value >= 1
-    daily = run_checks([daily_usage_rollups], [daily_rollups_equal_sum_of_hours], day.strftime("%Y-%m-%d"))
-    assert not daily.get_asset_check_evaluations()[0].passed
+    daily = run_checks([daily_usage_rollups], [daily_rollups_equal_sum_of_hours, daily_rollups_match_raw_events],
+                       day.strftime("%Y-%m-%d"))
+    # the hours were tampered with (sum of hours) and an event is gone (raw events)
+    assert {e.check_name: e.passed for e in daily.get_asset_check_evaluations()} == {
+        "daily_rollups_equal_sum_of_hours": False, "daily_rollups_match_raw_events": False}
     ledger = run_checks([raw_usage_events], [ingest_ledger_adds_up], hour.strftime("%Y-%m-%d-%H:%M"))
     [evaluation] = ledger.get_asset_check_evaluations()
     assert not evaluation.passed

@@ -11,7 +11,11 @@ from dagster_aws.s3 import S3Resource
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.partitions import hourly_partitions
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.rollups.sensors import contiguous_ranges, usage_rollup_restatement_sensor
+from analytics_pipeline.defs.rollups.sensors import (
+    contiguous_ranges,
+    daily_rollups_follow_hours_sensor,
+    usage_rollup_restatement_sensor,
+)
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.loader import ObjectLoader
 from analytics_pipeline.storage.object_store import S3ObjectStore
@@ -101,13 +105,45 @@ def test_restatement_sensor_requests_rollups_of_the_event_hours_touched():
         result = usage_rollup_restatement_sensor(context)
         ranges = sorted((r.job_name, r.tags["dagster/asset_partition_range_start"],
                          r.tags["dagster/asset_partition_range_end"]) for r in result.run_requests)
-        assert ranges == [("daily_rollups_job", "2026-01-02", "2026-01-02"),
-                          ("hourly_rollups_job", "2026-01-02-03:00", "2026-01-02-05:00")]
+        assert ranges == [("hourly_rollups_job", "2026-01-02-03:00", "2026-01-02-05:00")]
 
         # The cursor moves on: nothing new, nothing requested; a new materialization is seen.
         context = dg.build_sensor_context(instance=instance, cursor=result.cursor)
         assert not usage_rollup_restatement_sensor(context).run_requests
         report(["2026-01-01-23:00"])
         later = usage_rollup_restatement_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
-        assert {r.tags["dagster/asset_partition_range_start"] for r in later.run_requests} == {
-            "2026-01-01-23:00", "2026-01-01"}
+        assert {r.tags["dagster/asset_partition_range_start"] for r in later.run_requests} == {"2026-01-01-23:00"}
+
+
+@dg.op
+def _nothing():
+    pass
+
+
+@dg.job
+def _finished_hourly_run():
+    _nothing()
+
+
+def _run_success_context(instance, tags):
+    result = _finished_hourly_run.execute_in_process(instance=instance, tags=tags)
+    success = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records[0]
+    return dg.build_run_status_sensor_context(
+        sensor_name="daily_rollups_follow_hours_sensor", dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id), dagster_event=success.event_log_entry.dagster_event)
+
+
+def test_days_follow_a_successful_hourly_run():
+    with dg.instance_for_test() as instance:
+        context = _run_success_context(instance, {"dagster/asset_partition_range_start": "2026-01-01-22:00",
+                                                  "dagster/asset_partition_range_end": "2026-01-03-01:00"})
+        request = daily_rollups_follow_hours_sensor(context)
+        assert isinstance(request, dg.RunRequest)
+        assert (request.tags["dagster/asset_partition_range_start"],
+                request.tags["dagster/asset_partition_range_end"]) == ("2026-01-01", "2026-01-03")
+        assert request.run_key == f"{context.dagster_run.run_id}:days"
+
+        single = daily_rollups_follow_hours_sensor(_run_success_context(instance, {"dagster/partition":
+                                                                                   "2026-01-05-07:00"}))
+        assert single.tags["dagster/asset_partition_range_start"] == "2026-01-05"
+        assert isinstance(daily_rollups_follow_hours_sensor(_run_success_context(instance, {})), dg.SkipReason)

@@ -45,3 +45,15 @@ def daily_rollups_equal_sum_of_hours(context: dg.AssetCheckExecutionContext,
     with warehouse.connect() as conn:
         mismatches = daily_mismatches_against_hourly(conn, window.start, window.end)
     return _mismatch_result(mismatches, window, "the sum of its hourly rollups")
+
+
+@dg.asset_check(asset=daily_usage_rollups, blocking=True, partitions_def=daily_partitions)
+def daily_rollups_match_raw_events(context: dg.AssetCheckExecutionContext,
+                                   warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Each daily rollup row equals, exactly, a fresh per-event aggregation of the raw events of
+    its day (requests, tokens, errors, cost priced event by event): the daily rows are built
+    from the hourly ones, so this is the check that does not take the hours' word for it."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        mismatches = rollup_mismatches_against_events(conn, Granularity.DAILY, window.start, window.end)
+    return _mismatch_result(mismatches, window, "the raw events of its day")
