@@ -1,6 +1,8 @@
 """The alert sensors against a real (PostgreSQL) Dagster instance and a real HTTP webhook: failed
 runs and check evaluations are produced by executing small jobs and assets."""
 
+import socket
+
 import dagster as dg
 import pytest
 
@@ -75,6 +77,16 @@ def evaluate_checks(instance, partition_key="2026-06-01"):
     return result
 
 
+def run_tick(instance, cursor=None):
+    return run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+def unreachable_url() -> str:
+    with socket.socket() as sock:  # a free port nobody listens on: connection refused
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/hooks/down"
+
+
 def check_tick(instance, cursor=None):
     return asset_check_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
 
@@ -83,12 +95,13 @@ def check_tick(instance, cursor=None):
 
 
 def test_a_failed_run_is_posted_with_its_error_partition_and_link(alerts_to, dagster_instance):
-    result = fail_a_run(dagster_instance, **{"dagster/partition": "2026-06-01", "team": "data"})
-    context = dg.build_run_status_sensor_context(
-        sensor_name=RUN_FAILURE_ALERT_SENSOR, dagster_event=result.get_run_failure_event(),
-        dagster_instance=dagster_instance, dagster_run=result.dagster_run)
-    assert run_failure_alert_sensor(context) is None  # delivered
+    fail_a_run(dagster_instance)  # before the sensor started: not replayed
+    start = run_tick(dagster_instance)
+    assert start.skip_message.startswith("starting after run failure event") and alerts_to.posts == []
 
+    result = fail_a_run(dagster_instance, **{"dagster/partition": "2026-06-01", "team": "data"})
+    tick = run_tick(dagster_instance, start.cursor)
+    assert tick.skip_message == "posted 1 alert(s)" and int(tick.cursor) > int(start.cursor)
     [post] = alerts_to.posts
     run_id = result.run_id
     assert post["text"].startswith(":red_circle: *Run of failing_job failed (partition 2026-06-01)*")
@@ -100,31 +113,76 @@ def test_a_failed_run_is_posted_with_its_error_partition_and_link(alerts_to, dag
                                                "tag team": "data"}.items()
     assert post["alert"]["link"] == f"{UI}/runs/{run_id}"
 
+    again = run_tick(dagster_instance, tick.cursor)
+    assert again.cursor == tick.cursor and again.skip_message == "posted 0 alert(s)" and len(alerts_to.posts) == 1
 
-def test_each_failed_run_is_posted_once_by_the_sensor_loop(alerts_to, dagster_instance):
-    first = run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=dagster_instance))
-    assert first.skip_message.startswith("Initiating") and alerts_to.posts == []
 
+def test_a_webhook_outage_loses_no_failed_run_and_posts_each_once(alerts_to, dagster_instance, monkeypatch):
+    start = run_tick(dagster_instance)
     failed = [fail_a_run(dagster_instance).run_id for _ in range(2)]
-    second = run_failure_alert_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=dagster_instance, cursor=first.cursor))
+
+    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", unreachable_url())  # the receiver is down
+    down = run_tick(dagster_instance, start.cursor)
+    assert down.skip_message == "posted 0 alert(s); 2 failed run(s) left for the next tick"
+    assert down.cursor == start.cursor  # nothing moved past
+
+    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", alerts_to.url)
+    alerts_to.statuses = [500] * 3  # up again, but failing: the first alert's three attempts
+    failing = run_tick(dagster_instance, down.cursor)
+    assert failing.cursor == start.cursor and len(alerts_to.posts) == 3
+
+    up = run_tick(dagster_instance, failing.cursor)
+    assert up.skip_message == "posted 2 alert(s)"
+    assert [p["alert"]["fields"]["run_id"] for p in alerts_to.posts[3:]] == failed  # in order, each once
+    assert run_tick(dagster_instance, up.cursor).cursor == up.cursor and len(alerts_to.posts) == 5
+
+    refused, kept = fail_a_run(dagster_instance).run_id, fail_a_run(dagster_instance).run_id
+    alerts_to.statuses = [400]  # the receiver refuses the first message: skipped, not retried forever
+    rejected = run_tick(dagster_instance, up.cursor)
+    assert rejected.skip_message == "posted 1 alert(s); 1 rejected by the webhook"
+    assert [p["alert"]["fields"]["run_id"] for p in alerts_to.posts[5:]] == [refused, kept]
+    assert run_tick(dagster_instance, rejected.cursor).cursor == rejected.cursor and len(alerts_to.posts) == 7
+
+
+def test_the_tick_budget_stops_starting_new_posts(alerts_to, dagster_instance, monkeypatch):
+    monkeypatch.setattr(sensors, "TICK_BUDGET_SECONDS", 0.2)
+    alerts_to.delay = 0.4  # each POST outlasts the budget
+    start = run_tick(dagster_instance)
+    failed = [fail_a_run(dagster_instance).run_id for _ in range(3)]
+
+    cursor, messages = start.cursor, []
+    for _ in range(3):
+        tick = run_tick(dagster_instance, cursor)
+        cursor, messages = tick.cursor, [*messages, tick.skip_message]
+    assert messages == ["posted 1 alert(s); 2 failed run(s) left for the next tick",
+                        "posted 1 alert(s); 1 failed run(s) left for the next tick",
+                        "posted 1 alert(s)"]  # one POST per tick: the budget ran out during it
     assert [p["alert"]["fields"]["run_id"] for p in alerts_to.posts] == failed
 
-    third = run_failure_alert_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=dagster_instance, cursor=second.cursor))
-    assert len(alerts_to.posts) == 2 and not third.run_requests
 
+def test_the_run_sensor_goes_on_from_a_run_failure_sensor_cursor(alerts_to, dagster_instance):
+    @dg.run_failure_sensor
+    def earlier_form(context):
+        """The @run_failure_sensor this sensor replaced."""
 
-def test_an_undeliverable_run_alert_is_logged_not_raised(alerts_to, dagster_instance):
-    alerts_to.statuses = [500] * 3
+    fail_a_run(dagster_instance)
+    legacy = earlier_form.evaluate_tick(dg.build_sensor_context(instance=dagster_instance))
+    assert "RunStatusSensorCursor" in legacy.cursor  # Dagster's JSON cursor, as stored for the old sensor
     result = fail_a_run(dagster_instance)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=RUN_FAILURE_ALERT_SENSOR, dagster_event=result.get_run_failure_event(),
-        dagster_instance=dagster_instance, dagster_run=result.dagster_run)
-    outcome = run_failure_alert_sensor(context)
-    assert isinstance(outcome, dg.SkipReason)
-    assert f"run {result.run_id} of failing_job NOT delivered after 3 attempt(s): HTTP 500" in outcome.skip_message
-    assert len(alerts_to.posts) == 3
+    tick = run_tick(dagster_instance, legacy.cursor)
+    assert tick.skip_message == "posted 1 alert(s)"  # the failure after its cursor, not the one before
+    assert [p["alert"]["fields"]["run_id"] for p in alerts_to.posts] == [result.run_id]
+
+
+def test_failed_runs_of_other_code_locations_are_ignored(alerts_to, dagster_instance):
+    elsewhere = dg.build_sensor_context(instance=dagster_instance, repository_name="another_repository")
+    start = run_failure_alert_sensor.evaluate_tick(elsewhere)
+    fail_a_run(dagster_instance)  # its run is from no code location (executed in process)
+    elsewhere = dg.build_sensor_context(instance=dagster_instance, repository_name="another_repository",
+                                        cursor=start.cursor)
+    tick = run_failure_alert_sensor.evaluate_tick(elsewhere)
+    assert tick.skip_message == "posted 0 alert(s); 1 failure(s) of other code locations or deleted runs ignored"
+    assert int(tick.cursor) > int(start.cursor) and alerts_to.posts == []
 
 
 # --- asset checks ---------------------------------------------------------------------------
@@ -207,19 +265,20 @@ def test_a_webhook_outage_is_retried_on_the_next_tick_without_duplicates(alerts_
 
 def test_both_sensors_skip_while_the_url_is_unset(webhook, dagster_instance, monkeypatch):
     monkeypatch.delenv("ANALYTICS_ALERT_WEBHOOK_URL", raising=False)
-    result = fail_a_run(dagster_instance)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=RUN_FAILURE_ALERT_SENSOR, dagster_event=result.get_run_failure_event(),
-        dagster_instance=dagster_instance, dagster_run=result.dagster_run)
-    assert run_failure_alert_sensor(context).skip_message == WEBHOOK_UNSET
+    runs_start = run_tick(dagster_instance)
+    fail_a_run(dagster_instance)
+    runs_unset = run_tick(dagster_instance, runs_start.cursor)
+    assert runs_unset.skip_message == WEBHOOK_UNSET
+    assert int(runs_unset.cursor) > int(runs_start.cursor)  # moved past: no backlog when alerts are turned on
 
     start = check_tick(dagster_instance)
     evaluate_checks(dagster_instance)
     unset = check_tick(dagster_instance, start.cursor)
     assert unset.skip_message == WEBHOOK_UNSET
-    assert int(unset.cursor) > int(start.cursor)  # moved past: no backlog when alerts are turned on
+    assert int(unset.cursor) > int(start.cursor)
 
     monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", webhook.url)
+    assert run_tick(dagster_instance, runs_unset.cursor).skip_message == "posted 0 alert(s)"
     assert check_tick(dagster_instance, unset.cursor).skip_message.startswith("posted 0 alert(s)")
     assert webhook.posts == []
 
@@ -228,3 +287,4 @@ def test_sensors_are_named_and_described():
     assert asset_check_alert_sensor.name == ASSET_CHECK_ALERT_SENSOR and asset_check_alert_sensor.description
     assert run_failure_alert_sensor.name == RUN_FAILURE_ALERT_SENSOR and run_failure_alert_sensor.description
     assert asset_check_alert_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert run_failure_alert_sensor.default_status == dg.DefaultSensorStatus.RUNNING

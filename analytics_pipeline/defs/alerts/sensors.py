@@ -1,17 +1,26 @@
 """Alert sensors: failed runs, and asset checks that failed or warned, posted to a webhook.
 
+Both are plain sensors reading Dagster's event log after a cursor, the storage id of the last
+event handled. The cursor only moves past an event once its alert was delivered, rejected by the
+receiver (a 4xx: logged, not retried), or needs no alert; an alert still undelivered after its
+retries stops the tick and is tried again on the next one, so an outage loses nothing and a
+delivered alert is not posted again. (Dagster's ``@run_failure_sensor`` moves its own cursor past
+a run whatever the sensor returns, so it cannot retry.) A tick starts no new POST after
+``TICK_BUDGET_SECONDS``, which keeps it under Dagster's 60 s sensor timeout: a timed-out tick
+keeps no cursor and would post again what it had delivered.
+
 Both run by default (``DefaultSensorStatus.RUNNING``): that is safe because each skips with a
-reason, posting nothing, while ``ANALYTICS_ALERT_WEBHOOK_URL`` is unset. Neither replays history
-when first started: the run failure sensor starts at the latest failure (Dagster's own cursor),
-the check sensor at the latest check evaluation. A delivery that fails after its retries is
-logged as an error on the tick; the ticks themselves never fail because of the webhook.
+reason, posting nothing and moving its cursor forward, while ``ANALYTICS_ALERT_WEBHOOK_URL`` is
+unset. Neither replays history when first started: each starts at the latest event of its kind.
+The ticks themselves never fail because of the webhook.
 """
 
+import json
 import time
 
 import dagster as dg
 
-from analytics_pipeline.alerts.messages import asset_check_alert, numeric_or_short, run_failure_alert
+from analytics_pipeline.alerts.messages import Alert, asset_check_alert, numeric_or_short, run_failure_alert
 from analytics_pipeline.alerts.webhook import post_json
 from analytics_pipeline.settings import load_settings
 
@@ -21,20 +30,51 @@ WEBHOOK_UNSET = "ANALYTICS_ALERT_WEBHOOK_URL is unset: alerts are off"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-# Check evaluations read per tick, and the time after which a tick starts no new POST: with one
-# POST taking at most 31.5 s (below), a tick stays under Dagster's 60 s sensor timeout. What is
-# left is posted on the next tick.
+# Events read per tick, and the time after which a tick starts no new POST: with one POST taking at
+# most 31.5 s (below), a tick stays under Dagster's 60 s sensor timeout. What is left is posted on
+# the next tick.
+FAILURES_PER_TICK = 100
 EVALUATIONS_PER_TICK = 200
 TICK_BUDGET_SECONDS = 20.0
 # Each POST: up to 3 attempts, 10 s timeout each, 0.5 s then 1 s apart.
 WEBHOOK_ATTEMPTS = 3
 WEBHOOK_BACKOFF_SECONDS = 0.5
 WEBHOOK_TIMEOUT_SECONDS = 10.0
+# What became of one alert (see _deliver).
+POSTED, REJECTED, RETRY = "posted", "rejected", "retry"
 
 
-def _post(url: str, payload: dict):
-    return post_json(url, payload, attempts=WEBHOOK_ATTEMPTS, backoff_seconds=WEBHOOK_BACKOFF_SECONDS,
-                     timeout_seconds=WEBHOOK_TIMEOUT_SECONDS)
+def _deliver(context: dg.SensorEvaluationContext, url: str, alert: Alert, what: str) -> str:
+    """Posts one alert: ``POSTED``; ``REJECTED`` (a 4xx: logged, skipped); or ``RETRY`` (still undelivered
+    after its attempts: logged, to be tried again on the next tick)."""
+    delivery = post_json(url, alert.payload(), attempts=WEBHOOK_ATTEMPTS, backoff_seconds=WEBHOOK_BACKOFF_SECONDS,
+                         timeout_seconds=WEBHOOK_TIMEOUT_SECONDS)
+    if delivery.delivered:
+        context.log.info(f"alert for {what} posted")
+        return POSTED
+    if not delivery.retryable:
+        context.log.error(f"alert for {what} rejected by the webhook, skipped: {delivery.error}")
+        return REJECTED
+    context.log.error(f"alert for {what} NOT delivered after {delivery.attempts} attempt(s): {delivery.error}; "
+                      "retrying on the next tick")
+    return RETRY
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    """The storage id in the cursor, or None (first tick). Also reads the ``record_id`` of the JSON cursor
+    Dagster's run-status sensors keep, so the run failure sensor goes on where its ``@run_failure_sensor``
+    form stopped."""
+    if not cursor:
+        return None
+    try:
+        return int(cursor)
+    except ValueError:
+        pass
+    try:
+        record_id = json.loads(cursor).get("record_id")
+    except (ValueError, AttributeError):
+        return None
+    return record_id if isinstance(record_id, int) else None
 
 
 def partition_of(tags: dict[str, str]) -> str | None:
@@ -47,57 +87,100 @@ def partition_of(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _error_text(context: dg.RunFailureSensorContext) -> str:
+def _error_text(instance: dg.DagsterInstance, run_id: str, failure: dg.DagsterEvent) -> str:
     """The run failure message, then each failed step's own error (the user's exception)."""
     steps = []
-    for event in context.get_step_failure_events()[:5]:
-        error = event.step_failure_data.error
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=5).records:
+        event = record.event_log_entry.dagster_event
+        error = event.step_failure_data.error if event is not None else None
         if error is not None:
             steps.append(f"{event.step_key}: {(error.cause or error).message.strip()}")
-    run_error = context.failure_event.job_failure_data.error
+    run_error = failure.job_failure_data.error
     if not steps and run_error is not None:  # failed outside any step (e.g. launch, resources)
         steps.append((run_error.cause or run_error).message.strip())
-    return "\n".join(line for line in [context.failure_event.message or "", *steps] if line)
+    return "\n".join(line for line in [failure.message or "", *steps] if line)
 
 
-@dg.run_failure_sensor(
+def _in_this_code_location(context: dg.SensorEvaluationContext, run: dg.DagsterRun) -> bool:
+    """Whether the run's job comes from the sensor's own code location and repository, as Dagster's
+    run failure sensor decides it (both are unset for runs executed in process, e.g. in tests)."""
+    origin = run.remote_job_origin
+    run_location = origin.repository_origin.code_location_origin.location_name if origin else None
+    run_repository = origin.repository_origin.repository_name if origin else None
+    sensor_location = context.code_location_origin.location_name if context.code_location_origin else None
+    return (run_location, run_repository) == (sensor_location, context.repository_name)
+
+
+def _latest_failure_id(instance: dg.DagsterInstance) -> int:
+    records = instance.fetch_run_status_changes(dg.DagsterEventType.RUN_FAILURE, limit=1, ascending=False).records
+    return records[0].storage_id if records else 0
+
+
+@dg.sensor(
     name=RUN_FAILURE_ALERT_SENSOR,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Posts every failed run of this code location to `ANALYTICS_ALERT_WEBHOOK_URL` (Slack-compatible "
-                "JSON): job, run id, error, partition and tags, and a link to the run in the Dagster UI. Skips "
-                "while the URL is unset.",
+                "JSON): job, run id, error, partition and tags, and a link to the run in the Dagster UI. The cursor "
+                "is the storage id of the last run failure handled, so each is posted once; a delivery that fails "
+                "after its retries is tried again on the next tick (one the receiver rejects with a 4xx is logged "
+                "and skipped). Starts at the latest failure; skips, moving past failures, while the URL is unset.",
 )
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext):
-    """Posts a failed run to the alert webhook (job, run id, error, partition, tags, link)."""
+def run_failure_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Posts failed runs of this code location to the alert webhook (job, run id, error, partition, tags,
+    link), each once."""
     settings = load_settings()
-    run = context.dagster_run
+    instance = context.instance
+    after = _parse_cursor(context.cursor)
+    if after is None:
+        start = _latest_failure_id(instance)
+        return dg.SensorResult(skip_reason=f"starting after run failure event {start}; earlier failures are not "
+                                           "posted", cursor=str(start))
     if not settings.alert_webhook_url:
-        return dg.SkipReason(WEBHOOK_UNSET)
-    alert = run_failure_alert(ui_url=settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
-                              error=_error_text(context), partition=partition_of(dict(run.tags)),
-                              tags=dict(run.tags))
-    delivery = _post(settings.alert_webhook_url, alert.payload())
-    if delivery.delivered:
-        context.log.info(f"alert for failed run {run.run_id} of {run.job_name} posted")
-        return None  # None: Dagster goes on with the next failed run in the same tick
-    message = (f"alert for failed run {run.run_id} of {run.job_name} NOT delivered after {delivery.attempts} "
-               f"attempt(s): {delivery.error}")
-    context.log.error(message)
-    return dg.SkipReason(message)
+        return dg.SensorResult(skip_reason=WEBHOOK_UNSET, cursor=str(max(after, _latest_failure_id(instance))))
+
+    records = instance.fetch_run_status_changes(
+        dg.RunStatusChangeRecordsFilter(event_type=dg.DagsterEventType.RUN_FAILURE, after_storage_id=after),
+        limit=FAILURES_PER_TICK, ascending=True).records
+    run_ids = list({record.event_log_entry.run_id for record in records})
+    runs = {run.run_id: run for run in instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids))} if run_ids else {}
+    deadline = time.monotonic() + TICK_BUDGET_SECONDS
+    cursor, posted, ignored, rejected, pending = after, 0, 0, 0, 0
+    for index, record in enumerate(records):
+        run = runs.get(record.event_log_entry.run_id)
+        failure = record.event_log_entry.dagster_event
+        if run is None or failure is None or not _in_this_code_location(context, run):
+            ignored += 1  # a deleted run, or another code location's
+            cursor = record.storage_id
+            continue
+        if time.monotonic() > deadline:
+            pending = len(records) - index
+            break
+        tags = dict(run.tags)
+        alert = run_failure_alert(ui_url=settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
+                                  error=_error_text(instance, run.run_id, failure), partition=partition_of(tags),
+                                  tags=tags)
+        outcome = _deliver(context, settings.alert_webhook_url, alert, f"failed run {run.run_id} of {run.job_name}")
+        if outcome == RETRY:
+            pending = len(records) - index
+            break
+        posted += outcome == POSTED
+        rejected += outcome == REJECTED
+        cursor = record.storage_id
+    summary = f"posted {posted} alert(s)"
+    if ignored:
+        summary += f"; {ignored} failure(s) of other code locations or deleted runs ignored"
+    if rejected:
+        summary += f"; {rejected} rejected by the webhook"
+    if pending:
+        summary += f"; {pending} failed run(s) left for the next tick"
+    return dg.SensorResult(skip_reason=summary, cursor=str(cursor))
 
 
 def _latest_evaluation_id(instance: dg.DagsterInstance) -> int:
     records = instance.event_log_storage.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=1, ascending=False)
     return records[0].storage_id if records else 0
-
-
-def _parse_cursor(cursor: str | None) -> int | None:
-    try:
-        return int(cursor) if cursor else None
-    except ValueError:
-        return None
 
 
 @dg.sensor(
@@ -151,18 +234,13 @@ def asset_check_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
             ui_url=settings.dagster_ui_url, asset_path=evaluation.asset_key.path, check_name=evaluation.check_name,
             severity=severity, description=evaluation.description, partition=partition, run_id=run_id,
             metadata=numeric_or_short({name: _plain(entry) for name, entry in evaluation.metadata.items()}))
-        delivery = _post(settings.alert_webhook_url, alert.payload())
         what = f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} (run {run_id})"
-        if delivery.delivered:
-            posted += 1
-        elif not delivery.retryable:
-            rejected += 1
-            context.log.error(f"alert for {what} rejected by the webhook, skipped: {delivery.error}")
-        else:
+        outcome = _deliver(context, settings.alert_webhook_url, alert, what)
+        if outcome == RETRY:
             pending = len(records) - index
-            context.log.error(f"alert for {what} NOT delivered after {delivery.attempts} attempt(s): "
-                              f"{delivery.error}; retrying on the next tick")
             break
+        posted += outcome == POSTED
+        rejected += outcome == REJECTED
         cursor = record.storage_id
     summary = f"posted {posted} alert(s); {passed} passing evaluation(s) ignored"
     if rejected:
