@@ -3,6 +3,9 @@
 Every decision of the retention job is made against an injected ``now`` (the schedule's
 tick, or ``as_of`` in the run config), so tests and reruns decide exactly alike. Times the
 warehouse records (archived_at, dropped_at, expired_at) are real wall-clock times.
+
+``as_of`` may lie in the past (a rerun decides as the original run did) but not in the future:
+a later clock moves every cutoff forward and deletes, for good, data still within its period.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 
 from analytics_pipeline.settings import Settings
+
+#: How far ``as_of`` may be ahead of the run's creation time (clock skew, a tick created early).
+AS_OF_TOLERANCE = timedelta(hours=1)
 
 
 class InvalidRetentionPolicy(ValueError):
@@ -126,3 +132,16 @@ def parse_as_of(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def require_not_ahead(as_of: datetime, created_at: datetime, tolerance: timedelta = AS_OF_TOLERANCE) -> datetime:
+    """``as_of`` (UTC), unless it is later than ``created_at`` (the run's creation) plus ``tolerance``."""
+    as_of, created_at = require_aware(as_of), require_aware(created_at)
+    if as_of > created_at + tolerance:
+        raise ValueError(
+            f"as_of {as_of.isoformat()} is {timedelta(seconds=round((as_of - created_at).total_seconds()))} "
+            "after the run was created "
+            f"({created_at.isoformat()}; at most {tolerance} allowed): a future as_of moves every retention "
+            "cutoff forward and would delete, for good, data still within its period. Give a moment in the "
+            "past, or no as_of (the run's creation time).")
+    return as_of

@@ -7,6 +7,11 @@ take exact daily percentiles from the raw events (sql/rollups/replace_daily_roll
 A long window (a month backfill) is replaced day by day on several connections at once,
 each day in its own transaction: the server's cores share the work, and every partition is
 still replaced whole or not at all.
+
+Rollups are kept longer (13 whole months) than the raw events they come from (400 days):
+a window with a day whose raw partition retention dropped is refused whole
+(``RawEventsDroppedError``) before anything is deleted, so a rebuild never wipes rollups
+that can no longer be recomputed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -35,6 +40,34 @@ class Granularity(enum.StrEnum):
     @property
     def bucket(self) -> str:
         return {"hourly": "hour", "daily": "day"}[self.value]
+
+
+class RawEventsDroppedError(RuntimeError):
+    """A rollup window covers days whose raw events retention dropped: nothing was replaced."""
+
+    def __init__(self, days: list[date], start: datetime, end: datetime) -> None:
+        self.days = days
+        self.start = start
+        self.end = end
+        shown = ", ".join(day.isoformat() for day in days)
+        super().__init__(
+            f"cannot rebuild rollups of [{start.isoformat()}, {end.isoformat()}): retention dropped the raw "
+            f"events of {len(days)} day(s) in it ({shown}; their Parquet archives are listed in "
+            "analytics_raw_archives). Rebuilding would wipe those days' rollups, so nothing in the window was "
+            "replaced; their existing rollups stay until rollup retention. Leave those days out of the window.")
+
+
+def raw_event_days_dropped(conn: psycopg.Connection, start: datetime, end: datetime) -> list[date]:
+    """Days overlapping ``[start, end)`` whose raw-event partitions retention has dropped."""
+    rows = conn.execute(load_sql("rollups/raw_event_days_dropped"), {"range_start": start, "range_end": end})
+    return [day for (day,) in rows.fetchall()]
+
+
+def refuse_dropped_days(conn: psycopg.Connection, start: datetime, end: datetime) -> None:
+    """Raise ``RawEventsDroppedError`` when ``[start, end)`` has a day without its raw events."""
+    days = raw_event_days_dropped(conn, start, end)
+    if days:
+        raise RawEventsDroppedError(days, start, end)
 
 
 def rollup_sql(name: str, granularity: Granularity) -> str:
@@ -68,6 +101,7 @@ def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, st
     a day's sort stays in memory instead of spilling to disk."""
     params = {"range_start": start, "range_end": end}
     with conn.transaction():
+        refuse_dropped_days(conn, start, end)
         if work_mem:
             conn.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
         conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
@@ -92,8 +126,11 @@ def replace_usage_rollups_by_day(open_connection: Callable[[], AbstractContextMa
     """Recompute the rollups of ``[start, end)`` one day per transaction, ``workers`` days at a time.
 
     Each day is replaced whole, so a failure leaves every partition either old or new (the
-    retry replaces the rest); the first error is raised once the other workers stop.
+    retry replaces the rest); the first error is raised once the other workers stop. A window
+    with a day whose raw events were dropped is refused before any day is touched.
     """
+    with open_connection() as conn:
+        refuse_dropped_days(conn, start, end)
     slices = day_slices(start, end)
     shares = [slices[i::max(1, workers)] for i in range(min(max(1, workers), len(slices)))]
 
@@ -123,9 +160,11 @@ class EndpointRollupSummary:
 
 
 def replace_endpoint_rollups(conn: psycopg.Connection, start: datetime, end: datetime) -> EndpointRollupSummary:
-    """Recompute the per-endpoint daily performance rollups of ``[start, end)`` in one transaction."""
+    """Recompute the per-endpoint daily performance rollups of ``[start, end)`` in one transaction
+    (refused, changing nothing, when a day of the window has had its raw events dropped)."""
     params = {"range_start": start, "range_end": end}
     with conn.transaction():
+        refuse_dropped_days(conn, start, end)
         conn.execute(load_sql("rollups/delete_endpoint_rollups"), params)
         conn.execute(load_sql("rollups/replace_endpoint_rollups"), params)
         return EndpointRollupSummary(*conn.execute(load_sql("rollups/endpoint_rollup_summary"), params).fetchone())

@@ -7,11 +7,13 @@ import pytest
 
 from analytics_pipeline.retention.lifecycle import RULE_ID, archive_rule, merge_rule
 from analytics_pipeline.retention.policy import (
+    AS_OF_TOLERANCE,
     InvalidRetentionPolicy,
     RetentionPolicy,
     add_months,
     last_day_ended_by,
     parse_as_of,
+    require_not_ahead,
 )
 from analytics_pipeline.retention.raw_archive import archive_key
 from analytics_pipeline.settings import load_settings
@@ -94,3 +96,16 @@ def test_lifecycle_rule_is_merged_by_id_keeping_other_rules():
     rules, status = merge_rule([stale, other], ours)
     assert status == "updated" and rules == [ours, other]
     assert [r["ID"] for r in rules] == [RULE_ID, "logs-expiry"]
+
+
+def test_an_as_of_ahead_of_the_run_is_refused_beyond_the_tolerance():
+    created = datetime(2027, 1, 10, 4, 30, 5, tzinfo=UTC)
+    assert AS_OF_TOLERANCE == timedelta(hours=1)
+    assert require_not_ahead(created - timedelta(days=30), created) == created - timedelta(days=30)  # a rerun
+    assert require_not_ahead(created + AS_OF_TOLERANCE, created) == created + AS_OF_TOLERANCE
+    tokyo = (created + timedelta(minutes=30)).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert require_not_ahead(tokyo, created) == created + timedelta(minutes=30)
+    with pytest.raises(ValueError, match=r"1:00:01 after the run was created .* would delete, for good"):
+        require_not_ahead(created + AS_OF_TOLERANCE + timedelta(seconds=1), created)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        require_not_ahead(datetime(2027, 1, 10), created)

@@ -1,5 +1,6 @@
 """``retention_job`` end to end on PostgreSQL, moto's S3 and a PostgreSQL-backed Dagster instance."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -169,3 +170,31 @@ def test_the_schedule_runs_daily_as_of_its_tick():
     assert dg.validate_run_config(retention_job, request.run_config)
     assert retention_schedule.cron_schedule == "30 4 * * *"
 
+
+
+def test_an_as_of_in_the_future_fails_every_op_before_it_acts(analytics_home, warehouse_url, warehouse, s3_endpoint,
+                                                              s3_bucket, s3_client, dagster_instance, runs):
+    before = (warehouse_snapshot(warehouse), s3_keys(s3_client, s3_bucket), run_ids(dagster_instance))
+    res = resources(warehouse_url, s3_endpoint, s3_bucket)
+    # Two days ahead: the quarantine row (120 days old) would go either way, but so would data
+    # 88-90 days old; nothing at all may be deleted.
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    result = retention_job.execute_in_process(run_config={"as_of": future}, instance=dagster_instance,
+                                              resources=res, raise_on_error=False)
+    assert not result.success
+    failed = {e.step_key: e.event_specific_data.error.message for e in result.all_events
+              if e.event_type_value == "STEP_FAILURE"}
+    # Every op that started failed; drop_expired_raw_partitions never starts after the archive failed.
+    assert set(failed) == {"archive_raw_event_days", "delete_expired_rollups", "delete_expired_quarantine",
+                           "expire_export_files", "ensure_archive_lifecycle_rule", "prune_dagster_runs"}
+    stated = rf"as_of {re.escape(future)} is (1 day, 23:59:\d\d|2 days, 0:00:00) after the run was created"
+    assert all(re.search(stated, message) for message in failed.values()), failed
+    after_runs = run_ids(dagster_instance) - {result.run_id}
+    assert (warehouse_snapshot(warehouse), s3_keys(s3_client, s3_bucket), after_runs) == before
+
+    # Within the tolerance (a tick created a little early, clock skew): the run goes ahead.
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    dry = retention_job.execute_in_process(run_config={"dry_run": True, "as_of": soon}, instance=dagster_instance,
+                                           resources=res)
+    assert dry.success
+    assert step_metadata(dry, "delete_expired_quarantine")["as_of"] == datetime.fromisoformat(soon).isoformat()

@@ -10,12 +10,14 @@ from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog,
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
 from analytics_pipeline.rollups.usage import (
     Granularity,
+    RawEventsDroppedError,
     day_slices,
     replace_endpoint_rollups,
     replace_usage_rollups,
     replace_usage_rollups_by_day,
 )
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline.warehouse.sql import load_sql
 from analytics_pipeline_tests.event_rows import insert_events
 
 DAY = datetime(2026, 6, 15, tzinfo=UTC)
@@ -199,3 +201,69 @@ def test_the_warehouse_refuses_a_price_change_off_the_hour(conn):
     with pytest.raises(psycopg.errors.CheckViolation, match="effective_from_on_the_hour"):
         conn.execute("INSERT INTO analytics_model_prices VALUES ('m1', '2026-06-15T12:30:00Z', 0, 0, 0)")
     conn.rollback()
+
+
+def drop_day_as_retention_does(conn, day) -> None:
+    """Record a verified archive of ``day``, then drop its partition and mark it dropped, with
+    retention's own SQL (sql/retention/)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    rows = conn.execute("SELECT count(*) FROM analytics_events WHERE event_time >= %s AND event_time < %s",
+                        (start, start + timedelta(days=1))).fetchone()[0]
+    conn.execute(load_sql("retention/record_raw_archive"), {
+        "day": day, "location": "s3://bucket/archive", "object_key": f"raw_events/{day}/events.parquet",
+        "row_count": rows, "sha256": "0" * 64, "bytes": 1, "archived_at": start + timedelta(days=8)})
+    conn.execute(load_sql("retention/drop_event_partition"), {"day": day})
+    conn.execute(load_sql("retention/mark_partition_dropped"), {"day": day})
+    conn.commit()
+
+
+def test_a_window_with_a_day_whose_raw_events_were_dropped_is_refused_before_anything_is_deleted(conn,
+                                                                                                 warehouse_url):
+    old_day, kept_day = DAY - timedelta(days=1), DAY
+    insert_events(conn, [ev(h - 24, 0, f"old{h}", tokens_in=10) for h in range(0, 24, 3)]
+                  + [ev(h, 0, f"kept{h}", tokens_in=10) for h in range(0, 24, 3)])
+    conn.execute("UPDATE analytics_events SET endpoint = '/v1/chat'")
+    conn.commit()
+    window = (old_day, kept_day + timedelta(days=1))
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        replace_usage_rollups(conn, granularity, *window)
+    replace_endpoint_rollups(conn, *window)
+    tables = ("analytics_hourly_rollups", "analytics_daily_rollups", "analytics_endpoint_daily_rollups")
+
+    def snapshot():
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall() for t in tables}  # noqa: S608
+
+    before = snapshot()
+    assert len(before["analytics_daily_rollups"]) == len(before["analytics_endpoint_daily_rollups"]) == 2
+
+    # Archived but not dropped: still rebuilt from the warehouse.
+    conn.execute(load_sql("retention/record_raw_archive"), {
+        "day": kept_day.date(), "location": "s3://bucket/archive", "object_key": "k", "row_count": 8,
+        "sha256": "0" * 64, "bytes": 1, "archived_at": kept_day + timedelta(days=8)})
+    conn.commit()
+    drop_day_as_retention_does(conn, old_day.date())
+
+    def refused(call) -> RawEventsDroppedError:
+        with pytest.raises(RawEventsDroppedError, match=f"retention dropped the raw events of 1 day.*{old_day:%Y-%m-%d}"
+                           ) as raised:
+            call()
+        conn.rollback()
+        return raised.value
+
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        error = refused(lambda g=granularity: replace_usage_rollups_by_day(lambda: connect(warehouse_url), g,
+                                                                           *window, workers=2))
+        assert error.days == [old_day.date()]
+        refused(lambda g=granularity: replace_usage_rollups(conn, g, *window))
+    refused(lambda: replace_endpoint_rollups(conn, *window))
+    # The last hour of the dropped day alone is refused too; the day after it is not.
+    refused(lambda: replace_usage_rollups(conn, Granularity.HOURLY, kept_day - timedelta(hours=1), kept_day))
+    assert snapshot() == before  # neither day's rollups were deleted
+
+    kept_window = (kept_day, kept_day + timedelta(days=1))
+    totals = replace_usage_rollups_by_day(lambda: connect(warehouse_url), Granularity.HOURLY, *kept_window, workers=2)
+    assert totals.request_count == 8
+    assert replace_endpoint_rollups(conn, *kept_window).request_count == 8
+    conn.commit()
+    after = snapshot()
+    assert [r[:1] for r in after["analytics_daily_rollups"]] == [(old_day,), (kept_day,)]

@@ -1,13 +1,15 @@
 """Data-quality checks of raw_usage_events: quarantine rate, ledger reconciliation, and the
 event contract as a Great Expectations suite."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.partitions import hourly_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.ingestion.expectations import RawEventsValidation, validate_raw_events
-from analytics_pipeline.ingestion.quality import ledger_totals
+from analytics_pipeline.ingestion.quality import LedgerTotals, ledger_totals, quarantine_kept_since
 from analytics_pipeline.settings import load_settings
 
 
@@ -15,6 +17,13 @@ def _window_metadata(window: dg.TimeWindow, totals) -> dict:
     return {"window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
             "objects": totals.objects, "lines_read": totals.lines_read, "accepted": totals.accepted,
             "duplicates": totals.duplicates, "quarantined": totals.quarantined}
+
+
+def _ledger_totals(warehouse: WarehouseResource, window: dg.TimeWindow) -> tuple[LedgerTotals, datetime]:
+    """The window's ledger totals, and the quarantine cutoff they were compared against."""
+    kept_since = quarantine_kept_since(datetime.now(UTC), load_settings().quarantine_retention_days)
+    with warehouse.connect() as conn:
+        return ledger_totals(conn, window.start, window.end, kept_since), kept_since
 
 
 @dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
@@ -25,8 +34,7 @@ def quarantine_rate_within_bounds(context: dg.AssetCheckExecutionContext,
     `ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."""
     settings = load_settings()
     window = context.partition_time_window
-    with warehouse.connect() as conn:
-        totals = ledger_totals(conn, window.start, window.end)
+    totals, _ = _ledger_totals(warehouse, window)
     rate = totals.quarantine_rate
     passed = rate <= settings.quarantine_fail_rate
     severity = dg.AssetCheckSeverity.ERROR if not passed else dg.AssetCheckSeverity.WARN
@@ -44,19 +52,40 @@ def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext,
                           warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """For the objects delivered in the partition: lines read = accepted + duplicates +
     quarantined, and the ledger's accepted and quarantined counts equal the event and
-    quarantine rows actually stored for those objects. Nothing lost, nothing counted twice."""
+    quarantine rows actually stored for those objects. Nothing lost, nothing counted twice.
+    What retention removed is not compared (the lines must still add up): the quarantine rows
+    of objects ingested over 89 days ago (`ANALYTICS_QUARANTINE_RETENTION_DAYS` less a day's
+    margin), and the events of objects with an event day whose partition retention dropped
+    (`analytics_raw_archives.dropped_at`); the metadata counts the objects left out."""
     window = context.partition_time_window
-    with warehouse.connect() as conn:
-        totals = ledger_totals(conn, window.start, window.end)
+    totals, kept_since = _ledger_totals(warehouse, window)
+    excluded = []
+    if totals.objects_past_quarantine_retention:
+        excluded.append(f"quarantine rows of {totals.objects_past_quarantine_retention:,} objects ingested before "
+                        f"{kept_since:%Y-%m-%d %H:%M} UTC (quarantine retention)")
+    if totals.objects_with_dropped_days:
+        excluded.append(f"events of {totals.objects_with_dropped_days:,} objects with an event day dropped by "
+                        "raw retention")
+    if totals.adds_up:
+        description = "ledger, events and quarantine agree"
+    else:
+        description = (f"ledger says {totals.accepted_compared:,} accepted / {totals.quarantined_compared:,} "
+                       f"quarantined; warehouse holds {totals.stored_events:,} events / "
+                       f"{totals.stored_quarantine_rows:,} quarantine rows; {totals.objects_not_adding_up} objects "
+                       "whose lines do not add up")
+    if excluded:
+        description += "; not compared (removed by retention): " + ", ".join(excluded)
     return dg.AssetCheckResult(
         passed=totals.adds_up,
-        description="ledger, events and quarantine agree" if totals.adds_up else
-        f"ledger says {totals.accepted:,} accepted / {totals.quarantined:,} quarantined; warehouse holds "
-        f"{totals.stored_events:,} events / {totals.stored_quarantine_rows:,} quarantine rows; "
-        f"{totals.objects_not_adding_up} objects whose lines do not add up",
+        description=description,
         metadata={**_window_metadata(window, totals), "stored_events": totals.stored_events,
                   "stored_quarantine_rows": totals.stored_quarantine_rows,
-                  "objects_not_adding_up": totals.objects_not_adding_up},
+                  "objects_not_adding_up": totals.objects_not_adding_up,
+                  "accepted_compared": totals.accepted_compared,
+                  "quarantined_compared": totals.quarantined_compared,
+                  "objects_excluded_events_dropped": totals.objects_with_dropped_days,
+                  "objects_excluded_quarantine_expired": totals.objects_past_quarantine_retention,
+                  "quarantine_compared_since": kept_since.isoformat()},
     )
 
 

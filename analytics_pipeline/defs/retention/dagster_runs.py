@@ -2,8 +2,15 @@
 
 Dagster's ``retention:`` setting (dagster.yaml) covers schedule and sensor ticks only; runs
 and their event logs grow forever unless deleted. ``DagsterInstance.delete_run`` removes a
-run and every event it logged, materializations included: the assets' latest status stays
-(Dagster keeps it per asset), but the history older than the period is gone from the UI.
+run and every event it logged, materializations included; the history older than the period
+is gone from the UI. Two things Dagster keeps per asset survive: the asset's latest
+materialization, and its partition status cache (which partitions are materialized, failed,
+missing), updated incrementally from new events only. That cache is not permanent: when it is
+rebuilt (``dagster asset wipe-partitions-status-cache``, or a changed partitions definition,
+e.g. a new start date, which discards it), it is recomputed from the events that remain, and
+partitions whose materializations were all in deleted runs show as *missing* again (so a
+"backfill missing partitions" would recompute them). Reads straight from the event log
+(``DagsterInstance.get_materialized_partitions``, a partition's event history) lose them at once.
 Runs that have not finished (queued, starting, started, canceling...) are never deleted.
 """
 

@@ -4,7 +4,9 @@ An op job, not assets: retention produces no data asset, it removes data from se
 run config is two fields for the whole job, ``dry_run`` (compute and report every action,
 change nothing) and ``as_of`` (the moment the periods count back from; default: the
 schedule's tick, or the run's creation time), mapped onto every op so all ops of a run decide
-against the same clock. The periods come from the settings (``ANALYTICS_*_DAYS``/``_MONTHS``).
+against the same clock. An ``as_of`` more than an hour after the run's creation fails every op
+before it acts: a future clock would delete data still within its period. The periods come
+from the settings (``ANALYTICS_*_DAYS``/``_MONTHS``).
 """
 
 import dagster as dg
@@ -13,7 +15,7 @@ from pydantic import Field
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.retention.dagster_runs import prune_finished_runs
 from analytics_pipeline.retention import export_files, lifecycle, raw_archive, raw_partitions, warehouse_rows
-from analytics_pipeline.retention.policy import Cutoffs, RetentionPolicy, parse_as_of
+from analytics_pipeline.retention.policy import Cutoffs, RetentionPolicy, parse_as_of, require_not_ahead
 from analytics_pipeline.retention.report import ActionReport
 from analytics_pipeline.settings import load_settings
 
@@ -27,7 +29,9 @@ class RetentionConfig(dg.Config):
     dry_run: bool = Field(default=False, description="Compute and report every action; change nothing.")
     as_of: str | None = Field(
         default=None, description="ISO 8601 moment the retention periods count back from (UTC when no zone); "
-                                  "default: the schedule's tick, or the run's creation time.")
+                                  "default: the schedule's tick, or the run's creation time. At most 1 hour "
+                                  "after the run's creation (a future moment would delete data still in its "
+                                  "period): the run fails otherwise.")
 
 
 OPS = ("archive_raw_event_days", "drop_expired_raw_partitions", "delete_expired_rollups",
@@ -42,14 +46,15 @@ def retention_run_config(config: RetentionConfig) -> dg.RunConfig:
 
 def _cutoffs(context: dg.OpExecutionContext, config: RetentionConfig) -> tuple[RetentionPolicy, Cutoffs]:
     policy = RetentionPolicy.from_settings(load_settings())
+    # The run's creation time: one clock for every op of the run, however long each takes.
+    created_at = context.instance.get_run_record_by_id(context.run_id).create_timestamp
     if config.as_of:
         try:
-            now = parse_as_of(config.as_of)
+            now = require_not_ahead(parse_as_of(config.as_of), created_at)
         except ValueError as error:
             raise dg.Failure(str(error)) from None
     else:
-        # The run's creation time: one clock for every op of the run, however long each takes.
-        now = context.instance.get_run_record_by_id(context.run_id).create_timestamp
+        now = created_at
     return policy, policy.cutoffs(now)
 
 
@@ -176,7 +181,8 @@ def retention_job():
     """Retention as code: archive raw event days as verified Parquet, drop archived partitions
     past 400 days, delete rollups past 13 months, quarantine and export files past 90 days,
     keep the archive's S3 lifecycle rule, prune Dagster runs past 90 days. Run config:
-    `dry_run` (report only) and `as_of` (the clock)."""
+    `dry_run` (report only) and `as_of` (the clock; at most 1 hour after the run's creation,
+    or every op fails without acting)."""
     drop_expired_raw_partitions(archived=archive_raw_event_days())
     delete_expired_rollups()
     delete_expired_quarantine()
