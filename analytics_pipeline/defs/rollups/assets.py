@@ -9,6 +9,7 @@ from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import (
     Granularity,
+    RawEventsDroppedError,
     RollupTotals,
     replace_endpoint_rollups,
     replace_usage_rollups_by_day,
@@ -59,6 +60,21 @@ def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
     }
 
 
+def _replace(warehouse: WarehouseResource, granularity: Granularity, window: dg.TimeWindow) -> RollupTotals:
+    settings = load_settings()
+    try:
+        return replace_usage_rollups_by_day(warehouse.connect, granularity, window.start, window.end,
+                                            workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+
+
+def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
+    # A clear failure that is not retried: the raw events will not come back.
+    return dg.Failure(description=str(error), allow_retries=False,
+                      metadata={"dropped_days": [day.isoformat() for day in error.days]})
+
+
 @dg.asset(
     partitions_def=hourly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -75,9 +91,7 @@ def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: Warehouse
     day by day on `ANALYTICS_ROLLUP_WORKERS` connections; late events restate the hours they
     fall in. Cost is priced per (hour, model) group: catalog price changes are on the hour."""
     window = context.partition_time_window
-    settings = load_settings()
-    totals = replace_usage_rollups_by_day(warehouse.connect, Granularity.HOURLY, window.start, window.end,
-                                          workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
+    totals = _replace(warehouse, Granularity.HOURLY, window)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 
@@ -96,9 +110,7 @@ def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseR
     day's hourly rows; latency percentiles are true daily percentiles from one exact pass over
     the day's raw events, not averages of hourly ones."""
     window = context.partition_time_window
-    settings = load_settings()
-    totals = replace_usage_rollups_by_day(warehouse.connect, Granularity.DAILY, window.start, window.end,
-                                          workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
+    totals = _replace(warehouse, Granularity.DAILY, window)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 
@@ -116,8 +128,11 @@ def endpoint_performance_rollups(context: dg.AssetExecutionContext,
     `analytics_endpoint_daily_rollups`: requests, errors by type (4xx, 5xx, 429), latency
     p50/p95/p99 and queue wait (mean, p95), exact percentiles from the raw events."""
     window = context.partition_time_window
-    with warehouse.connect() as conn:
-        summary = replace_endpoint_rollups(conn, window.start, window.end)
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_endpoint_rollups(conn, window.start, window.end)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
     return dg.MaterializeResult(metadata={
         "window_start": window.start.isoformat(),
         "window_end": window.end.isoformat(),

@@ -10,6 +10,10 @@ The views of 0003 read these columns, so they are dropped and installed again fr
 ``sql/views/``. Prices must take effect on the hour: the hourly rollup prices each
 (hour, model) group once (see sql/rollups/replace_hourly_rollups.sql).
 
+Applying it rebuilds the indexes of every ``analytics_events`` partition under an exclusive
+lock, which stops ingestion for the duration: on a large warehouse, run
+``analytics-pipeline db upgrade`` in a maintenance window rather than leaving it to first use.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-27
