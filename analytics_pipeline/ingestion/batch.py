@@ -73,11 +73,14 @@ class IngestSummary:
 
 def ingest_all(loader: ObjectLoader, store: ObjectStore, objects: Iterable[StoredObject],
                on_result=None) -> IngestSummary:
-    """Ingest ``objects`` one transaction each and total the outcomes."""
+    """Ingest ``objects`` (in groups of objects, one transaction each: see :class:`ObjectLoader`)
+    and total the outcomes; ``on_result`` sees each object's result once it has committed."""
     summary = IngestSummary()
-    for obj in objects:
-        result = loader.ingest(store, obj)
+
+    def collect(result: ObjectIngestResult) -> None:
         summary.add(result)
         if on_result is not None:
             on_result(result)
+
+    loader.ingest_many(store, objects, collect)
     return summary

@@ -1,10 +1,19 @@
-"""Exactly-once loading of one log object into the warehouse.
+"""Exactly-once loading of log objects into the warehouse.
 
-Per object, in one transaction: a ledger row, every line COPYed into a temporary staging
-table, first occurrences of each (organization_id, request_id) claimed and inserted as
-events, repeats classified as duplicates or conflicting duplicates, rejected lines
-quarantined, and the ledger row's counts written. A crash at any point rolls all of it
-back; the ledger (key + etag) makes a retry skip what already committed.
+Consecutive objects are loaded in *groups*, one transaction per group: per object a ledger
+row, and every line COPYed (binary) into a temporary staging table; then, for the whole group,
+the first occurrence of each (organization_id, request_id) is claimed and inserted as an event,
+repeats are classified as duplicates or conflicting duplicates, rejected lines are quarantined
+and each object's ledger row gets its counts. An object's effects therefore commit atomically
+with its ledger row. An error (reading an object, or from the warehouse) rolls back the group
+it happened in and is raised once the groups before it have committed: the ledger (key + etag)
+makes the retry skip those and load the rest, with the same counts.
+
+With a second connection, the loader overlaps the two halves of the work: while a worker
+thread has the server claim and insert one group (psycopg releases the GIL while it waits), the
+calling thread decodes and validates the next group's lines and streams them to the server on
+the other connection. Groups are claimed one at a time, in order, so the first of two lines with
+the same key wins exactly as in a sequential load.
 
 Invariant, enforced by a CHECK constraint on the ledger:
 ``lines_read = accepted + duplicates + quarantined``.
@@ -14,6 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,10 +39,22 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 USAGE_LOGS_SOURCE = "usage_logs"
 RAW_TEXT_CAP = 4096
-_STAGING_COLUMNS = ("line_number", "reason", "detail", "raw_text", "raw_sha256", "raw_size_bytes", *EVENT_COLUMNS)
-_COPY_STAGING = f"COPY incoming_lines ({', '.join(_STAGING_COLUMNS)}) FROM STDIN"
+#: A group takes objects until they hold this many stored (usually gzip) bytes, about 20,000
+#: lines of gzip JSON lines, or this many objects. Larger groups mean fewer commits and
+#: statements per line; smaller ones a finer overlap and less work lost to an error.
+GROUP_BYTES = 1024 * 1024
+GROUP_OBJECTS = 100
+
+_STAGING_COLUMNS = ("object_id", "object_order", "line_number", "reason", "detail", "raw_text", "raw_sha256",
+                    "raw_size_bytes", *EVENT_COLUMNS)
+_STAGING_TYPES = ("int8", "int4", "int8", "text", "text", "text", "text", "int8",
+                  "timestamptz", "text", "text", "text", "text", "int2", "float8", "int8", "int8", "int8",
+                  "text", "text", "text", "text", "float8", "text", "text", "text", "text", "text")
+_COPY_STAGING = f"COPY incoming_lines ({', '.join(_STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _NO_EVENT = (None,) * len(EVENT_COLUMNS)
 _DELIVERY_HOUR_IN_KEY = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
+
+assert len(_STAGING_TYPES) == len(_STAGING_COLUMNS)
 
 
 def delivery_hour_of(obj: StoredObject) -> datetime:
@@ -65,6 +90,46 @@ class ObjectIngestResult:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class LoaderTimings:
+    """Where a loader's wall time went, in seconds (for benchmarks and logs).
+
+    ``staging``: ledger rows, reading, decoding, validating and COPYing lines (calling thread);
+    ``claiming``: partitions and the claim + insert statement; ``finishing``: repeats,
+    quarantine and ledger counts; ``committing``: the commits; ``waiting``: the calling thread
+    idle until a connection was free. With two connections, staging overlaps the rest.
+    """
+
+    staging: float = 0.0
+    claiming: float = 0.0
+    finishing: float = 0.0
+    committing: float = 0.0
+    waiting: float = 0.0
+    groups: int = 0
+    claim_fallbacks: int = 0
+
+
+@dataclass
+class _StagedObject:
+    store: ObjectStore
+    obj: StoredObject
+    object_id: int
+    result: ObjectIngestResult
+    valid: int  # lines that passed the contract
+    rejected: int  # lines quarantined before the claim (format or contract)
+    first_time: datetime | None
+    last_time: datetime | None
+
+
+@dataclass
+class _Group:
+    """Consecutive objects staged in one transaction on one connection; ``entries`` keeps the
+    input order (a skipped object is a finished result)."""
+
+    conn: psycopg.Connection
+    entries: list[_StagedObject | ObjectIngestResult] = field(default_factory=list)
+
+
 def _raw_fields(raw: bytes) -> tuple[str, str, int]:
     """The capped, printable raw text of a rejected line, its SHA-256 and its size."""
     text = raw[:RAW_TEXT_CAP].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
@@ -72,62 +137,150 @@ def _raw_fields(raw: bytes) -> tuple[str, str, int]:
 
 
 class ObjectLoader:
-    """Loads log objects into the warehouse on one connection (plus one for partition DDL).
+    """Loads log objects into the warehouse.
 
-    ``validator`` decides what a valid event is; tests inject one with a fixed clock.
+    ``conn`` stages and loads groups of objects; ``ddl_conn`` (autocommit) creates event
+    partitions; the optional ``second_conn`` lets staging of the next group overlap the loading
+    of the current one (see the module docstring). ``validator`` decides what a valid event
+    is; tests inject one with a fixed clock.
     """
 
     def __init__(self, conn: psycopg.Connection, ddl_conn: psycopg.Connection, validator: EventValidator,
-                 run_id: str | None = None, source: str = USAGE_LOGS_SOURCE):
+                 run_id: str | None = None, source: str = USAGE_LOGS_SOURCE,
+                 second_conn: psycopg.Connection | None = None, group_bytes: int = GROUP_BYTES,
+                 group_objects: int = GROUP_OBJECTS):
         self.conn = conn
         self.ddl_conn = ddl_conn
+        self.second_conn = second_conn
         self.validator = validator
         self.run_id = run_id
         self.source = source
+        self.group_bytes = group_bytes
+        self.group_objects = group_objects
+        self.timings = LoaderTimings()
         self._partitions_made: set[date] = set()
-        self._staging_ready = False
-
-    def _ensure_staging(self) -> None:
-        # Outside the object transactions, so a rolled-back object never takes the table with it.
-        if not self._staging_ready:
-            self.conn.execute(load_sql("ingestion/create_incoming_lines"))
-            self.conn.commit()
-            self._staging_ready = True
-
-    def already_ingested(self, obj: StoredObject) -> bool:
-        row = self.conn.execute(
-            load_sql("ingestion/find_ingested_object"),
-            {"source": self.source, "object_key": obj.key, "etag": obj.etag},
-        ).fetchone()
-        self.conn.commit()
-        return row is not None
+        self._staging_ready: set[int] = set()
+        self._failed = False
 
     def ingest(self, store: ObjectStore, obj: StoredObject) -> ObjectIngestResult:
         """Load ``obj`` from ``store`` exactly once; a second call returns status ``skipped``."""
-        delivery_hour = delivery_hour_of(obj)
-        if self.already_ingested(obj):
-            return ObjectIngestResult(obj.key, obj.etag, "skipped", delivery_hour)
-        self._ensure_staging()
+        results: list[ObjectIngestResult] = []
+        self.ingest_many(store, [obj], results.append)
+        return results[0]
+
+    def ingest_many(self, store: ObjectStore, objects: Iterable[StoredObject],
+                    on_result: Callable[[ObjectIngestResult], None]) -> None:
+        """Load ``objects`` exactly once each, in groups; ``on_result`` gets every object's
+        result, in input order, once its group has committed.
+
+        An error rolls back the group it happened in (nothing of its objects remains) and is
+        raised after the groups before it have committed and been reported.
+        """
+        lanes = [self.conn] if self.second_conn is None else [self.conn, self.second_conn]
+        for lane in lanes:
+            self._ensure_staging(lane)
+        executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-load") if len(lanes) > 1 else None
+        self._failed = False
+        pending: deque[Future] = deque()
+        group: _Group | None = None
+        turn = 0
         try:
-            with self.conn.transaction():
-                return self._ingest_in_transaction(store, obj, delivery_hour)
-        except psycopg.errors.UniqueViolation:
-            # Another run committed the same key and etag while we were loading it.
-            return ObjectIngestResult(obj.key, obj.etag, "skipped", delivery_hour)
+            for batch in self._batches(objects):
+                if len(pending) == len(lanes):  # the next lane is still loading its last group
+                    self._report(pending.popleft(), on_result)
+                group = _Group(lanes[turn % len(lanes)])
+                turn += 1
+                self._stage(group, store, batch)
+                pending.append(self._submit(executor, group))
+                group = None
+            while pending:
+                self._report(pending.popleft(), on_result)
+        except BaseException:
+            if group is not None:
+                group.conn.rollback()
+            reporting = True  # what committed before the error is reported; nothing after it
+            while pending:
+                try:
+                    results = pending.popleft().result()
+                except BaseException:  # noqa: BLE001 - the first error is the one raised
+                    reporting = False
+                    continue
+                if reporting:
+                    for result in results:
+                        on_result(result)
+            raise
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True)
 
-    def _ingest_in_transaction(self, store: ObjectStore, obj: StoredObject,
-                               delivery_hour: datetime) -> ObjectIngestResult:
-        result = ObjectIngestResult(obj.key, obj.etag, "loaded", delivery_hour)
-        object_id = self.conn.execute(load_sql("ingestion/open_ledger_entry"), {
-            "source": self.source, "object_key": obj.key, "etag": obj.etag, "size_bytes": obj.size,
-            "last_modified": obj.last_modified, "delivery_hour": delivery_hour, "run_id": self.run_id,
-        }).fetchone()[0]
+    def _submit(self, executor: ThreadPoolExecutor | None, group: _Group) -> Future:
+        if executor is not None:
+            return executor.submit(self._load_group, group)
+        future: Future = Future()
+        try:
+            future.set_result(self._load_group(group))
+        except Exception as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
 
+    def _report(self, future: Future, on_result: Callable[[ObjectIngestResult], None]) -> None:
+        started = time.perf_counter()
+        results = future.result()
+        self.timings.waiting += time.perf_counter() - started
+        for result in results:
+            on_result(result)
+
+    def _ensure_staging(self, conn: psycopg.Connection) -> None:
+        # Outside the group transactions, so a rolled-back group never takes the tables with it.
+        if id(conn) not in self._staging_ready:
+            conn.execute(load_sql("ingestion/create_incoming_lines"))
+            conn.execute(load_sql("ingestion/create_incoming_repeats"))
+            self._staging_ready.add(id(conn))
+        # Groups start with no transaction open: one that had read analytics_events would make
+        # the partition DDL (on ddl_conn) wait for ourselves.
+        conn.commit()
+
+    # ------------------------------------------------------------------ staging (calling thread)
+    def _batches(self, objects: Iterable[StoredObject]) -> Iterator[list[StoredObject]]:
+        batch: list[StoredObject] = []
+        size = 0
+        for obj in objects:
+            batch.append(obj)
+            size += obj.size
+            if size >= self.group_bytes or len(batch) >= self.group_objects:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    def _stage(self, group: _Group, store: ObjectStore, batch: list[StoredObject]) -> None:
+        """Open the ledger rows of ``batch`` and COPY every line of its new objects to staging."""
+        started = time.perf_counter()
+        conn = group.conn
+        hours = [delivery_hour_of(obj) for obj in batch]
+        object_ids = {(key, etag): object_id for key, etag, object_id in conn.execute(
+            load_sql("ingestion/open_ledger_entries"), {
+                "source": self.source, "run_id": self.run_id, "object_keys": [obj.key for obj in batch],
+                "etags": [obj.etag for obj in batch], "sizes": [obj.size for obj in batch],
+                "last_modified": [obj.last_modified for obj in batch], "delivery_hours": hours,
+            }).fetchall()}
+        for order, (obj, delivery_hour) in enumerate(zip(batch, hours, strict=True)):
+            object_id = object_ids.pop((obj.key, obj.etag), None)
+            if object_id is None:  # already in the ledger, or listed twice
+                group.entries.append(ObjectIngestResult(obj.key, obj.etag, "skipped", delivery_hour))
+                continue
+            result = ObjectIngestResult(obj.key, obj.etag, "loaded", delivery_hour)
+            group.entries.append(self._copy_lines(conn, store, obj, object_id, order, result))
+        self.timings.staging += time.perf_counter() - started
+
+    def _copy_lines(self, conn: psycopg.Connection, store: ObjectStore, obj: StoredObject, object_id: int,
+                    order: int, result: ObjectIngestResult) -> _StagedObject:
         lines = read_log_lines(store.stream(obj.key))
-        valid = pre_rejected = 0
+        valid = 0
         rejected: dict[str, int] = {}
         first_time = last_time = None
-        with self.conn.cursor().copy(_COPY_STAGING) as copy:
+        with conn.cursor().copy(_COPY_STAGING) as copy:
+            copy.set_types(_STAGING_TYPES)
             validate = self.validator.validate
             write_row = copy.write_row
             try:
@@ -141,71 +294,118 @@ class ObjectLoader:
                                 first_time = event_time
                             if last_time is None or event_time > last_time:
                                 last_time = event_time
-                            write_row((line_number, None, None, None, None, None, *row))
+                            write_row((object_id, order, line_number, None, None, None, None, None, *row))
                             continue
-                    pre_rejected += 1
                     rejected[reason] = rejected.get(reason, 0) + 1
-                    write_row((line_number, reason, detail, *_raw_fields(raw), *_NO_EVENT))
+                    write_row((object_id, order, line_number, reason, detail, *_raw_fields(raw), *_NO_EVENT))
             except UnknownFormatError as error:
                 # Caught inside the COPY so it completes (empty) and the transaction stays usable.
                 result.status, result.failure_reason = "failed", str(error)
         result.format = lines.format.value if lines.format is not None else None
         result.damage = lines.damage
-
-        if valid:
-            self._ensure_partitions(first_time, last_time)
-            stats = self.conn.execute(load_sql("ingestion/insert_new_events"), {
-                "object_id": object_id, "delivery_hour": delivery_hour}).fetchone()
-            (result.accepted, result.late_events, result.min_event_time,
-             result.max_event_time, result.event_hours) = stats
-            result.event_hours = sorted(result.event_hours)
-        conflicts = 0
-        if valid > result.accepted:
-            conflict_lines = [row[0] for row in self.conn.execute(
-                load_sql("ingestion/quarantine_conflicting_duplicates"),
-                {"object_id": object_id, "object_key": obj.key}).fetchall()]
-            conflicts = len(conflict_lines)
-            if conflicts:
-                rejected["conflicting_duplicate"] = conflicts
-                self._store_raw_text(store, obj, object_id, conflict_lines)
-        if pre_rejected:
-            self.conn.execute(load_sql("ingestion/quarantine_rejected_lines"),
-                              {"object_id": object_id, "object_key": obj.key})
-
-        result.quarantined = pre_rejected + conflicts
-        result.duplicates = valid - result.accepted - conflicts
-        result.lines_read = valid + pre_rejected
         result.quarantine_reasons = rejected
-        self.conn.execute(load_sql("ingestion/close_ledger_entry"), {
-            "object_id": object_id, "status": result.status, "format": result.format,
-            "failure_reason": result.failure_reason, "damage": result.damage,
-            "lines_read": result.lines_read, "accepted": result.accepted, "duplicates": result.duplicates,
-            "quarantined": result.quarantined, "late_events": result.late_events,
-            "min_event_time": result.min_event_time, "max_event_time": result.max_event_time,
-            "event_hours": result.event_hours,
-        })
-        return result
+        result.quarantined = sum(rejected.values())
+        result.lines_read = valid + result.quarantined
+        return _StagedObject(store, obj, object_id, result, valid, result.quarantined, first_time, last_time)
+
+    # ------------------------------------------------------------ loading (worker thread)
+    def _load_group(self, group: _Group) -> list[ObjectIngestResult]:
+        """Claim, insert, quarantine and close the ledger rows of a staged group; commit."""
+        conn = group.conn
+        try:
+            if self._failed:  # groups load in order: none after one that failed
+                raise RuntimeError("not loaded: an earlier group of objects failed to load")
+            staged = [entry for entry in group.entries if isinstance(entry, _StagedObject)]
+            if staged:
+                self._claim_and_insert(conn, staged)
+                self._finish(conn, staged)
+            else:
+                conn.commit()
+        except BaseException:
+            self._failed = True
+            conn.rollback()
+            raise
+        self.timings.groups += 1
+        return [entry.result if isinstance(entry, _StagedObject) else entry for entry in group.entries]
+
+    def _claim_and_insert(self, conn: psycopg.Connection, staged: list[_StagedObject]) -> None:
+        valid = sum(s.valid for s in staged)
+        if not valid:
+            return
+        started = time.perf_counter()
+        self._ensure_partitions(min(s.first_time for s in staged if s.valid),
+                                max(s.last_time for s in staged if s.valid))
+        params = {"valid_lines": valid, "object_ids": [s.object_id for s in staged],
+                  "delivery_hours": [s.result.delivery_hour for s in staged]}
+        try:
+            with conn.transaction():  # a savepoint
+                rows = conn.execute(load_sql("ingestion/insert_new_events"), params).fetchall()
+        except psycopg.errors.UniqueViolation:
+            # A concurrent loader committed some of these keys after our snapshot.
+            self.timings.claim_fallbacks += 1
+            rows = conn.execute(load_sql("ingestion/insert_new_events_on_conflict"), params).fetchall()
+        by_object = {s.object_id: s.result for s in staged}
+        for object_id, accepted, late_events, min_time, max_time, event_hours in rows:
+            result = by_object[object_id]
+            result.accepted, result.late_events = accepted, late_events
+            result.min_event_time, result.max_event_time = min_time, max_time
+            result.event_hours = sorted(event_hours)
+        self.timings.claiming += time.perf_counter() - started
+
+    def _finish(self, conn: psycopg.Connection, staged: list[_StagedObject]) -> None:
+        started = time.perf_counter()
+        objects = {"object_ids": [s.object_id for s in staged], "object_keys": [s.obj.key for s in staged]}
+        if any(s.valid > s.result.accepted for s in staged):
+            conflicts: dict[int, list[int]] = {}
+            for object_id, line_number in conn.execute(
+                    load_sql("ingestion/quarantine_conflicting_duplicates"), objects).fetchall():
+                conflicts.setdefault(object_id, []).append(line_number)
+            for s in staged:
+                lines = conflicts.get(s.object_id, [])
+                if lines:
+                    s.result.quarantine_reasons["conflicting_duplicate"] = len(lines)
+                    s.result.quarantined += len(lines)
+                    self._store_raw_text(conn, s, lines)
+                s.result.duplicates = s.valid - s.result.accepted - len(lines)
+        if any(s.rejected for s in staged):
+            conn.execute(load_sql("ingestion/quarantine_rejected_lines"), objects)
+        with conn.cursor() as cursor:
+            cursor.executemany(load_sql("ingestion/close_ledger_entry"), [{
+                "object_id": s.object_id, "status": s.result.status, "format": s.result.format,
+                "failure_reason": s.result.failure_reason, "damage": s.result.damage,
+                "lines_read": s.result.lines_read, "accepted": s.result.accepted, "duplicates": s.result.duplicates,
+                "quarantined": s.result.quarantined, "late_events": s.result.late_events,
+                "min_event_time": s.result.min_event_time, "max_event_time": s.result.max_event_time,
+                "event_hours": s.result.event_hours,
+            } for s in staged])
+        committing = time.perf_counter()
+        self.timings.finishing += committing - started
+        conn.commit()
+        self.timings.committing += time.perf_counter() - committing
 
     def _ensure_partitions(self, first: datetime, last: datetime) -> None:
-        # Partition DDL runs on its own autocommit connection: our transaction has not yet
-        # touched analytics_events, so creating a partition never waits on ourselves.
+        # Partition DDL runs on its own autocommit connection, before the group's transaction
+        # touches analytics_events (and the other connection's never has), so creating a
+        # partition never waits on ourselves.
         day = first.astimezone(UTC).date()
         while day <= last.astimezone(UTC).date():
             if day not in self._partitions_made:
-                self.ddl_conn.execute(load_sql("ingestion/ensure_event_partition"), {"day": day})
+                try:
+                    self.ddl_conn.execute(load_sql("ingestion/ensure_event_partition"), {"day": day})
+                except psycopg.errors.DuplicateTable:
+                    pass  # another loader created it between the function's check and its CREATE
                 self._partitions_made.add(day)
             day += timedelta(days=1)
 
-    def _store_raw_text(self, store: ObjectStore, obj: StoredObject, object_id: int, line_numbers: list[int]) -> None:
+    def _store_raw_text(self, conn: psycopg.Connection, staged: _StagedObject, line_numbers: list[int]) -> None:
         # Staging keeps no raw text for valid lines (it would double the COPY volume), so the
         # rare conflicting duplicates get theirs from a second read of the object.
         wanted = set(line_numbers)
         params = []
-        for line_number, raw, _reason, _detail in read_log_lines(store.stream(obj.key)):
+        for line_number, raw, _reason, _detail in read_log_lines(staged.store.stream(staged.obj.key)):
             if line_number in wanted:
                 text, sha, size = _raw_fields(raw)
-                params.append({"object_id": object_id, "line_number": line_number,
+                params.append({"object_id": staged.object_id, "line_number": line_number,
                                "raw_text": text, "raw_sha256": sha, "raw_size_bytes": size})
-        with self.conn.cursor() as cursor:
+        with conn.cursor() as cursor:
             cursor.executemany(load_sql("ingestion/set_quarantined_raw_text"), params)
-

@@ -1,7 +1,12 @@
--- Staging for one object's lines inside its ingest transaction: every line read lands here
--- once (valid events with reason NULL, pre-rejected lines with their reason and raw text).
--- Created once per connection; emptied at each commit, so its statements stay prepared.
+-- Staging for the lines of a group of objects inside their ingest transaction: every line read
+-- lands here once (valid events with reason NULL, pre-rejected lines with their reason and raw
+-- text), tagged with its object's ledger id and its object's place in the group (the order in
+-- which the objects were given, which decides the first of two lines with the same key).
+-- Filled by COPY (FORMAT BINARY); attributes stay JSON text until the insert into
+-- analytics_events. Created once per connection; emptied at each commit.
 CREATE TEMP TABLE IF NOT EXISTS incoming_lines (
+    object_id        bigint NOT NULL,
+    object_order     integer NOT NULL,
     line_number      bigint NOT NULL,
     reason           text,
     detail           text,
@@ -26,6 +31,6 @@ CREATE TEMP TABLE IF NOT EXISTS incoming_lines (
     session_id       text,
     level            text,
     message          text,
-    attributes       jsonb,
+    attributes       text,
     content_hash     text
 ) ON COMMIT DELETE ROWS

@@ -60,8 +60,11 @@ def raw_usage_events(
 
     settings = load_settings()
     validator = EventValidator(now=datetime.now(UTC), retention_days=settings.raw_retention_days)
-    with warehouse.connect() as conn, connect(warehouse.url(), autocommit=True) as ddl_conn:
-        loader = ObjectLoader(conn, ddl_conn, validator, run_id=context.run.run_id)
+    # Two loading connections: one group of objects is claimed and inserted on one while the
+    # next is decoded and staged on the other (see ObjectLoader).
+    with warehouse.connect() as conn, warehouse.connect() as second_conn, \
+            connect(warehouse.url(), autocommit=True) as ddl_conn:
+        loader = ObjectLoader(conn, ddl_conn, validator, run_id=context.run.run_id, second_conn=second_conn)
 
         def log_result(result) -> None:
             if result.status == "failed":

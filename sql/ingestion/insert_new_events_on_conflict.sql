@@ -1,0 +1,52 @@
+-- insert_new_events.sql with ON CONFLICT DO NOTHING on the key: the fallback when a concurrent
+-- loader committed one of the group's keys after the plain INSERT's snapshot (a unique
+-- violation). ON CONFLICT waits for such a loader and then skips its keys, whose lines become
+-- repeats. Keep the two statements identical apart from that clause.
+WITH objects AS (
+    SELECT * FROM unnest(%(object_ids)s::bigint[], %(delivery_hours)s::timestamptz[]) AS o (object_id, delivery_hour)
+), firsts AS (
+    SELECT DISTINCT ON (event_key)
+           analytics_event_key(organization_id, request_id) AS event_key,
+           organization_id, request_id, content_hash, event_time, object_id, line_number
+    FROM incoming_lines
+    WHERE reason IS NULL
+    ORDER BY event_key, object_order, line_number
+), claimed AS (
+    INSERT INTO analytics_event_keys
+        (event_key, organization_id, request_id, content_hash, event_time, object_id, line_number)
+    SELECT f.event_key, f.organization_id, f.request_id, f.content_hash, f.event_time, f.object_id, f.line_number
+    FROM firsts AS f
+    WHERE NOT EXISTS (SELECT FROM analytics_event_keys AS k WHERE k.event_key = f.event_key)
+    ORDER BY f.event_key
+    ON CONFLICT (event_key) DO NOTHING
+    RETURNING object_id, line_number
+), inserted AS (
+    INSERT INTO analytics_events (
+        event_time, organization_id, request_id, endpoint, method, status_code, duration_ms,
+        tokens_consumed, tokens_input, tokens_output, model_id, event_type, agent_type, tool_name,
+        queue_wait_ms, session_id, level, message, attributes, content_hash, object_id)
+    SELECT
+        i.event_time, i.organization_id, i.request_id, i.endpoint, i.method, i.status_code, i.duration_ms,
+        i.tokens_consumed, i.tokens_input, i.tokens_output, i.model_id, i.event_type, i.agent_type, i.tool_name,
+        i.queue_wait_ms, i.session_id, i.level, i.message, i.attributes::jsonb, i.content_hash, i.object_id
+    FROM incoming_lines AS i
+    JOIN claimed AS c ON c.object_id = i.object_id AND c.line_number = i.line_number
+    RETURNING object_id, event_time
+), repeats AS (
+    INSERT INTO incoming_repeats (object_id, line_number, organization_id, request_id, content_hash)
+    SELECT i.object_id, i.line_number, i.organization_id, i.request_id, i.content_hash
+    FROM incoming_lines AS i
+    WHERE %(valid_lines)s > (SELECT count(*) FROM claimed)
+      AND i.reason IS NULL
+      AND (i.object_id, i.line_number) NOT IN (SELECT c.object_id, c.line_number FROM claimed AS c)
+)
+SELECT
+    e.object_id,
+    count(*) AS accepted,
+    count(*) FILTER (WHERE e.event_time < o.delivery_hour) AS late_events,
+    min(e.event_time) AS min_event_time,
+    max(e.event_time) AS max_event_time,
+    array_agg(DISTINCT date_trunc('hour', e.event_time)) AS event_hours
+FROM inserted AS e
+JOIN objects AS o ON o.object_id = e.object_id
+GROUP BY e.object_id
