@@ -136,6 +136,12 @@ def _raw_fields(raw: bytes) -> tuple[str, str, int]:
     return text, hashlib.sha256(raw).hexdigest(), len(raw)
 
 
+
+def insert_new_events_sql(*, on_conflict: bool) -> str:
+    """sql/ingestion/insert_new_events.sql, plain or as the ON CONFLICT fallback (a fixed clause)."""
+    return load_sql("ingestion/insert_new_events").format(
+        on_conflict="ON CONFLICT (event_key) DO NOTHING" if on_conflict else "")
+
 class ObjectLoader:
     """Loads log objects into the warehouse.
 
@@ -339,11 +345,11 @@ class ObjectLoader:
                   "delivery_hours": [s.result.delivery_hour for s in staged]}
         try:
             with conn.transaction():  # a savepoint
-                rows = conn.execute(load_sql("ingestion/insert_new_events"), params).fetchall()
+                rows = conn.execute(insert_new_events_sql(on_conflict=False), params).fetchall()
         except psycopg.errors.UniqueViolation:
             # A concurrent loader committed some of these keys after our snapshot.
             self.timings.claim_fallbacks += 1
-            rows = conn.execute(load_sql("ingestion/insert_new_events_on_conflict"), params).fetchall()
+            rows = conn.execute(insert_new_events_sql(on_conflict=True), params).fetchall()
         by_object = {s.object_id: s.result for s in staged}
         for object_id, accepted, late_events, min_time, max_time, event_hours in rows:
             result = by_object[object_id]

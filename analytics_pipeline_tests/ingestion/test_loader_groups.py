@@ -13,7 +13,7 @@ import pytest
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.ingestion.batch import ingest_all
 from analytics_pipeline.ingestion.contract import EventValidator
-from analytics_pipeline.ingestion.loader import ObjectLoader
+from analytics_pipeline.ingestion.loader import ObjectLoader, insert_new_events_sql
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect, drop_database, with_database
 from analytics_pipeline.warehouse.sql import load_sql
@@ -278,6 +278,6 @@ def test_repeats_are_found_by_one_hashed_pass(warehouse_url):
         conn.execute(load_sql("ingestion/create_incoming_lines"))
         conn.execute(load_sql("ingestion/create_incoming_repeats"))
         plan = "\n".join(row[0] for row in conn.execute(
-            "EXPLAIN " + load_sql("ingestion/insert_new_events"),
+            "EXPLAIN " + insert_new_events_sql(on_conflict=False),
             {"valid_lines": 20_000, "object_ids": [1], "delivery_hours": [HOUR]}).fetchall())
     assert "hashed SubPlan" in plan, plan

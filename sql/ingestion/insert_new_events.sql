@@ -8,7 +8,9 @@
 -- (benchmarks/ingest.py). Keys are inserted in key order, so two loaders claiming overlapping
 -- keys wait on each other instead of deadlocking. A key a concurrent loader commits after this
 -- statement's snapshot makes it fail with a unique violation; the loader then rolls back to a
--- savepoint and runs insert_new_events_on_conflict.sql, this statement with ON CONFLICT.
+-- savepoint and runs this statement again with {on_conflict} = ON CONFLICT (event_key) DO NOTHING,
+-- which waits for that loader and skips its keys (their lines become repeats); the first time
+-- {on_conflict} is empty. The loader fills it in; no value ever goes there.
 --
 -- Valid lines that claimed nothing (repeats) go to incoming_repeats, to be told apart as
 -- duplicates or conflicting duplicates; the one-time filter skips that scan when every valid
@@ -32,6 +34,7 @@ WITH objects AS (
     FROM firsts AS f
     WHERE NOT EXISTS (SELECT FROM analytics_event_keys AS k WHERE k.event_key = f.event_key)
     ORDER BY f.event_key
+    {on_conflict}
     RETURNING object_id, line_number
 ), inserted AS (
     INSERT INTO analytics_events (
