@@ -17,6 +17,8 @@ The ticks themselves never fail because of the webhook.
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -58,6 +60,43 @@ def _deliver(context: dg.SensorEvaluationContext, url: str, alert: Alert, what: 
     context.log.error(f"alert for {what} NOT delivered after {delivery.attempts} attempt(s): {delivery.error}; "
                       "retrying on the next tick")
     return RETRY
+
+
+@dataclass
+class _Posting:
+    """What one tick did with its records: the cursor to keep, and the counts for its summary."""
+
+    cursor: int
+    posted: int = 0
+    skipped: int = 0  # records that need no alert
+    rejected: int = 0
+    pending: int = 0  # left for the next tick (budget spent, or a delivery to retry)
+
+
+def _post_in_order(context: dg.SensorEvaluationContext, url: str, records: list, after: int,
+                   needs_alert: Callable[[object], bool],
+                   build_alert: Callable[[object], tuple[Alert, str]]) -> _Posting:
+    """Posts the alerts of ``records`` in storage order within the tick budget. The cursor passes a
+    record once its alert was posted or rejected (4xx), or when it needs none; it stops at the first
+    delivery to retry, so nothing behind it is lost or posted out of order."""
+    deadline = time.monotonic() + TICK_BUDGET_SECONDS
+    posting = _Posting(cursor=after)
+    for index, record in enumerate(records):
+        if not needs_alert(record):
+            posting.skipped += 1
+            posting.cursor = record.storage_id
+            continue
+        if time.monotonic() > deadline:
+            posting.pending = len(records) - index
+            break
+        outcome = _deliver(context, url, *build_alert(record))
+        if outcome == RETRY:
+            posting.pending = len(records) - index
+            break
+        posting.posted += outcome == POSTED
+        posting.rejected += outcome == REJECTED
+        posting.cursor = record.storage_id
+    return posting
 
 
 def _parse_cursor(cursor: str | None) -> int | None:
@@ -144,37 +183,29 @@ def run_failure_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
         limit=FAILURES_PER_TICK, ascending=True).records
     run_ids = list({record.event_log_entry.run_id for record in records})
     runs = {run.run_id: run for run in instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids))} if run_ids else {}
-    deadline = time.monotonic() + TICK_BUDGET_SECONDS
-    cursor, posted, ignored, rejected, pending = after, 0, 0, 0, 0
-    for index, record in enumerate(records):
+
+    def needs_alert(record) -> bool:  # not a deleted run, nor another code location's
         run = runs.get(record.event_log_entry.run_id)
-        failure = record.event_log_entry.dagster_event
-        if run is None or failure is None or not _in_this_code_location(context, run):
-            ignored += 1  # a deleted run, or another code location's
-            cursor = record.storage_id
-            continue
-        if time.monotonic() > deadline:
-            pending = len(records) - index
-            break
+        return run is not None and record.event_log_entry.dagster_event is not None and _in_this_code_location(
+            context, run)
+
+    def build_alert(record) -> tuple[Alert, str]:
+        run = runs[record.event_log_entry.run_id]
         tags = dict(run.tags)
         alert = run_failure_alert(ui_url=settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
-                                  error=_error_text(instance, run.run_id, failure), partition=partition_of(tags),
-                                  tags=tags)
-        outcome = _deliver(context, settings.alert_webhook_url, alert, f"failed run {run.run_id} of {run.job_name}")
-        if outcome == RETRY:
-            pending = len(records) - index
-            break
-        posted += outcome == POSTED
-        rejected += outcome == REJECTED
-        cursor = record.storage_id
-    summary = f"posted {posted} alert(s)"
-    if ignored:
-        summary += f"; {ignored} failure(s) of other code locations or deleted runs ignored"
-    if rejected:
-        summary += f"; {rejected} rejected by the webhook"
-    if pending:
-        summary += f"; {pending} failed run(s) left for the next tick"
-    return dg.SensorResult(skip_reason=summary, cursor=str(cursor))
+                                  error=_error_text(instance, run.run_id, record.event_log_entry.dagster_event),
+                                  partition=partition_of(tags), tags=tags)
+        return alert, f"failed run {run.run_id} of {run.job_name}"
+
+    posting = _post_in_order(context, settings.alert_webhook_url, records, after, needs_alert, build_alert)
+    summary = f"posted {posting.posted} alert(s)"
+    if posting.skipped:
+        summary += f"; {posting.skipped} failure(s) of other code locations or deleted runs ignored"
+    if posting.rejected:
+        summary += f"; {posting.rejected} rejected by the webhook"
+    if posting.pending:
+        summary += f"; {posting.pending} failed run(s) left for the next tick"
+    return dg.SensorResult(skip_reason=summary, cursor=str(posting.cursor))
 
 
 def _latest_evaluation_id(instance: dg.DagsterInstance) -> int:
@@ -209,19 +240,18 @@ def asset_check_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
     records = instance.event_log_storage.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
         limit=EVALUATIONS_PER_TICK, ascending=True)
-    deadline = time.monotonic() + TICK_BUDGET_SECONDS
-    cursor, posted, passed, rejected, pending = after, 0, 0, 0, 0
     run_tags: dict[str, dict[str, str]] = {}
-    for index, record in enumerate(records):
+
+    def evaluation_of(record):
         event = record.event_log_entry.dagster_event
-        evaluation = event.asset_check_evaluation_data if event is not None else None
-        if evaluation is None or evaluation.passed:
-            passed += 1
-            cursor = record.storage_id
-            continue
-        if time.monotonic() > deadline:
-            pending = len(records) - index
-            break
+        return event.asset_check_evaluation_data if event is not None else None
+
+    def needs_alert(record) -> bool:  # failed or warned
+        evaluation = evaluation_of(record)
+        return evaluation is not None and not evaluation.passed
+
+    def build_alert(record) -> tuple[Alert, str]:
+        evaluation = evaluation_of(record)
         run_id = record.event_log_entry.run_id
         partition = evaluation.partition
         if partition is None and run_id:
@@ -234,20 +264,15 @@ def asset_check_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
             ui_url=settings.dagster_ui_url, asset_path=evaluation.asset_key.path, check_name=evaluation.check_name,
             severity=severity, description=evaluation.description, partition=partition, run_id=run_id,
             metadata=numeric_or_short({name: _plain(entry) for name, entry in evaluation.metadata.items()}))
-        what = f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} (run {run_id})"
-        outcome = _deliver(context, settings.alert_webhook_url, alert, what)
-        if outcome == RETRY:
-            pending = len(records) - index
-            break
-        posted += outcome == POSTED
-        rejected += outcome == REJECTED
-        cursor = record.storage_id
-    summary = f"posted {posted} alert(s); {passed} passing evaluation(s) ignored"
-    if rejected:
-        summary += f"; {rejected} rejected by the webhook"
-    if pending:
-        summary += f"; {pending} evaluation(s) left for the next tick"
-    return dg.SensorResult(skip_reason=summary, cursor=str(cursor))
+        return alert, f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} (run {run_id})"
+
+    posting = _post_in_order(context, settings.alert_webhook_url, records, after, needs_alert, build_alert)
+    summary = f"posted {posting.posted} alert(s); {posting.skipped} passing evaluation(s) ignored"
+    if posting.rejected:
+        summary += f"; {posting.rejected} rejected by the webhook"
+    if posting.pending:
+        summary += f"; {posting.pending} evaluation(s) left for the next tick"
+    return dg.SensorResult(skip_reason=summary, cursor=str(posting.cursor))
 
 
 def _plain(entry: dg.MetadataValue) -> object:
