@@ -54,10 +54,13 @@ from analytics_pipeline.rollups.pricing import (  # noqa: E402
     read_catalog_text,
     replace_model_prices,
 )
-from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups_by_day  # noqa: E402
+from analytics_pipeline.rollups.usage import (  # noqa: E402
+    Granularity,
+    replace_rollups_sql,
+    replace_usage_rollups_by_day,
+)
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
-from analytics_pipeline.warehouse.sql import load_sql  # noqa: E402
 from benchmarks._common import (  # noqa: E402
     load_average,
     log,
@@ -235,7 +238,7 @@ def explain(url: str, settings: dict[str, str], granularity: Granularity, start:
     with session(url, settings) as conn:
         conn.execute(f"TRUNCATE {granularity.table}")
         plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) "
-                            + load_sql(f"rollups/replace_{granularity.value}_rollups"), params).fetchall()
+                            + replace_rollups_sql(granularity), params).fetchall()
         conn.rollback()
     log(f"\nEXPLAIN ANALYZE of the {granularity.value} rollup INSERT:")
     for (line,) in plan:

@@ -73,9 +73,17 @@ def refuse_dropped_days(conn: psycopg.Connection, start: datetime, end: datetime
 def rollup_sql(name: str, granularity: Granularity) -> str:
     """The text of a rollup query for ``granularity``."""
     # Only identifiers fixed by the Granularity enum are formatted in; values are bound.
-    return load_sql(name).format(
-        rollup_table=granularity.table, bucket=granularity.bucket, priced_events=load_sql("rollups/priced_events")
-    )
+    return load_sql(name).format(rollup_table=granularity.table, bucket=granularity.bucket,
+                                 priced_events=load_sql("rollups/priced_events").format(price_periods=_price_periods()))
+
+
+def _price_periods() -> str:
+    return load_sql("rollups/price_periods")
+
+
+def replace_rollups_sql(granularity: Granularity) -> str:
+    """The INSERT that recomputes the ``granularity`` rollups of a window (after their DELETE)."""
+    return load_sql(f"rollups/replace_{granularity.value}_rollups").format(price_periods=_price_periods())
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, st
         if work_mem:
             conn.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
         conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
-        conn.execute(load_sql(f"rollups/replace_{granularity.value}_rollups"), params)
+        conn.execute(replace_rollups_sql(granularity), params)
         return rollup_totals(conn, granularity, start, end)
 
 

@@ -5,18 +5,7 @@
 --   cost          = per-request + input/1000 x input price + output/1000 x output price,
 --                   0 for server errors (status >= 500); model-less or unlisted models use '*'.
 --                   (`* 0.001` is exact; numeric `/ 1000` rounds to ~16 significant digits.)
-price_periods AS (
-    SELECT model_id, effective_from,
-           coalesce(lead(effective_from) OVER (PARTITION BY model_id ORDER BY effective_from),
-                    'infinity'::timestamptz) AS effective_to,
-           price_per_request, price_per_1k_input_tokens, price_per_1k_output_tokens
-    FROM analytics_model_prices
-),
--- The '*' periods on their own: joined by time range alone, a small CTE the planner hashes
--- or scans once instead of rescanning the whole catalog per event (-10 s per 10 M events).
-default_price_periods AS MATERIALIZED (
-    SELECT * FROM price_periods WHERE model_id = '*'
-),
+{price_periods},
 priced_events AS (
     SELECT e.event_time, e.organization_id, e.model_id, e.endpoint, e.status_code, e.duration_ms, e.queue_wait_ms,
            t.tokens_input, t.tokens_output,

@@ -11,16 +11,7 @@
 -- date_bin buckets with integer arithmetic (date_trunc goes through the calendar); in UTC the
 -- buckets are the same. The id columns are COLLATE "C" (migration 0006): the sort compares bytes.
 WITH
-price_periods AS (
-    SELECT model_id, effective_from,
-           coalesce(lead(effective_from) OVER (PARTITION BY model_id ORDER BY effective_from),
-                    'infinity'::timestamptz) AS effective_to,
-           price_per_request, price_per_1k_input_tokens, price_per_1k_output_tokens
-    FROM analytics_model_prices
-),
-default_price_periods AS MATERIALIZED (
-    SELECT * FROM price_periods WHERE model_id = '*'
-),
+{price_periods},
 event_tokens AS (
     SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
            organization_id AS organization_id,
