@@ -81,10 +81,39 @@ def _s3_client():
     return S3Resource(max_attempts=5).get_client()
 
 
-def cmd_generate(args) -> int:
-    from analytics_pipeline.settings import load_settings
+REPO_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+POSTGRES_STORAGE_BLOCK = """
+storage:
+  postgres:
+    postgres_url:
+      env: DAGSTER_PG_URL
+"""
 
-    logs_url = args.logs_url or load_settings().logs_url
+
+def prepare_dagster_home(settings) -> Path:
+    """Point DAGSTER_HOME at ``$ANALYTICS_HOME/dagster`` with the repo's dagster.yaml, its
+    storage on PostgreSQL (``DAGSTER_PG_URL``: the embedded server's ``dagster`` database by
+    default). Returns the directory; sets the environment of this process and its children."""
+    from analytics_pipeline.warehouse.database import dagster_storage_url, ensure_database
+    from analytics_pipeline.warehouse.embedded import ensure_embedded_postgres
+
+    home = settings.home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(REPO_DAGSTER_YAML.read_text() + POSTGRES_STORAGE_BLOCK)
+    os.environ["DAGSTER_HOME"] = str(home)
+    if not settings.dagster_pg_url:
+        if settings.database_url:
+            url = settings.database_url
+        else:
+            url = ensure_database(ensure_embedded_postgres(settings.embedded_pgdata), "dagster")
+        os.environ["DAGSTER_PG_URL"] = dagster_storage_url(url)
+    return home
+
+
+def cmd_generate(args) -> int:
+    from analytics_pipeline.settings import current_settings
+
+    logs_url = args.logs_url or current_settings().logs_url
     started = time.monotonic()
     summary = _generate(args, logs_url)
     print(f"wrote {summary.objects_written} objects, {summary.lines_written} lines "
@@ -97,11 +126,11 @@ def cmd_generate(args) -> int:
 def cmd_demo(args) -> int:
     import dagster as dg
 
-    from analytics_pipeline.defs.resources import default_resources
-    from analytics_pipeline.defs.runner import materialize_month, prepare_dagster_home
-    from analytics_pipeline.settings import load_settings
+    from analytics_pipeline.definitions import resources_from_settings
+    from analytics_pipeline.defs.runner import materialize_window
+    from analytics_pipeline.settings import current_settings
 
-    settings = load_settings()
+    settings = current_settings()
     month_start = args.start.replace(day=1)
     args.start, args.days = month_start, _days_in_month(month_start)
     print(f"analytics home: {settings.home}")
@@ -115,11 +144,12 @@ def cmd_demo(args) -> int:
 
     prepare_dagster_home(settings)
     started = time.monotonic()
+    first_day = datetime(month_start.year, month_start.month, 1, tzinfo=UTC)
     with dg.DagsterInstance.get() as instance:
-        materialize_month(datetime(month_start.year, month_start.month, 1, tzinfo=UTC),
-                          instance=instance, resources=default_resources(), log_level="INFO")
+        materialize_window(first_day, first_day + timedelta(days=args.days), instance=instance,
+                           resources=resources_from_settings(settings), log_level="INFO")
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
-    _print_summary(settings, datetime(month_start.year, month_start.month, 1, tzinfo=UTC))
+    _print_summary(settings, first_day)
     print("\nOpen the Dagster UI on the same data:  analytics-pipeline ui   (then http://127.0.0.1:3000)")
     return 0
 
@@ -135,7 +165,7 @@ def _print_summary(settings, month_start: datetime) -> None:
     from analytics_pipeline.warehouse.sql import load_sql
 
     month_end = (month_start + timedelta(days=32)).replace(day=1)
-    with connect(resolve_database_url(settings)) as conn:
+    with connect(resolve_database_url(settings.database_url, settings.embedded_pgdata)) as conn:
         ingest = conn.execute(load_sql("ingestion/ingest_totals"),
                               {"source": USAGE_LOGS_SOURCE, "range_start": month_start,
                                "range_end": month_end}).fetchone()
@@ -169,10 +199,9 @@ def _print_summary(settings, month_start: datetime) -> None:
 
 
 def cmd_ui(args) -> int:
-    from analytics_pipeline.defs.runner import prepare_dagster_home
-    from analytics_pipeline.settings import load_settings
+    from analytics_pipeline.settings import current_settings
 
-    settings = load_settings()
+    settings = current_settings()
     home = prepare_dagster_home(settings)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     print(f"DAGSTER_HOME={home}; storage on PostgreSQL; Ctrl-C to stop")
@@ -192,15 +221,15 @@ def _print_job(job: dict) -> None:
 def cmd_export(args) -> int:
     import dagster as dg
 
+    from analytics_pipeline.definitions import resources_from_settings
     from analytics_pipeline.defs.exports.jobs import export_job
-    from analytics_pipeline.defs.resources import default_resources
-    from analytics_pipeline.defs.runner import prepare_dagster_home
     from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, list_jobs, record_request
-    from analytics_pipeline.settings import load_settings
-    from analytics_pipeline.warehouse.database import connect, ensure_migrated, resolve_database_url
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect, resolve_database_url
+    from analytics_pipeline.warehouse.migrate import ensure_migrated
 
-    settings = load_settings()
-    url = resolve_database_url(settings)
+    settings = current_settings()
+    url = resolve_database_url(settings.database_url, settings.embedded_pgdata)
     ensure_migrated(url)
     if args.list:
         with connect(url) as conn:
@@ -230,19 +259,19 @@ def cmd_export(args) -> int:
         "initiated_by": request.initiated_by, "job_id": str(request.job_id)}}}}
     with dg.DagsterInstance.get() as instance:
         result = export_job.execute_in_process(run_config=run_config, instance=instance,
-                                               resources=default_resources(), raise_on_error=False)
+                                               resources=resources_from_settings(settings), raise_on_error=False)
     with connect(url) as conn:
         _print_job(list_jobs(conn, job_id=request.job_id)[0])
     return 0 if result.success else 1
 
 
 def cmd_db(args) -> int:
-    from analytics_pipeline.settings import load_settings
+    from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import resolve_database_url
     from analytics_pipeline.warehouse.embedded import stop_embedded_postgres
     from analytics_pipeline.warehouse.migrate import current_revision, upgrade
 
-    settings = load_settings()
+    settings = current_settings()
     if args.db_command == "stop":
         if settings.database_url:
             print("ANALYTICS_DATABASE_URL is set: there is no embedded server to stop")
@@ -250,7 +279,7 @@ def cmd_db(args) -> int:
         stopped = stop_embedded_postgres(settings.embedded_pgdata)
         print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
         return 0
-    url = resolve_database_url(settings)
+    url = resolve_database_url(settings.database_url, settings.embedded_pgdata)
     if args.db_command == "upgrade":
         upgrade(url)
         print(f"warehouse at revision {current_revision(url)}")

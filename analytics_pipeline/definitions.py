@@ -1,68 +1,61 @@
-"""The Dagster definitions of analytics_pipeline (``analytics_pipeline.definitions:defs``)."""
+"""The Dagster definitions of analytics_pipeline (``analytics_pipeline.definitions:defs``).
+
+The composition root: every domain registers its own ``dg.Definitions`` in
+``defs/<domain>/__init__.py``; here they are merged with the resources, which are built from
+the settings read once (:func:`resources_from_settings`).
+"""
+
+import os
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.defs.alerts import ALERT_SENSORS
-from analytics_pipeline.defs.build_metrics import (
-    BUILD_METRICS_ASSETS,
-    BUILD_METRICS_CHECKS,
-    BUILD_METRICS_JOBS,
-    BUILD_METRICS_SENSORS,
+from analytics_pipeline.defs import alerts, build_metrics, costs, exports, ingestion, retention, rollups
+from analytics_pipeline.defs.alerts.resources import AlertSettings
+from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
+from analytics_pipeline.defs.ingestion.resources import IngestionSettings
+from analytics_pipeline.defs.resources import (
+    ClockResource,
+    RetentionSettings,
+    WarehouseResource,
+    object_storage_from_settings,
 )
-from analytics_pipeline.defs.costs import (
-    COST_ASSETS,
-    COST_CHECKS,
-    COST_JOBS,
-    COST_SCHEDULES,
-    COST_SENSORS,
-)
-from analytics_pipeline.defs.exports.assets import monthly_usage_exports
-from analytics_pipeline.defs.exports.jobs import export_job
-from analytics_pipeline.defs.exports.schedules import monthly_export_schedule, monthly_exports_job
-from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.ingestion.checks import (
-    ingest_ledger_adds_up,
-    quarantine_rate_within_bounds,
-    raw_events_meet_expectations,
-)
-from analytics_pipeline.defs.ingestion.freshness import (
-    FRESHNESS_CHECKS,
-    freshness_checks_job,
-    freshness_checks_schedule,
-)
-from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
-from analytics_pipeline.defs.resources import default_resources
-from analytics_pipeline.defs.retention import RETENTION_JOBS, RETENTION_SCHEDULES
-from analytics_pipeline.defs.rollups.anomaly_checks import usage_within_normal_range
-from analytics_pipeline.defs.rollups.assets import (
-    daily_usage_rollups,
-    endpoint_performance_rollups,
-    hourly_usage_rollups,
-    model_prices,
-)
-from analytics_pipeline.defs.rollups.checks import (
-    daily_rollups_equal_sum_of_hours,
-    daily_rollups_match_raw_events,
-    hourly_rollups_match_raw_events,
-)
-from analytics_pipeline.defs.rollups.sensors import (
-    daily_rollups_follow_hours_sensor,
-    daily_rollups_job,
-    hourly_rollups_job,
-    usage_rollup_restatement_sensor,
-)
+from analytics_pipeline.defs.rollups.resources import RollupSettings
+from analytics_pipeline.settings import Settings, current_settings, setting_variables
 
-defs = dg.Definitions(
-    assets=[raw_usage_events, model_prices, hourly_usage_rollups, daily_usage_rollups, endpoint_performance_rollups,
-            monthly_usage_exports, *COST_ASSETS, *BUILD_METRICS_ASSETS],
-    asset_checks=[ingest_ledger_adds_up, quarantine_rate_within_bounds, raw_events_meet_expectations,
-                  *FRESHNESS_CHECKS, hourly_rollups_match_raw_events,
-                  daily_rollups_equal_sum_of_hours, daily_rollups_match_raw_events, usage_within_normal_range,
-                  *COST_CHECKS, *BUILD_METRICS_CHECKS],
-    jobs=[monthly_exports_job, export_job, hourly_rollups_job, daily_rollups_job, freshness_checks_job, *COST_JOBS,
-          *BUILD_METRICS_JOBS, *RETENTION_JOBS],
-    schedules=[monthly_export_schedule, freshness_checks_schedule, *COST_SCHEDULES, *RETENTION_SCHEDULES],
-    sensors=[usage_log_sensor, usage_rollup_restatement_sensor, daily_rollups_follow_hours_sensor, *COST_SENSORS,
-             *BUILD_METRICS_SENSORS, *ALERT_SENSORS],
-    resources=default_resources(),
+#: Every domain, in the order data flows through them.
+DOMAINS = (ingestion, rollups, exports, costs, build_metrics, alerts, retention)
+
+
+def _secret(settings: Settings, name: str) -> str | dg.EnvVar | None:
+    """A secret setting as a ``dg.EnvVar`` when it comes from the process environment (the UI
+    then names the variable, never the value), else its value (tests pass their own)."""
+    value = getattr(settings, name)
+    variable = setting_variables()[name]
+    if value is not None and os.environ.get(variable, "").strip() == value:
+        return dg.EnvVar(variable)
+    return value
+
+
+def resources_from_settings(settings: Settings, s3: S3Resource | None = None) -> dict[str, object]:
+    """The resources the definitions run with, every field from ``settings``; ``s3`` configures
+    the S3 client (by default the standard AWS chain, with ``AWS_ENDPOINT_URL`` and friends)."""
+    return {
+        "warehouse": WarehouseResource(database_url=_secret(settings, "database_url"),
+                                       embedded_pgdata=str(settings.embedded_pgdata)),
+        "object_storage": object_storage_from_settings(settings, s3),
+        "clock": ClockResource(),
+        "cost_explorer": CostExplorerResource(),
+        "ingestion_settings": IngestionSettings.from_settings(settings),
+        "rollup_settings": RollupSettings.from_settings(settings),
+        "cost_settings": CostSettings.from_settings(settings),
+        "alert_settings": AlertSettings(webhook_url=_secret(settings, "alert_webhook_url"),
+                                        dagster_ui_url=settings.dagster_ui_url),
+        "retention_settings": RetentionSettings.from_settings(settings),
+    }
+
+
+defs = dg.Definitions.merge(
+    *(domain.defs for domain in DOMAINS),
+    dg.Definitions(resources=resources_from_settings(current_settings())),
 )

@@ -1,100 +1,138 @@
 """Every setting of the project, read from the environment in this one place.
 
-Each setting is optional: unset, it falls back to an embedded default under
-``ANALYTICS_HOME`` so the project runs on a fresh machine with nothing installed
-but Python. The README's configuration table documents the same names.
+Each setting is a field of :class:`Settings` that names its environment variable and holds
+its default, once. Each is optional: unset, it falls back to that default, and the stores
+fall back to directories under ``ANALYTICS_HOME``, so the project runs on a fresh machine
+with nothing installed but Python. The README's configuration table lists the same names
+(a test keeps the two in step).
+
+The Dagster definitions read the settings once (:func:`current_settings`) into resources;
+code outside Dagster (the CLI, the export API) reads them the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-DEFAULT_HOME = "./.analytics"
+DEFAULT_HOME = Path("./.analytics")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any] = str, *, secret: bool = False,
+             under_home: str | None = None) -> Any:
+    """A field read from ``env``; ``under_home``: unset, the directory of that name under home."""
+    return field(default=default, metadata={"env": env, "parse": parse, "secret": secret, "under_home": under_home})
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def _base_url(text: str) -> str:
+    return text.rstrip("/")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration. Build it with :func:`load_settings`."""
+    """The resolved configuration: build it with :func:`load_settings` (``Settings()`` is the defaults)."""
 
-    home: Path
-    database_url: str | None  # None: start the embedded PostgreSQL under ``home``
-    logs_url: str
-    exports_url: str
-    archive_url: str
-    price_catalog: str | None  # None: the catalog shipped in the package
-    build_metrics_url: str = ""
-    focus_costs_url: str = ""
-    budgets_file: str | None = None  # None: no budgets configured
-    cost_allocation_driver: str = "tokens"  # tokens | requests | duration
-    cost_source: str = "focus"  # focus | cost_explorer
-    raw_retention_days: int = 400
-    quarantine_warn_rate: float = 0.001
-    quarantine_fail_rate: float = 0.01
-    raw_freshness_warn_minutes: int = 60
-    raw_freshness_fail_minutes: int = 120
-    sensor_lookback_days: int = 2
-    rollup_workers: int = 2  # warehouse connections a multi-day rollup run uses at once
-    rollup_work_mem: str = "256MB"  # work_mem of a rollup transaction (one day's sort in memory)
+    home: Path = _setting("ANALYTICS_HOME", DEFAULT_HOME, Path)
+    # None: start the embedded PostgreSQL under home.
+    database_url: str | None = _setting("ANALYTICS_DATABASE_URL", None, secret=True)
+    dagster_pg_url: str | None = _setting("DAGSTER_PG_URL", None, secret=True)
+    # Object stores: s3://bucket/prefix or a directory ("" here: the directory under home).
+    logs_url: str = _setting("ANALYTICS_LOGS_URL", "", under_home="logs")
+    exports_url: str = _setting("ANALYTICS_EXPORTS_URL", "", under_home="exports")
+    archive_url: str = _setting("ANALYTICS_ARCHIVE_URL", "", under_home="archive")
+    focus_costs_url: str = _setting("ANALYTICS_FOCUS_COSTS_URL", "", under_home="focus-costs")
+    build_metrics_url: str = _setting("ANALYTICS_BUILD_METRICS_URL", "", under_home="build-metrics")
+    price_catalog: str | None = _setting("ANALYTICS_PRICE_CATALOG", None)  # None: the catalog shipped in the package
+    # Costs.
+    cost_source: str = _setting("ANALYTICS_COST_SOURCE", "focus")  # focus | cost_explorer
+    cost_allocation_driver: str = _setting("ANALYTICS_COST_ALLOCATION_DRIVER", "tokens")  # tokens|requests|duration
+    budgets_file: str | None = _setting("ANALYTICS_BUDGETS_FILE", None)  # None: no budgets configured
+    # Ingestion and its checks.
+    raw_retention_days: int = _setting("ANALYTICS_RAW_RETENTION_DAYS", 400, _positive_int)
+    quarantine_warn_rate: float = _setting("ANALYTICS_QUARANTINE_WARN_RATE", 0.001, float)
+    quarantine_fail_rate: float = _setting("ANALYTICS_QUARANTINE_FAIL_RATE", 0.01, float)
+    raw_freshness_warn_minutes: int = _setting("ANALYTICS_RAW_FRESHNESS_WARN_MINUTES", 60, _positive_int)
+    raw_freshness_fail_minutes: int = _setting("ANALYTICS_RAW_FRESHNESS_FAIL_MINUTES", 120, _positive_int)
+    sensor_lookback_days: int = _setting("ANALYTICS_SENSOR_LOOKBACK_DAYS", 2, _positive_int)
+    # Rollups: warehouse connections a multi-day run uses at once; work_mem of a rollup transaction.
+    rollup_workers: int = _setting("ANALYTICS_ROLLUP_WORKERS", 2, _positive_int)
+    rollup_work_mem: str = _setting("ANALYTICS_ROLLUP_WORK_MEM", "256MB")
     # Usage anomalies: an organization's hour against the same hour of the trailing days.
-    anomaly_trailing_days: int = 7
-    anomaly_stddevs: float = 3.0
+    anomaly_trailing_days: int = _setting("ANALYTICS_ANOMALY_TRAILING_DAYS", 7, _positive_int)
+    anomaly_stddevs: float = _setting("ANALYTICS_ANOMALY_STDDEVS", 3.0, float)
     # Alerts: Slack-compatible JSON posted here when set; links point at the Dagster UI.
-    alert_webhook_url: str | None = None
-    dagster_ui_url: str = "http://localhost:3000"
+    alert_webhook_url: str | None = _setting("ANALYTICS_ALERT_WEBHOOK_URL", None, secret=True)
+    dagster_ui_url: str = _setting("ANALYTICS_DAGSTER_UI_URL", "http://localhost:3000", _base_url)
     # Retention (periods from the seed documents).
-    raw_archive_after_days: int = 7
-    rollup_retention_months: int = 13
-    quarantine_retention_days: int = 90
-    export_retention_days: int = 90
-    archive_glacier_after_days: int = 365
-    archive_expire_after_days: int = 2555  # 7 years
-    dagster_run_retention_days: int = 90
+    raw_archive_after_days: int = _setting("ANALYTICS_RAW_ARCHIVE_AFTER_DAYS", 7, _positive_int)
+    rollup_retention_months: int = _setting("ANALYTICS_ROLLUP_RETENTION_MONTHS", 13, _positive_int)
+    quarantine_retention_days: int = _setting("ANALYTICS_QUARANTINE_RETENTION_DAYS", 90, _positive_int)
+    export_retention_days: int = _setting("ANALYTICS_EXPORT_RETENTION_DAYS", 90, _positive_int)
+    archive_glacier_after_days: int = _setting("ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS", 365, _positive_int)
+    archive_expire_after_days: int = _setting("ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS", 2555, _positive_int)  # 7 years
+    dagster_run_retention_days: int = _setting("ANALYTICS_DAGSTER_RUN_RETENTION_DAYS", 90, _positive_int)
+
+    def __post_init__(self) -> None:
+        # Frozen: derived values are set once, here. Home is absolute so child processes agree on it.
+        home = Path(self.home).expanduser().resolve()
+        object.__setattr__(self, "home", home)
+        for spec in fields(self):
+            if spec.metadata.get("under_home") and not getattr(self, spec.name):
+                object.__setattr__(self, spec.name, str(home / spec.metadata["under_home"]))
 
     @property
     def embedded_pgdata(self) -> Path:
+        """The data directory of the embedded PostgreSQL server."""
         return self.home / "postgres"
 
 
-def _env(name: str, environ: dict[str, str]) -> str | None:
-    value = environ.get(name, "").strip()
-    return value or None
+def setting_variables() -> dict[str, str]:
+    """Each setting's environment variable, by field name."""
+    return {spec.name: spec.metadata["env"] for spec in fields(Settings)}
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Resolve the settings from ``environ`` (default: the process environment)."""
-    env = dict(os.environ if environ is None else environ)
-    home = Path(_env("ANALYTICS_HOME", env) or DEFAULT_HOME).expanduser().resolve()
-    return Settings(
-        home=home,
-        database_url=_env("ANALYTICS_DATABASE_URL", env),
-        logs_url=_env("ANALYTICS_LOGS_URL", env) or str(home / "logs"),
-        exports_url=_env("ANALYTICS_EXPORTS_URL", env) or str(home / "exports"),
-        archive_url=_env("ANALYTICS_ARCHIVE_URL", env) or str(home / "archive"),
-        price_catalog=_env("ANALYTICS_PRICE_CATALOG", env),
-        build_metrics_url=_env("ANALYTICS_BUILD_METRICS_URL", env) or str(home / "build-metrics"),
-        focus_costs_url=_env("ANALYTICS_FOCUS_COSTS_URL", env) or str(home / "focus-costs"),
-        budgets_file=_env("ANALYTICS_BUDGETS_FILE", env),
-        cost_allocation_driver=_env("ANALYTICS_COST_ALLOCATION_DRIVER", env) or "tokens",
-        cost_source=_env("ANALYTICS_COST_SOURCE", env) or "focus",
-        raw_retention_days=int(_env("ANALYTICS_RAW_RETENTION_DAYS", env) or 400),
-        sensor_lookback_days=int(_env("ANALYTICS_SENSOR_LOOKBACK_DAYS", env) or 2),
-        rollup_workers=max(1, int(_env("ANALYTICS_ROLLUP_WORKERS", env) or 2)),
-        rollup_work_mem=_env("ANALYTICS_ROLLUP_WORK_MEM", env) or "256MB",
-        quarantine_warn_rate=float(_env("ANALYTICS_QUARANTINE_WARN_RATE", env) or 0.001),
-        quarantine_fail_rate=float(_env("ANALYTICS_QUARANTINE_FAIL_RATE", env) or 0.01),
-        raw_freshness_warn_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_WARN_MINUTES", env) or 60),
-        raw_freshness_fail_minutes=int(_env("ANALYTICS_RAW_FRESHNESS_FAIL_MINUTES", env) or 120),
-        anomaly_trailing_days=int(_env("ANALYTICS_ANOMALY_TRAILING_DAYS", env) or 7),
-        anomaly_stddevs=float(_env("ANALYTICS_ANOMALY_STDDEVS", env) or 3.0),
-        alert_webhook_url=_env("ANALYTICS_ALERT_WEBHOOK_URL", env),
-        dagster_ui_url=(_env("ANALYTICS_DAGSTER_UI_URL", env) or "http://localhost:3000").rstrip("/"),
-        raw_archive_after_days=int(_env("ANALYTICS_RAW_ARCHIVE_AFTER_DAYS", env) or 7),
-        rollup_retention_months=int(_env("ANALYTICS_ROLLUP_RETENTION_MONTHS", env) or 13),
-        quarantine_retention_days=int(_env("ANALYTICS_QUARANTINE_RETENTION_DAYS", env) or 90),
-        export_retention_days=int(_env("ANALYTICS_EXPORT_RETENTION_DAYS", env) or 90),
-        archive_glacier_after_days=int(_env("ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS", env) or 365),
-        archive_expire_after_days=int(_env("ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS", env) or 2555),
-        dagster_run_retention_days=int(_env("ANALYTICS_DAGSTER_RUN_RETENTION_DAYS", env) or 90),
-    )
+def is_secret(name: str) -> bool:
+    """Whether the setting ``name`` holds a secret (never logged, passed to Dagster as an EnvVar)."""
+    return next(spec.metadata["secret"] for spec in fields(Settings) if spec.name == name)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve the settings from ``environ`` (default: the process environment).
+
+    A blank variable counts as unset; a value its setting cannot take raises
+    :class:`SettingsError` naming the variable (a secret's value is never repeated)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        name = spec.metadata["env"]
+        text = env.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            values[spec.name] = spec.metadata["parse"](text)
+        except ValueError as error:
+            shown = "(secret)" if spec.metadata["secret"] else repr(text)
+            raise SettingsError(f"{name}={shown}: {error}") from None
+    return Settings(**values)
+
+
+@functools.cache
+def current_settings() -> Settings:
+    """The process's settings, read from its environment once."""
+    return load_settings()
+

@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from analytics_pipeline.exports.usage_csv import (  # noqa: E402
     ExportGranularity,
@@ -237,7 +238,7 @@ def explain(url: str, settings: dict[str, str], granularity: Granularity, start:
     params = {"range_start": start, "range_end": end}
     with session(url, settings) as conn:
         conn.execute(f"TRUNCATE {granularity.table}")
-        plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) "
+        plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) ")
                             + replace_rollups_sql(granularity), params).fetchall()
         conn.rollback()
     log(f"\nEXPLAIN ANALYZE of the {granularity.value} rollup INSERT:")

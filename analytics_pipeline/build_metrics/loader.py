@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 import psycopg
 
 from analytics_pipeline.build_metrics.contract import MAX_FILE_BYTES, CiRun, RunFileValidator
-from analytics_pipeline.ingestion.batch import day_prefixes
+from analytics_pipeline.delivery.prefixes import day_prefixes
 from analytics_pipeline.storage.object_store import InvalidKeyError, ObjectStore, StoredObject, check_key
 from analytics_pipeline.warehouse.sql import load_sql
 

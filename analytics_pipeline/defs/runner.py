@@ -1,111 +1,140 @@
-"""Run the pipeline for a month in-process: what the demo and the end-to-end tests execute.
+"""Run the pipeline over a window in-process: what the demo and the end-to-end tests execute.
 
-Single-run materializations in dependency order: the price catalog; raw events and hourly
-rollups over the hours; daily usage and endpoint rollups over the days; the monthly
-exports; infrastructure costs and their attribution over the days; profitability per month.
+The plan comes from the definitions' asset graph, not from hand-kept lists, so a new asset or
+check is run as soon as its domain registers it. A window run materializes the time-partitioned
+assets (and the unpartitioned assets they depend on, such as the price catalog) in dependency
+order, as few single-run ranges as the graph allows: each run covers one partitions
+definition, and holds every asset whose upstream assets are done by then or in the same run.
+Each run evaluates the checks partitioned like its assets; the unpartitioned freshness checks
+grade the data against the clock and are their schedule's.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 
-from analytics_pipeline.defs.build_metrics import BUILD_METRICS_ASSETS, BUILD_METRICS_CHECKS
-from analytics_pipeline.defs.costs.assets import daily_infra_costs, tenant_cost_attribution, tenant_profitability
-from analytics_pipeline.defs.costs.checks import attributed_cost_equals_infra_cost, tenant_budgets
-from analytics_pipeline.defs.exports.assets import monthly_usage_exports
-from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.ingestion.checks import (
-    ingest_ledger_adds_up,
-    quarantine_rate_within_bounds,
-    raw_events_meet_expectations,
-)
-from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions, monthly_partitions
-from analytics_pipeline.defs.rollups.anomaly_checks import usage_within_normal_range
-from analytics_pipeline.defs.rollups.assets import (
-    daily_usage_rollups,
-    endpoint_performance_rollups,
-    hourly_usage_rollups,
-    model_prices,
-)
-from analytics_pipeline.defs.rollups.checks import (
-    daily_rollups_equal_sum_of_hours,
-    daily_rollups_match_raw_events,
-    hourly_rollups_match_raw_events,
-)
-from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
-from analytics_pipeline.settings import Settings
-from analytics_pipeline.warehouse.database import dagster_storage_url, ensure_database
-from analytics_pipeline.warehouse.embedded import ensure_embedded_postgres
+from analytics_pipeline.defs.shared import monthly_partitions, window_range_tags
 
-REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
-POSTGRES_STORAGE_BLOCK = """
-storage:
-  postgres:
-    postgres_url:
-      env: DAGSTER_PG_URL
-"""
+# Finer partitions first: an hour's run feeds its day's, a day's its month's.
+_PARTITION_ORDER = {dg.HourlyPartitionsDefinition: 1, dg.DailyPartitionsDefinition: 2,
+                    dg.MonthlyPartitionsDefinition: 3}
 
 
-def prepare_dagster_home(settings: Settings) -> Path:
-    """Point DAGSTER_HOME at ``$ANALYTICS_HOME/dagster`` with the repo's dagster.yaml, its
-    storage on PostgreSQL (``DAGSTER_PG_URL``: the embedded server's ``dagster`` database by
-    default). Returns the directory; sets the environment of this process and its children."""
-    import os
+@dataclass(frozen=True)
+class PlannedRun:
+    """One single-run materialization of the plan."""
 
-    home = settings.home / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(REPO_DAGSTER_YAML.read_text() + POSTGRES_STORAGE_BLOCK)
-    os.environ["DAGSTER_HOME"] = str(home)
-    if not os.environ.get("DAGSTER_PG_URL"):
-        if settings.database_url:
-            url = settings.database_url
-        else:
-            url = ensure_database(ensure_embedded_postgres(settings.embedded_pgdata), "dagster")
-        os.environ["DAGSTER_PG_URL"] = dagster_storage_url(url)
-    return home
+    asset_keys: tuple[dg.AssetKey, ...]  # in dependency order
+    check_keys: tuple[dg.AssetCheckKey, ...]
+    partitions_def: dg.PartitionsDefinition | None
+
+    def describe(self) -> str:
+        partitions = "unpartitioned" if self.partitions_def is None else str(self.partitions_def).split(",")[0]
+        return f"{partitions}: {', '.join(k.to_user_string() for k in self.asset_keys)}"
 
 
-def _range_tags(partitions_def: dg.TimeWindowPartitionsDefinition, start: datetime, end: datetime) -> dict[str, str]:
-    keys = partitions_def.get_partition_keys_in_time_window(dg.TimeWindow(start, end))
-    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]}
+def _rank(partitions_def: dg.PartitionsDefinition | None) -> int:
+    if partitions_def is None:
+        return 0
+    return next((rank for cls, rank in _PARTITION_ORDER.items() if isinstance(partitions_def, cls)), 9)
 
 
-def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
-                       log_level: str = "DEBUG", costs: bool = True,
-                       build_metrics: bool = True) -> list[dg.ExecuteInProcessResult]:
-    """Materialize every asset over the whole days ``[start, end)`` (UTC), then the monthly
-    exports of the months they fall in: one run per partitioning, each a single-run range,
-    in dependency order. ``costs`` adds infrastructure costs, attribution and profitability
-    (they need cost data for the days); ``build_metrics`` the CI telemetry. Raises on the
-    first failed run."""
-    first_month, last_month = (f"{moment:%Y-%m}-01" for moment in (start, end - timedelta(microseconds=1)))
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+def materialization_plan(definitions: dg.Definitions, selection: dg.AssetSelection | None = None) -> list[PlannedRun]:
+    """The runs that materialize the time-partitioned assets of ``selection`` (default: all)
+    and the unpartitioned assets they depend on, in dependency order, with their checks."""
+    graph = definitions.resolve_asset_graph()
+    selected = (selection or dg.AssetSelection.all()).resolve(graph)
+    partitions = {key: graph.get(key).partitions_def for key in graph.materializable_asset_keys}
+    timed = {key for key in selected if isinstance(partitions.get(key), dg.TimeWindowPartitionsDefinition)}
+    upstream_unpartitioned = {key for key in dg.AssetSelection.assets(*timed).upstream().resolve(graph)
+                              if key in partitions and partitions[key] is None}
+    planned = timed | (upstream_unpartitioned & selected if selection else upstream_unpartitioned)
+    parents = {key: {p for p in graph.get(key).parent_keys if p in planned} for key in planned}
 
-    def run(assets, tags=None):
-        return dg.materialize(assets, instance=instance, resources=resources, tags=tags, run_config=run_config)
-
-    runs = [
-        run([model_prices]),
-        run([raw_usage_events, ingest_ledger_adds_up, quarantine_rate_within_bounds, raw_events_meet_expectations,
-             hourly_usage_rollups, hourly_rollups_match_raw_events, usage_within_normal_range],
-            _range_tags(hourly_partitions, start, end)),
-        run([daily_usage_rollups, endpoint_performance_rollups, daily_rollups_equal_sum_of_hours,
-             daily_rollups_match_raw_events],
-            _range_tags(daily_partitions, start, end)),
-        run([monthly_usage_exports], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}),
-    ]
-    if costs:
-        runs.append(run([daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost,
-                         tenant_budgets], _range_tags(daily_partitions, start, end)))
-        runs.append(run([tenant_profitability], {RANGE_START_TAG: first_month, RANGE_END_TAG: last_month}))
-    if build_metrics:
-        runs.append(run([*BUILD_METRICS_ASSETS, *BUILD_METRICS_CHECKS], _range_tags(daily_partitions, start, end)))
+    runs: list[PlannedRun] = []
+    done: set[dg.AssetKey] = set()
+    pending = sorted(planned, key=lambda k: k.to_user_string())
+    while pending:
+        ready = [k for k in pending if parents[k] <= done]
+        if not ready:
+            raise ValueError(f"the asset graph has a cycle among {pending}")
+        partitions_def = min((partitions[k] for k in ready), key=_rank)
+        group: list[dg.AssetKey] = []
+        grew = True
+        while grew:  # add every asset of this partitioning whose parents are done or in the run
+            grew = False
+            for key in pending:
+                if key not in group and partitions[key] == partitions_def and parents[key] <= done | set(group):
+                    group.append(key)
+                    grew = True
+        checks = tuple(sorted(
+            (check for check in graph.asset_check_keys
+             if check.asset_key in group and _check_partitions(definitions, check) == partitions_def),
+            key=lambda c: (c.asset_key.to_user_string(), c.name)))
+        runs.append(PlannedRun(tuple(group), checks, partitions_def))
+        done.update(group)
+        pending = [k for k in pending if k not in done]
     return runs
 
 
-def materialize_month(month_start: datetime, *, instance: dg.DagsterInstance, resources: dict,
-                      log_level: str = "DEBUG") -> list[dg.ExecuteInProcessResult]:
-    """Materialize every asset for the month starting at ``month_start`` (UTC): the main job."""
-    month = monthly_partitions.time_window_for_partition_key(month_start.strftime("%Y-%m-%d"))
-    return materialize_window(month.start, month.end, instance=instance, resources=resources, log_level=log_level)
+def _check_partitions(definitions: dg.Definitions, check_key: dg.AssetCheckKey) -> dg.PartitionsDefinition | None:
+    for checks_def in definitions.asset_checks or ():
+        if check_key in checks_def.check_keys:
+            return checks_def.partitions_def
+    for assets_def in definitions.assets or ():  # checks declared on the asset (check_specs)
+        if isinstance(assets_def, dg.AssetsDefinition) and check_key in assets_def.check_keys:
+            return assets_def.partitions_def
+    return None
+
+
+def _range_tags(partitions_def: dg.PartitionsDefinition | None, start: datetime, end: datetime) -> dict[str, str]:
+    if partitions_def is None:
+        return {}
+    if partitions_def == monthly_partitions:  # the months the window's days fall in
+        start = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (end - timedelta(microseconds=1)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (end + timedelta(days=32)).replace(day=1)
+    return window_range_tags(partitions_def, start, end)
+
+
+def _definitions_objects(definitions: dg.Definitions, run: PlannedRun) -> list:
+    """The asset and check definitions a planned run needs (checks declared on an asset come with it)."""
+    objects: list = []
+    for assets_def in definitions.assets or ():
+        if isinstance(assets_def, dg.AssetsDefinition) and set(assets_def.keys) & set(run.asset_keys):
+            objects.append(assets_def)
+    for checks_def in definitions.asset_checks or ():
+        if set(checks_def.check_keys) & set(run.check_keys):
+            objects.append(checks_def)
+    return objects
+
+
+def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
+                       selection: dg.AssetSelection | None = None, definitions: dg.Definitions | None = None,
+                       log_level: str = "DEBUG") -> list[tuple[PlannedRun, dg.ExecuteInProcessResult]]:
+    """Materialize the plan of ``definitions`` (default: the project's) over the whole days
+    ``[start, end)`` (UTC), monthly assets over the months those days fall in, each planned run
+    as one single-run range. Raises on the first failed run."""
+    if definitions is None:
+        from analytics_pipeline.definitions import defs as definitions
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    results = []
+    for run in materialization_plan(definitions, selection):
+        objects = _definitions_objects(definitions, run)
+        selected = dg.AssetSelection.assets(*run.asset_keys).without_checks()
+        if run.check_keys:
+            selected |= dg.AssetSelection.checks(*run.check_keys)
+        result = dg.materialize(objects, instance=instance, resources=resources, selection=selected,
+                                tags=_range_tags(run.partitions_def, start, end), run_config=run_config)
+        results.append((run, result))
+    return results
+
+
+def results_for(results: Iterable[tuple[PlannedRun, dg.ExecuteInProcessResult]],
+                asset_key: dg.AssetKey) -> dg.ExecuteInProcessResult:
+    """The result of the planned run that materialized ``asset_key``."""
+    return next(result for run, result in results if asset_key in run.asset_keys)

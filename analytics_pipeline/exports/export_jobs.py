@@ -12,23 +12,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.exports.usage_csv import (
-    ExportGranularity,
-    ExportTotals,
-    UnsafeOrganizationIdError,
-    checked_organization_id,
-)
+from analytics_pipeline.exports.usage_csv import ExportGranularity, UnsafeOrganizationIdError, checked_organization_id
+from analytics_pipeline.exports.writer import ExportTarget
 from analytics_pipeline.warehouse.sql import load_sql
 
 MAX_RANGE = timedelta(days=31)
 CONCURRENT_EXPORTS = 2
 _SLOT_LOCK_BASE = 7_351_100  # advisory-lock keys 7351100 and 7351101 are the two export slots
-RECONCILIATION_TOLERANCE = Decimal("0.01")  # 1%, the export contract
-HALF_OF_LAST_DECIMAL = Decimal("0.00005")  # the most one row's cost moves when rounded to 4 decimals
 
 
 class InvalidExportRequest(ValueError):
@@ -121,6 +114,12 @@ class ExportRequest:
     def manifest_key(self) -> str:
         return self.csv_key.removesuffix(".csv") + ".manifest.json"
 
+    def target(self) -> ExportTarget:
+        """What the job writes, and where."""
+        return ExportTarget(organization_id=self.organization_id, start=self.start, end=self.end,
+                            granularity=self.granularity, by_model=self.by_model, csv_key=self.csv_key,
+                            manifest_key=self.manifest_key)
+
 
 def record_request(conn: psycopg.Connection, request: ExportRequest) -> None:
     """Write the job's row as ``pending`` (idempotent for the same job id)."""
@@ -178,49 +177,3 @@ class ExportSlot:
         if self.slot is not None:
             self.conn.execute("SELECT pg_advisory_unlock(%s)", (_SLOT_LOCK_BASE + self.slot,))
             self.slot = None
-
-
-def rollup_totals_by_organization(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime,
-                                  end: datetime, organization_id: str | None = None) -> dict[str, ExportTotals]:
-    """The rollups' column totals per organization for a range: what exports reconcile against."""
-    sql = load_sql("exports/rollup_totals_for_export").format(rollup_table=granularity.rollup_table)
-    rows = conn.execute(sql, {"range_start": start, "range_end": end, "organization_id": organization_id})
-    return {org: ExportTotals(0, int(requests), int(tokens), int(errors), Decimal(cost))
-            for org, requests, tokens, errors, cost in rows}
-
-
-def rollup_totals_for(conn: psycopg.Connection, request: ExportRequest) -> ExportTotals:
-    """The rollups' totals for the request's organization and range (zeros when it had no usage)."""
-    totals = rollup_totals_by_organization(conn, request.granularity, request.start, request.end,
-                                           request.organization_id)
-    return totals.get(request.organization_id, ExportTotals(0, 0, 0, 0, Decimal(0)))
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """How a CSV's column totals compare with the rollups for the same organization and range."""
-
-    differences: dict[str, Decimal]  # absolute, per column
-    relative: dict[str, Decimal]  # difference / rollup total (the difference itself when the total is 0)
-    rounding_allowance: Decimal  # what rounding each row's cost to 4 decimals can account for
-
-    @property
-    def passed(self) -> bool:
-        """Within 1% per column; a cost difference that row rounding explains always passes."""
-        for column, relative in self.relative.items():
-            if relative <= RECONCILIATION_TOLERANCE:
-                continue
-            if column == "cost_total" and self.differences[column] <= self.rounding_allowance:
-                continue
-            return False
-        return True
-
-
-def reconcile(csv_totals: ExportTotals, rollup_totals: ExportTotals) -> Reconciliation:
-    """Compare a CSV's totals (as written) with the rollups' totals."""
-    differences, relative = {}, {}
-    for column in ("request_count", "tokens_total", "error_count", "cost_total"):
-        exported, expected = Decimal(getattr(csv_totals, column)), Decimal(getattr(rollup_totals, column))
-        differences[column] = abs(exported - expected)
-        relative[column] = differences[column] / expected if expected else differences[column]
-    return Reconciliation(differences, relative, HALF_OF_LAST_DECIMAL * csv_totals.row_count)

@@ -20,8 +20,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
 import psycopg
+from psycopg import sql
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql
 
 EXPORT_COLUMNS = (
     "bucket_start", "organization_id", "model_id", "request_count", "tokens_total", "error_count", "cost_total",
@@ -131,14 +132,14 @@ def manifest_bytes(manifest: dict) -> bytes:
 def query_export_rows(conn: psycopg.Connection, *, granularity: ExportGranularity, range_start: datetime,
                       range_end: datetime, organization_id: str | None, by_model: bool) -> Iterator[ExportRow]:
     """Export rows from the rollups, ordered by organization, bucket, model; streamed."""
-    sql = load_sql("exports/usage_export_rows").format(rollup_table=granularity.rollup_table)
+    query = compose_sql("exports/usage_export_rows", rollup_table=sql.Identifier(granularity.rollup_table))
     params = {"bucket": granularity.bucket, "by_model": by_model, "range_start": range_start,
               "range_end": range_end, "organization_id": organization_id}
     # A server-side cursor streams 10,000 organizations; it needs a transaction (a savepoint
     # when the caller already has one).
     with conn.transaction(), conn.cursor(name="usage_export_rows") as cursor:
         cursor.itersize = 10_000
-        cursor.execute(sql, params)
+        cursor.execute(query, params)
         for record in cursor:
             yield ExportRow(*record)
 

@@ -9,18 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from analytics_pipeline.delivery.prefixes import day_prefixes
 from analytics_pipeline.ingestion.loader import ObjectIngestResult, ObjectLoader, delivery_hour_of
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
-
-
-def day_prefixes(start: datetime, end: datetime) -> Iterator[str]:
-    """``YYYY/MM/DD/`` for each UTC day overlapping ``[start, end)``."""
-    day = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    while day < end:
-        yield f"{day:%Y/%m/%d}/"
-        day += timedelta(days=1)
 
 
 def objects_delivered_between(store: ObjectStore, start: datetime, end: datetime) -> Iterator[StoredObject]:

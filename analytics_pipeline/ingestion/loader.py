@@ -21,6 +21,7 @@ Invariant, enforced by a CHECK constraint on the ledger:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -31,11 +32,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 
 from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator
 from analytics_pipeline.ingestion.formats import UnknownFormatError, read_log_lines
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 USAGE_LOGS_SOURCE = "usage_logs"
 RAW_TEXT_CAP = 4096
@@ -137,10 +139,11 @@ def _raw_fields(raw: bytes) -> tuple[str, str, int]:
 
 
 
-def insert_new_events_sql(*, on_conflict: bool) -> str:
+@functools.cache
+def insert_new_events_sql(*, on_conflict: bool) -> sql.Composed:
     """sql/ingestion/insert_new_events.sql, plain or as the ON CONFLICT fallback (a fixed clause)."""
-    return load_sql("ingestion/insert_new_events").format(
-        on_conflict="ON CONFLICT (event_key) DO NOTHING" if on_conflict else "")
+    return compose_sql("ingestion/insert_new_events",
+                       on_conflict=sql.SQL("ON CONFLICT (event_key) DO NOTHING" if on_conflict else ""))
 
 class ObjectLoader:
     """Loads log objects into the warehouse.

@@ -24,10 +24,9 @@ from datetime import datetime
 
 import psycopg
 
-from analytics_pipeline.exports.usage_csv import UnsafeOrganizationIdError, checked_organization_id
 from analytics_pipeline.retention.policy import Cutoffs, month_start
 from analytics_pipeline.retention.report import ActionReport, age_days, iso
-from analytics_pipeline.storage.object_store import InvalidKeyError, ObjectStore
+from analytics_pipeline.storage.object_store import InvalidKeyError, ObjectStore, check_key
 from analytics_pipeline.warehouse.sql import load_sql
 
 MONTHLY_PREFIX = "monthly/"
@@ -35,8 +34,9 @@ _MONTHLY_KEY = re.compile(r"^monthly/(\d{4})-(\d{2})/")
 
 
 def adhoc_job_prefix(organization_id: str, job_id: uuid.UUID) -> str:
-    """Where an ad hoc export job writes (``ExportRequest.csv_key`` lives under it)."""
-    return f"adhoc/{checked_organization_id(organization_id)}/{job_id}/"
+    """Where an ad hoc export job writes (``ExportRequest.csv_key`` lives under it); a prefix that
+    is not a safe key (an organization id no export would accept) raises ``InvalidKeyError``."""
+    return check_key(f"adhoc/{organization_id}/{job_id}/")
 
 
 def manifest_key_of(csv_key: str) -> str:
@@ -72,7 +72,7 @@ def _expire_adhoc_jobs(conn: psycopg.Connection, store: ObjectStore, cutoffs: Cu
                     for key, _ in job_files:
                         store.delete(key)
                     conn.execute(load_sql("retention/expire_export_job"), {"job_id": job_id})
-        except (InvalidKeyError, UnsafeOrganizationIdError) as error:  # never written by an export: left alone
+        except InvalidKeyError as error:  # never written by an export: left alone
             report.problems.append(f"export job {job_id}: {error}")
             continue
         expired += 1

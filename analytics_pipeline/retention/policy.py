@@ -25,16 +25,16 @@ class InvalidRetentionPolicy(ValueError):
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How long each kind of data is kept. Defaults are the seed documents' periods."""
+    """How long each kind of data is kept. Defaults (the settings') are the seed documents' periods."""
 
-    raw_archive_after_days: int = 7  # raw event days are archived as Parquet after this
-    raw_retention_days: int = 400  # ... and their partitions dropped after this (once archived)
-    rollup_retention_months: int = 13
-    quarantine_retention_days: int = 90
-    export_retention_days: int = 90  # export files; the job rows stay, marked expired
-    archive_glacier_after_days: int = 365  # S3 lifecycle of the archive prefix
-    archive_expire_after_days: int = 2555  # 7 years
-    dagster_run_retention_days: int = 90
+    raw_archive_after_days: int = Settings.raw_archive_after_days  # raw days are archived as Parquet after this
+    raw_retention_days: int = Settings.raw_retention_days  # ... and their partitions dropped (once archived)
+    rollup_retention_months: int = Settings.rollup_retention_months
+    quarantine_retention_days: int = Settings.quarantine_retention_days
+    export_retention_days: int = Settings.export_retention_days  # export files; the job rows stay, expired
+    archive_glacier_after_days: int = Settings.archive_glacier_after_days  # S3 lifecycle of the archive prefix
+    archive_expire_after_days: int = Settings.archive_expire_after_days  # 7 years
+    dagster_run_retention_days: int = Settings.dagster_run_retention_days
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -49,10 +49,6 @@ class RetentionPolicy:
             raise InvalidRetentionPolicy(
                 f"archive_expire_after_days ({self.archive_expire_after_days}) must exceed "
                 f"archive_glacier_after_days ({self.archive_glacier_after_days})")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetentionPolicy:
-        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})
 
     def cutoffs(self, now: datetime) -> Cutoffs:
         """What is due at ``now`` (timezone-aware; converted to UTC)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 from analytics_pipeline.retention.policy import Cutoffs
 from analytics_pipeline.retention.report import ActionReport, age_days, iso
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql
 
 #: (table, time column): the rollups kept ``rollup_retention_months``, deleted by whole months.
 ROLLUP_TABLES = (
@@ -27,8 +28,9 @@ def _expire_rows(conn: psycopg.Connection, tables: tuple[tuple[str, str], ...], 
     with conn.transaction():  # all tables or none
         for table, time_column in tables:
             # Table and column names come from the constants above, never from input.
-            sql = load_sql(f"retention/{name}").format(table=table, time_column=time_column)
-            count, first, last = conn.execute(sql, {"cutoff": cutoff}).fetchone()
+            query = compose_sql(f"retention/{name}", table=sql.Identifier(table),
+                                time_column=sql.Identifier(time_column))
+            count, first, last = conn.execute(query, {"cutoff": cutoff}).fetchone()
             total += count
             oldest = first if oldest is None or (first is not None and first < oldest) else oldest
             report.items.append({"table": table, "action": report.verb("deleted", "would delete"), "rows": count,

@@ -37,6 +37,7 @@ from enum import StrEnum
 
 import psycopg
 
+from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse.sql import load_sql
 
 HOUR = timedelta(hours=1)
@@ -54,8 +55,8 @@ class Direction(StrEnum):
 class AnomalyPolicy:
     """How an organization's hour is judged (``ANALYTICS_ANOMALY_TRAILING_DAYS`` / ``_STDDEVS``)."""
 
-    trailing_days: int = 7
-    stddevs: float = 3.0
+    trailing_days: int = Settings.anomaly_trailing_days
+    stddevs: float = Settings.anomaly_stddevs
     relative_floor: float = 0.10  # the standard deviation is at least this share of the mean,
     absolute_floor: float = 1.0  # at least this much,
     request_noise: float = 2.0  # at least this x sqrt(mean) for requests,

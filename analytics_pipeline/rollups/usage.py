@@ -25,8 +25,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
+from psycopg import sql
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 
 class Granularity(enum.StrEnum):
@@ -70,20 +71,19 @@ def refuse_dropped_days(conn: psycopg.Connection, start: datetime, end: datetime
         raise RawEventsDroppedError(days, start, end)
 
 
-def rollup_sql(name: str, granularity: Granularity) -> str:
-    """The text of a rollup query for ``granularity``."""
-    # Only identifiers fixed by the Granularity enum are formatted in; values are bound.
-    return load_sql(name).format(rollup_table=granularity.table, bucket=granularity.bucket,
-                                 priced_events=load_sql("rollups/priced_events").format(price_periods=_price_periods()))
+def rollup_sql(name: str, granularity: Granularity) -> sql.Composed:
+    """A rollup query for ``granularity``: its table and bucket fixed by the Granularity enum."""
+    return compose_sql(name, rollup_table=sql.Identifier(granularity.table), bucket=sql.Literal(granularity.bucket),
+                       priced_events=compose_sql("rollups/priced_events", price_periods=_price_periods()))
 
 
-def _price_periods() -> str:
-    return load_sql("rollups/price_periods")
+def _price_periods() -> sql.Composed:
+    return compose_sql("rollups/price_periods")
 
 
-def replace_rollups_sql(granularity: Granularity) -> str:
+def replace_rollups_sql(granularity: Granularity) -> sql.Composed:
     """The INSERT that recomputes the ``granularity`` rollups of a window (after their DELETE)."""
-    return load_sql(f"rollups/replace_{granularity.value}_rollups").format(price_periods=_price_periods())
+    return compose_sql(f"rollups/replace_{granularity.value}_rollups", price_periods=_price_periods())
 
 
 @dataclass(frozen=True)

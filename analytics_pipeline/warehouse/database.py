@@ -7,12 +7,11 @@ Every table of the project lives in the ``analytics`` schema; connections made h
 from __future__ import annotations
 
 import functools
-import threading
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse.embedded import ensure_embedded_postgres
 
 SCHEMA = "analytics"
@@ -45,33 +44,18 @@ def drop_database(server_url: str, dbname: str) -> None:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(dbname)))
 
 
-def resolve_database_url(settings: Settings) -> str:
-    """The warehouse URL: ``ANALYTICS_DATABASE_URL``, or the embedded server's ``analytics`` db."""
-    if settings.database_url:
-        return settings.database_url
-    server_url = ensure_embedded_postgres(settings.embedded_pgdata)
+def resolve_database_url(database_url: str | None, embedded_pgdata: Path | str) -> str:
+    """The warehouse URL: ``database_url`` (``ANALYTICS_DATABASE_URL``) or, when that is empty,
+    the ``analytics`` database of the embedded server on ``embedded_pgdata`` (started if needed)."""
+    if database_url:
+        return database_url
+    server_url = ensure_embedded_postgres(Path(embedded_pgdata))
     return ensure_database(server_url, EMBEDDED_DATABASE)
 
 
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
     """A psycopg connection with the warehouse schema on its search path."""
     return psycopg.connect(url, autocommit=autocommit, options=SESSION_OPTIONS)
-
-
-_migrated: set[str] = set()
-_migrate_lock = threading.Lock()
-
-
-def ensure_migrated(url: str) -> None:
-    """Apply pending migrations once per process and URL ("applied on first use")."""
-    if url in _migrated:
-        return
-    with _migrate_lock:
-        if url not in _migrated:
-            from analytics_pipeline.warehouse.migrate import upgrade
-
-            upgrade(url)
-            _migrated.add(url)
 
 
 def dagster_storage_url(url: str) -> str:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -39,6 +40,20 @@ def _run(url: str, action) -> None:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the warehouse at ``url`` up to ``revision``."""
     _run(url, lambda config: command.upgrade(config, revision))
+
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def ensure_migrated(url: str) -> None:
+    """Apply pending migrations once per process and URL (at resource setup and service start)."""
+    if url in _migrated:
+        return
+    with _migrate_lock:
+        if url not in _migrated:
+            upgrade(url)
+            _migrated.add(url)
 
 
 def downgrade(url: str, revision: str) -> None:

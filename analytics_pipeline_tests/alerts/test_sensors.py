@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.defs.alerts import sensors
+from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.alerts.sensors import (
     ASSET_CHECK_ALERT_SENSOR,
     RUN_FAILURE_ALERT_SENSOR,
@@ -14,14 +15,23 @@ from analytics_pipeline.defs.alerts.sensors import (
     asset_check_alert_sensor,
     run_failure_alert_sensor,
 )
+from analytics_pipeline.settings import load_settings
 
 UI = "http://dagster.example:3000"
+#: The settings the sensors' ticks are given (a test changes them between ticks).
+ALERT_ENV: dict[str, str] = {}
+
+
+def alert_resources() -> dict:
+    settings = load_settings(ALERT_ENV)
+    return {"alert_settings": AlertSettings(webhook_url=settings.alert_webhook_url,
+                                            dagster_ui_url=settings.dagster_ui_url)}
 
 
 @pytest.fixture
 def alerts_to(webhook, monkeypatch):
-    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", webhook.url)
-    monkeypatch.setenv("ANALYTICS_DAGSTER_UI_URL", UI + "/")
+    monkeypatch.setitem(ALERT_ENV, "ANALYTICS_ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.setitem(ALERT_ENV, "ANALYTICS_DAGSTER_UI_URL", UI + "/")
     monkeypatch.setattr(sensors, "WEBHOOK_BACKOFF_SECONDS", 0.01)  # the retries themselves stay real
     return webhook
 
@@ -78,7 +88,8 @@ def evaluate_checks(instance, partition_key="2026-06-01"):
 
 
 def run_tick(instance, cursor=None):
-    return run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+    return run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                                             resources=alert_resources()))
 
 
 def unreachable_url() -> str:
@@ -88,7 +99,8 @@ def unreachable_url() -> str:
 
 
 def check_tick(instance, cursor=None):
-    return asset_check_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+    return asset_check_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                                             resources=alert_resources()))
 
 
 # --- failed runs ----------------------------------------------------------------------------
@@ -121,12 +133,12 @@ def test_a_webhook_outage_loses_no_failed_run_and_posts_each_once(alerts_to, dag
     start = run_tick(dagster_instance)
     failed = [fail_a_run(dagster_instance).run_id for _ in range(2)]
 
-    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", unreachable_url())  # the receiver is down
+    monkeypatch.setitem(ALERT_ENV, "ANALYTICS_ALERT_WEBHOOK_URL", unreachable_url())  # the receiver is down
     down = run_tick(dagster_instance, start.cursor)
     assert down.skip_message == "posted 0 alert(s); 2 failed run(s) left for the next tick"
     assert down.cursor == start.cursor  # nothing moved past
 
-    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", alerts_to.url)
+    monkeypatch.setitem(ALERT_ENV, "ANALYTICS_ALERT_WEBHOOK_URL", alerts_to.url)
     alerts_to.statuses = [500] * 3  # up again, but failing: the first alert's three attempts
     failing = run_tick(dagster_instance, down.cursor)
     assert failing.cursor == start.cursor and len(alerts_to.posts) == 3
@@ -166,7 +178,8 @@ def test_the_run_sensor_goes_on_from_a_run_failure_sensor_cursor(alerts_to, dags
         """The @run_failure_sensor this sensor replaced."""
 
     fail_a_run(dagster_instance)
-    legacy = earlier_form.evaluate_tick(dg.build_sensor_context(instance=dagster_instance))
+    legacy = earlier_form.evaluate_tick(dg.build_sensor_context(instance=dagster_instance,
+                                                                   resources=alert_resources()))
     assert "RunStatusSensorCursor" in legacy.cursor  # Dagster's JSON cursor, as stored for the old sensor
     result = fail_a_run(dagster_instance)
     tick = run_tick(dagster_instance, legacy.cursor)
@@ -175,11 +188,12 @@ def test_the_run_sensor_goes_on_from_a_run_failure_sensor_cursor(alerts_to, dags
 
 
 def test_failed_runs_of_other_code_locations_are_ignored(alerts_to, dagster_instance):
-    elsewhere = dg.build_sensor_context(instance=dagster_instance, repository_name="another_repository")
+    elsewhere = dg.build_sensor_context(instance=dagster_instance, repository_name="another_repository",
+                                        resources=alert_resources())
     start = run_failure_alert_sensor.evaluate_tick(elsewhere)
     fail_a_run(dagster_instance)  # its run is from no code location (executed in process)
     elsewhere = dg.build_sensor_context(instance=dagster_instance, repository_name="another_repository",
-                                        cursor=start.cursor)
+                                        cursor=start.cursor, resources=alert_resources())
     tick = run_failure_alert_sensor.evaluate_tick(elsewhere)
     assert tick.skip_message == "posted 0 alert(s); 1 failure(s) of other code locations or deleted runs ignored"
     assert int(tick.cursor) > int(start.cursor) and alerts_to.posts == []
@@ -264,7 +278,7 @@ def test_a_webhook_outage_is_retried_on_the_next_tick_without_duplicates(alerts_
 
 
 def test_both_sensors_skip_while_the_url_is_unset(webhook, dagster_instance, monkeypatch):
-    monkeypatch.delenv("ANALYTICS_ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.delitem(ALERT_ENV, "ANALYTICS_ALERT_WEBHOOK_URL", raising=False)
     runs_start = run_tick(dagster_instance)
     fail_a_run(dagster_instance)
     runs_unset = run_tick(dagster_instance, runs_start.cursor)
@@ -277,7 +291,7 @@ def test_both_sensors_skip_while_the_url_is_unset(webhook, dagster_instance, mon
     assert unset.skip_message == WEBHOOK_UNSET
     assert int(unset.cursor) > int(start.cursor)
 
-    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.setitem(ALERT_ENV, "ANALYTICS_ALERT_WEBHOOK_URL", webhook.url)
     assert run_tick(dagster_instance, runs_unset.cursor).skip_message == "posted 0 alert(s)"
     assert check_tick(dagster_instance, unset.cursor).skip_message.startswith("posted 0 alert(s)")
     assert webhook.posts == []

@@ -2,30 +2,32 @@
 Dagster instance: generated run files -> analytics_ci_runs -> trends -> regression and budget checks."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.build_metrics.generator import generate_ci_runs
-from analytics_pipeline.defs.build_metrics import (
-    BUILD_METRICS_ASSETS,
-    BUILD_METRICS_CHECKS,
-    BUILD_METRICS_JOBS,
-    BUILD_METRICS_SENSORS,
+from analytics_pipeline.defs.build_metrics import defs as build_metrics_defs
+from analytics_pipeline.defs.build_metrics.assets import ci_build_runs, ci_duration_trends
+from analytics_pipeline.defs.build_metrics.checks import (
+    CI_DURATION_BUDGET,
+    CI_DURATION_REGRESSION,
+    ci_duration_budget,
+    ci_duration_regression,
 )
-from analytics_pipeline.defs.build_metrics.checks import CI_DURATION_BUDGET, CI_DURATION_REGRESSION
 from analytics_pipeline.defs.build_metrics.sensors import build_metrics_sensor
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
 START = date(2025, 11, 1)
 DAYS = 10
 RANGE = {"dagster/asset_partition_range_start": "2025-11-01", "dagster/asset_partition_range_end": "2025-11-10"}
-SELECTION = [*BUILD_METRICS_ASSETS, *BUILD_METRICS_CHECKS]
+CHECKS = [ci_duration_regression, ci_duration_budget]
+SELECTION = [ci_build_runs, ci_duration_trends, *CHECKS]
+TODAY = datetime(2026, 3, 14, tzinfo=UTC)  # the day of the sensor's clock (noon)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +51,9 @@ def generated(generated_bucket):
 
 
 @pytest.fixture
-def resources(warehouse_url, s3_endpoint, generated_bucket, monkeypatch):
-    monkeypatch.setenv("ANALYTICS_BUILD_METRICS_URL", f"s3://{generated_bucket[0]}")
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+def resources(warehouse_url, s3_endpoint, generated_bucket):
+    return pipeline_resources(warehouse_url, f"s3://{generated_bucket[0]}", s3_endpoint=s3_endpoint,
+                              build_metrics_url=f"s3://{generated_bucket[0]}", now=TODAY + timedelta(hours=12))
 
 
 def materializations(result, name):
@@ -97,7 +96,7 @@ def test_a_backfill_loads_every_file_once_and_the_checks_name_the_regression(
         "ci_duration_trends_ci_duration_budget": {"config": {"budgets": [
             {"command": "make check", "max_seconds": 60, "percentile": 0.5}]}},
     }}
-    checks = dg.materialize([BUILD_METRICS_ASSETS[1], *BUILD_METRICS_CHECKS], instance=dagster_instance,
+    checks = dg.materialize([ci_duration_trends, *CHECKS], instance=dagster_instance,
                             resources=resources, partition_key="2025-11-06", run_config=run_config)
     regression = check_result(checks, CI_DURATION_REGRESSION)
     assert regression.passed and regression.metadata["window_runs"].value == 10
@@ -107,7 +106,7 @@ def test_a_backfill_loads_every_file_once_and_the_checks_name_the_regression(
     assert budget.metadata["breaches"].value == 2 and "over budget" in budget.description
 
     # Loading again: every file is already in the ledger, nothing changes.
-    again = dg.materialize([BUILD_METRICS_ASSETS[0]], instance=dagster_instance, resources=resources, tags=RANGE)
+    again = dg.materialize([ci_build_runs], instance=dagster_instance, resources=resources, tags=RANGE)
     metadata = {k: v.value for k, v in materializations(again, "ci_build_runs")[0].metadata.items()}
     assert (metadata["files_loaded"], metadata["files_skipped"]) == (0, generated.files_written)
     with connect(warehouse_url) as conn:
@@ -116,7 +115,7 @@ def test_a_backfill_loads_every_file_once_and_the_checks_name_the_regression(
 
 def test_the_sensor_run_request_loads_its_files_and_the_next_tick_is_quiet(resources, dagster_instance, s3_client,
                                                                             generated_bucket):
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = TODAY
     store = S3ObjectStore(s3_client, generated_bucket[0])
     generate_ci_runs(lambda key, data: store.write(key, data), start=today.date(), days=1,
                      services=["user-org-service"], commands=["make build"], runs_per_day=3)
@@ -133,9 +132,8 @@ def test_the_sensor_run_request_loads_its_files_and_the_next_tick_is_quiet(resou
     assert tick() == []
 
 
-def test_the_definitions_lists_load_together(resources):
-    defs = dg.Definitions(assets=BUILD_METRICS_ASSETS, asset_checks=BUILD_METRICS_CHECKS,
-                          sensors=BUILD_METRICS_SENSORS, jobs=BUILD_METRICS_JOBS, resources=resources)
+def test_the_domain_definitions_load_with_the_resources(resources):
+    defs = dg.Definitions.merge(build_metrics_defs, dg.Definitions(resources=resources))
     dg.Definitions.validate_loadable(defs)
     for spec in defs.resolve_all_asset_specs():
         assert spec.description and spec.kinds

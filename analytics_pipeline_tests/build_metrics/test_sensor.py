@@ -4,32 +4,28 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.build_metrics.loader import RunFileLoader
 from analytics_pipeline.defs.build_metrics.sensors import build_metrics_sensor
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.ingestion.discovery import run_key_for
+from analytics_pipeline.delivery.discovery import run_key_for
 from analytics_pipeline.storage.object_store import S3ObjectStore, StoredObject
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.build_metrics.payloads import run_key, timed_run
+from analytics_pipeline_tests.resources import pipeline_resources
 
-TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+TODAY = datetime(2026, 5, 20, tzinfo=UTC)  # the sensor's clock: 00:00 of a fixed day
 
 
 @pytest.fixture
-def store(s3_client, s3_bucket, monkeypatch):
-    monkeypatch.setenv("ANALYTICS_BUILD_METRICS_URL", f"s3://{s3_bucket}/ci")
-    monkeypatch.setenv("ANALYTICS_SENSOR_LOOKBACK_DAYS", "2")
+def store(s3_client, s3_bucket):
     return S3ObjectStore(s3_client, s3_bucket, "ci")
 
 
 @pytest.fixture
-def resources(warehouse_url, s3_endpoint):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+def resources(warehouse_url, s3_endpoint, s3_bucket):
+    return pipeline_resources(warehouse_url, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint,
+                              build_metrics_url=f"s3://{s3_bucket}/ci", now=TODAY + timedelta(hours=12),
+                              environ={"ANALYTICS_SENSOR_LOOKBACK_DAYS": "2"})
 
 
 def evaluate(resources, instance):

@@ -5,12 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import dagster as dg
-import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.costs.focus import BILLING_PERIOD_PREFIX
 from analytics_pipeline.costs.synthetic_focus import decommissioned_tenant_id, generate_focus_costs
-from analytics_pipeline.defs.costs import COST_ASSETS
+from analytics_pipeline.defs.costs import defs as cost_defs
 from analytics_pipeline.defs.costs.assets import (
     daily_infra_costs,
     tenant_cost_attribution,
@@ -23,27 +21,24 @@ from analytics_pipeline.defs.costs.checks import (
     attributed_cost_equals_infra_cost,
     tenant_budgets,
 )
-from analytics_pipeline.defs.costs.resources import CostExplorerResource
+from analytics_pipeline.defs.costs.resources import CostSettings
 from analytics_pipeline.defs.costs.schedules import daily_cost_refresh_schedule, month_to_date_profitability_schedule
 from analytics_pipeline.defs.costs.sensors import focus_export_sensor
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.generator.usage_logs import OrgTotals
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.costs.conftest import ce_day, ce_page, insert_daily_rollup
+from analytics_pipeline_tests.resources import frozen_clock, pipeline_resources
 
 D = Decimal
 MAY = date(2025, 5, 1)
 TENANTS = {"org-big": 100, "org-mid": 10, "org-small": 1}  # daily requests x 1,000 tokens each
 
 
-def resources(warehouse_url, s3_endpoint):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-        "cost_explorer": CostExplorerResource(endpoint_url=s3_endpoint),
-    }
+def resources(warehouse_url, s3_endpoint, s3_bucket):
+    return pipeline_resources(warehouse_url, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint,
+                              focus_costs_url=f"s3://{s3_bucket}/focus/data")
 
 
 def range_tags(first: date, last: date) -> dict:
@@ -54,16 +49,8 @@ def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
-@pytest.fixture
-def cost_env(analytics_home, monkeypatch, s3_bucket):
-    monkeypatch.setenv("ANALYTICS_FOCUS_COSTS_URL", f"s3://{s3_bucket}/focus/data")
-    monkeypatch.delenv("ANALYTICS_BUDGETS_FILE", raising=False)
-    monkeypatch.delenv("ANALYTICS_COST_ALLOCATION_DRIVER", raising=False)
-    return monkeypatch
-
-
 def test_a_month_from_focus_exports_to_profitability_and_budgets(
-        cost_env, warehouse_url, s3_endpoint, s3_client, s3_bucket, dagster_instance, tmp_path):
+        warehouse_url, s3_endpoint, s3_client, s3_bucket, dagster_instance, tmp_path):
     with connect(warehouse_url) as conn:
         for day in range(31):
             for tenant, requests in TENANTS.items():
@@ -74,7 +61,7 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
              for t, r in TENANTS.items()}
     store = S3ObjectStore(s3_client, s3_bucket, "focus/data")
     focus = generate_focus_costs(store.write, start=MAY, days=31, usage_by_org=usage, seed=5)
-    res = resources(warehouse_url, s3_endpoint)
+    res = resources(warehouse_url, s3_endpoint, s3_bucket)
 
     # The whole month in one run (single-run backfill), without a budgets file: the budget check is skipped.
     month = dg.materialize([daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost,
@@ -106,7 +93,7 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
         "org-big": str((spent["org-big"] / D("1.05")).quantize(D("0.01"))),
         "org-mid": str((spent["org-mid"] / D("0.85")).quantize(D("0.01"))),
         "org-small": str(spent["org-small"] * 2)}}))
-    cost_env.setenv("ANALYTICS_BUDGETS_FILE", str(budgets))
+    res = {**res, "cost_settings": CostSettings(budgets_file=str(budgets))}
     last_day = dg.materialize([tenant_cost_attribution, attributed_cost_equals_infra_cost, tenant_budgets],
                               instance=dagster_instance, resources=res, partition_key="2025-05-31")
     budget = check_results(last_day)[TENANT_BUDGETS]
@@ -132,7 +119,7 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
                             "WHERE period_start = %s", (MAY,)).fetchone() == (4, False)
 
 
-def test_cost_explorer_source_with_a_revised_day(cost_env, warehouse_url, s3_endpoint, dagster_instance,
+def test_cost_explorer_source_with_a_revised_day(warehouse_url, s3_endpoint, s3_bucket, dagster_instance,
                                                  queue_cost_explorer_results):
     with connect(warehouse_url) as conn:
         insert_daily_rollup(conn, date(2025, 6, 10), "org-a", requests=3, tokens=300, revenue="9")
@@ -147,7 +134,8 @@ def test_cost_explorer_source_with_a_revised_day(cost_env, warehouse_url, s3_end
     )
     config = {"ops": {"daily_infra_costs": {"config": {"source": "cost_explorer"}}}}
     assets = [daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost, tenant_budgets]
-    first = dg.materialize(assets, instance=dagster_instance, resources=resources(warehouse_url, s3_endpoint),
+    res = resources(warehouse_url, s3_endpoint, s3_bucket)
+    first = dg.materialize(assets, instance=dagster_instance, resources=res,
                            tags=range_tags(date(2025, 6, 10), date(2025, 6, 11)), run_config=config)
     metadata = first.asset_materializations_for_node("daily_infra_costs")[0].metadata
     assert (metadata["source"].value, metadata["pages"].value, metadata["cost_total_exact"].value) == (
@@ -156,7 +144,7 @@ def test_cost_explorer_source_with_a_revised_day(cost_env, warehouse_url, s3_end
     checks = check_results(first)
     assert checks[ATTRIBUTION_RECONCILES].passed and TENANT_BUDGETS not in checks
 
-    second = dg.materialize(assets, instance=dagster_instance, resources=resources(warehouse_url, s3_endpoint),
+    second = dg.materialize(assets, instance=dagster_instance, resources=res,
                             tags=range_tags(date(2025, 6, 11), date(2025, 6, 12)), run_config=config)
     assert check_results(second)[ATTRIBUTION_RECONCILES].passed
     with connect(warehouse_url) as conn:
@@ -174,9 +162,9 @@ def test_cost_explorer_source_with_a_revised_day(cost_env, warehouse_url, s3_end
     ]
 
 
-def test_a_missing_export_fails_once_with_a_clear_message(cost_env, warehouse_url, s3_endpoint, dagster_instance):
+def test_a_missing_export_fails_once_with_a_clear_message(warehouse_url, s3_endpoint, s3_bucket, dagster_instance):
     result = dg.materialize([daily_infra_costs], instance=dagster_instance, partition_key="2025-08-01",
-                            resources=resources(warehouse_url, s3_endpoint), raise_on_error=False)
+                            resources=resources(warehouse_url, s3_endpoint, s3_bucket), raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "no FOCUS export objects" in failure.step_failure_data.user_failure_data.description
@@ -193,11 +181,12 @@ def test_the_daily_refresh_reloads_the_last_three_days_in_one_run():
     assert mtd.run_config["ops"]["tenant_profitability_month_to_date"]["config"]["as_of"] == "2025-07-04"
 
 
-def test_focus_sensor_runs_once_per_export_version(cost_env, s3_endpoint, s3_client, s3_bucket):
-    today = datetime.now(UTC).date()
+def test_focus_sensor_runs_once_per_export_version(warehouse_url, s3_endpoint, s3_client, s3_bucket):
+    now = datetime(2026, 2, 17, 9, tzinfo=UTC)
+    today = now.date()
     store = S3ObjectStore(s3_client, s3_bucket, "focus/data")
     key = BILLING_PERIOD_PREFIX.format(month=today.replace(day=1)) + "part-00001.csv.gz"
-    res = {"object_storage": ObjectStorageResource(s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"))}
+    res = {**resources(warehouse_url, s3_endpoint, s3_bucket), "clock": frozen_clock(now)}
     with dg.build_sensor_context(resources=res) as context:
         assert isinstance(focus_export_sensor(context), dg.SkipReason)
         store.write(key, b"v1")
@@ -214,9 +203,9 @@ def test_the_cost_definitions_load_with_the_project():
 
     dg.Definitions.validate_loadable(defs)
     keys = defs.resolve_all_asset_keys()
-    assert all(next(iter(asset.specs)).key in keys for asset in COST_ASSETS)
+    assert all(next(iter(asset.specs)).key in keys for asset in cost_defs.assets)
     graph = defs.resolve_asset_graph()
-    for asset in COST_ASSETS:
+    for asset in cost_defs.assets:
         spec = next(iter(asset.specs))
         assert spec.description and spec.kinds, spec.key
         if asset.partitions_def is not None:

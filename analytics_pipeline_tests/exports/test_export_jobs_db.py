@@ -13,14 +13,16 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
+from analytics_pipeline.definitions import resources_from_settings
 from analytics_pipeline.defs.exports import jobs as export_jobs_defs
 from analytics_pipeline.defs.exports.jobs import export_job
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource, default_resources
+from analytics_pipeline.defs.resources import ObjectStorageResource
 from analytics_pipeline.exports.export_jobs import (
     ExportRequest,
     ExportSlot,
@@ -39,8 +41,10 @@ from analytics_pipeline.exports.usage_csv import (
 )
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.event_rows import insert_events
+from analytics_pipeline_tests.resources import pipeline_resources
 
 HEADER = "bucket_start,organization_id,model_id,request_count,tokens_total,error_count,cost_total"
 CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
@@ -48,13 +52,11 @@ m1,2025-01-01T00:00:00Z,0.001,0.5,1.5
 m2,2025-01-01T00:00:00Z,0.0003,0.07,0.21
 *,2025-01-01T00:00:00Z,0.0001,0.1,0.2
 """
-# Recent dates (retention never interferes): the last 3 days of the previous month, and around it.
-THIS_MONTH = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+# Fixed dates and a clock two weeks later: the last 3 days of the previous month, and around it.
+THIS_MONTH = datetime(2026, 11, 1, tzinfo=UTC)
 PREV_MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)
-BASE = THIS_MONTH - timedelta(days=3)  # always in the previous month
-
-
-
+BASE = THIS_MONTH - timedelta(days=3)  # in the previous month
+NOW = THIS_MONTH + timedelta(days=14, hours=9, minutes=30)
 
 def make_events(seed=7):
     """Deterministic events for org-a and org-b over BASE-1 .. BASE+2, plus one at THIS_MONTH 00:00."""
@@ -91,22 +93,20 @@ def warehouse(warehouse_url):
 
 def test_object_storage_resource_accepts_a_nested_s3_resource(s3_endpoint, s3_bucket, s3_client):
     # Regression: with `from __future__ import annotations`, `s3: dg.ResourceDependency[S3Resource]` made this
-    # construction (and default_resources()) raise a pydantic ValidationError.
-    res = ObjectStorageResource(exports_url=f"s3://{s3_bucket}/exports",
+    # construction (and the definitions' resources) raise a pydantic ValidationError.
+    res = ObjectStorageResource(exports_url=f"s3://{s3_bucket}/exports", logs_url="", archive_url="",
+                                focus_costs_url="", build_metrics_url="",
                                 s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"))
     assert res.exports().url == f"s3://{s3_bucket}/exports/"
     res.exports().write("probe.txt", b"probe")
     assert s3_client.get_object(Bucket=s3_bucket, Key="exports/probe.txt")["Body"].read() == b"probe"
-    assert isinstance(default_resources()["object_storage"], ObjectStorageResource)
+    defaults = resources_from_settings(Settings(exports_url=f"s3://{s3_bucket}/exports"))["object_storage"]
+    assert defaults.exports().url == f"s3://{s3_bucket}/exports/"
 
 
 def resources(warehouse_url, s3_endpoint, bucket, exports_bucket=None):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(
-            exports_url=f"s3://{exports_bucket or bucket}/exports", logs_url=f"s3://{bucket}/logs",
-            archive_url=f"s3://{bucket}/archive", s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+    return pipeline_resources(warehouse_url, f"s3://{bucket}", s3_endpoint=s3_endpoint, now=NOW,
+                              exports_url=f"s3://{exports_bucket or bucket}/exports")
 
 
 def run_export(job, res, raise_on_error=True, **config):
@@ -131,7 +131,7 @@ def test_export_rows_carry_integer_counts_and_their_manifest_serializes(warehous
     data, totals = render_csv(rows)
     manifest = build_manifest(csv_bytes=data, totals=totals, organization_id="org-a", range_start=BASE,
                               range_end=BASE + timedelta(days=1), granularity=ExportGranularity.DAILY, by_model=True,
-                              generated_at=datetime.now(UTC), sources=[])
+                              generated_at=NOW, sources=[])
     assert json.loads(manifest_bytes(manifest))["totals"]["request_count"] == totals.request_count
     assert all(type(v) is int for r in rows for v in (r.request_count, r.tokens_total, r.error_count))
 
@@ -256,7 +256,7 @@ def test_export_job_writes_the_csv_the_manifest_and_the_job_row(
     table = "analytics_hourly_rollups" if granularity == "hourly" else "analytics_daily_rollups"
     assert manifest["sources"] == [{"table": table, "job_id": job_id}]
     generated = datetime.strptime(manifest["generated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - generated) < timedelta(minutes=5)
+    assert generated == NOW.replace(microsecond=0)  # the run's clock
 
     # Job row
     assert job["status"] == "succeeded"
@@ -405,12 +405,12 @@ def test_light_usage_reconciles_despite_4_decimal_rounding(
 def test_export_job_runs_are_limited_to_two_by_the_run_queue():
     import yaml
 
-    from analytics_pipeline.warehouse.sql import sql_dir
+    from analytics_pipeline.defs.shared import EXPORT_TAG
 
-    assert export_job.tags[export_jobs_defs.EXPORT_TAG] == "adhoc"
-    config = yaml.safe_load((sql_dir().parent / "dagster.yaml").read_text())
+    assert export_job.tags[EXPORT_TAG] == "adhoc"
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "dagster.yaml").read_text())
     limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
-    assert {"key": export_jobs_defs.EXPORT_TAG, "limit": 2} in limits
+    assert {"key": EXPORT_TAG, "limit": 2} in limits
 
 
 def test_export_slots_allow_two_at_once(warehouse_url):

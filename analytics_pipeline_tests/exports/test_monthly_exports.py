@@ -11,14 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.event_rows import insert_events
+from analytics_pipeline_tests.resources import pipeline_resources
 
 HEADER = "bucket_start,organization_id,model_id,request_count,tokens_total,error_count,cost_total"
 CATALOG = """model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens
@@ -26,14 +25,13 @@ m1,2025-01-01T00:00:00Z,0.001,0.5,1.5
 m2,2025-01-01T00:00:00Z,0.0003,0.07,0.21
 *,2025-01-01T00:00:00Z,0.0001,0.1,0.2
 """
-THIS_MONTH = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)  # the last complete month: within the last 62 days
-BASE = THIS_MONTH - timedelta(days=4)  # the month's last 4 days (well within the last 60 days)
+THIS_MONTH = datetime(2026, 11, 1, tzinfo=UTC)
+MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)  # the month exported
+BASE = THIS_MONTH - timedelta(days=4)  # the month's last 4 days
+NOW = THIS_MONTH + timedelta(hours=2)  # when the schedule exports it
 PARTITION = f"{MONTH:%Y-%m-%d}"
 PREFIX = f"exports/monthly/{MONTH:%Y-%m}/"
 ORGS_WITH_USAGE = ("org-a", "org-b", "tenant_abc123")
-
-
 
 
 def make_events(seed=11):
@@ -68,12 +66,7 @@ def warehouse(warehouse_url):
 
 
 def resources(warehouse_url, s3_endpoint, bucket):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(
-            exports_url=f"s3://{bucket}/exports", logs_url=f"s3://{bucket}/logs", archive_url=f"s3://{bucket}/archive",
-            s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+    return pipeline_resources(warehouse_url, f"s3://{bucket}", s3_endpoint=s3_endpoint, now=NOW)
 
 
 def materialize(res, instance=None, raise_on_error=True):

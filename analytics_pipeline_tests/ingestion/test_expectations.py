@@ -11,12 +11,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.checks import raw_events_meet_expectations
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.ingestion.batch import objects_delivered_between
 from analytics_pipeline.ingestion.contract import EventValidator
@@ -24,6 +22,7 @@ from analytics_pipeline.ingestion.expectations import raw_event_expectations, va
 from analytics_pipeline.ingestion.loader import ObjectLoader
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
 DAY = date(2026, 3, 2)
 CLEAN_HOUR = datetime(2026, 3, 2, 14, tzinfo=UTC)
@@ -155,8 +154,7 @@ def test_an_hour_without_events_passes_without_running_gx(warehouse_url):
 
 def test_the_asset_check_passes_a_clean_hour_and_fails_a_tampered_one(store, warehouse_url, dagster_instance):
     tamper(warehouse_url)
-    resources = {"warehouse": WarehouseResource(database_url=warehouse_url),
-                 "object_storage": ObjectStorageResource(logs_url=str(store.root), s3=S3Resource())}
+    resources = pipeline_resources(warehouse_url, str(store.root))
 
     def check(hour: datetime) -> dg.AssetCheckEvaluation:
         key = hour.strftime("%Y-%m-%d-%H:%M")  # only the check runs: a one-partition range

@@ -4,23 +4,23 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.defs.ingestion import freshness as freshness_defs
+from analytics_pipeline.definitions import defs as project_defs
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.checks import raw_events_meet_expectations
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.ingestion.freshness import raw_events_are_fresh
+from analytics_pipeline.defs.ingestion.jobs import freshness_checks_job
+from analytics_pipeline.defs.ingestion.schedules import freshness_checks_schedule
 from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
-from analytics_pipeline.ingestion.freshness import (
-    FAIL,
-    FRESH,
-    WARN,
-    FreshnessReading,
-    hourly_rollups_freshness,
-    raw_events_freshness,
-)
+from analytics_pipeline.defs.rollups.checks import hourly_rollups_are_fresh
+from analytics_pipeline.freshness import FAIL, FRESH, WARN, FreshnessReading
+from analytics_pipeline.ingestion.freshness import raw_events_freshness
+from analytics_pipeline.rollups.freshness import hourly_rollups_freshness
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.event_rows import insert_events
+from analytics_pipeline_tests.resources import pipeline_resources
+
+FRESHNESS_CHECKS = [raw_events_are_fresh, hourly_rollups_are_fresh]
 
 NEWEST = datetime(2026, 3, 2, 14, 40, tzinfo=UTC)  # the newest event of the warehouse below
 WARN_AFTER, FAIL_AFTER = timedelta(minutes=60), timedelta(minutes=120)
@@ -99,17 +99,12 @@ def test_hourly_rollups_freshness_reads_how_far_the_rollups_reach(warehouse):
     assert before_the_14h_run.newest == NEWEST.replace(minute=0)
 
 
-def test_checks_pass_warn_and_fail_as_the_clock_moves(warehouse, tmp_path, dagster_instance, monkeypatch):
-    resources = {"warehouse": WarehouseResource(database_url=warehouse),
-                 "object_storage": ObjectStorageResource(logs_url=str(tmp_path / "logs"), s3=S3Resource())}
-    defs = dg.Definitions(assets=[raw_usage_events, hourly_usage_rollups],
-                          asset_checks=freshness_defs.FRESHNESS_CHECKS, jobs=[freshness_defs.freshness_checks_job],
-                          schedules=[freshness_defs.freshness_checks_schedule], resources=resources)
-    job = defs.resolve_job_def("freshness_checks_job")
-
+def test_checks_pass_warn_and_fail_as_the_clock_moves(warehouse, tmp_path, dagster_instance):
     def evaluate(now: datetime) -> dict[str, dg.AssetCheckEvaluation]:
-        monkeypatch.setattr(freshness_defs, "utc_now", lambda: now)
-        result = job.execute_in_process(instance=dagster_instance)
+        defs = dg.Definitions(assets=[raw_usage_events, hourly_usage_rollups], asset_checks=FRESHNESS_CHECKS,
+                              jobs=[freshness_checks_job], schedules=[freshness_checks_schedule],
+                              resources=pipeline_resources(warehouse, str(tmp_path), now=now))
+        result = defs.resolve_job_def("freshness_checks_job").execute_in_process(instance=dagster_instance)
         assert result.success  # a stale warehouse fails the checks, not the run
         assert not result.get_asset_materialization_events()  # the job only evaluates checks
         return {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -133,15 +128,19 @@ def test_checks_pass_warn_and_fail_as_the_clock_moves(warehouse, tmp_path, dagst
     assert stale["raw_events_are_fresh"].metadata["newest_ingestion_lag_minutes"].value == 298.0
 
 
-def test_schedule_runs_exactly_the_freshness_checks():
-    schedule = freshness_defs.freshness_checks_schedule
+def test_schedule_runs_exactly_the_freshness_checks(tmp_path):
+    schedule = freshness_checks_schedule
     assert (schedule.cron_schedule, schedule.job_name) == ("*/15 * * * *", "freshness_checks_job")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     defs = dg.Definitions(assets=[raw_usage_events, hourly_usage_rollups],
-                          asset_checks=[*freshness_defs.FRESHNESS_CHECKS, raw_events_meet_expectations],
-                          jobs=[freshness_defs.freshness_checks_job],
-                          resources={"warehouse": WarehouseResource(),
-                                     "object_storage": ObjectStorageResource(s3=S3Resource())})
+                          asset_checks=[*FRESHNESS_CHECKS, raw_events_meet_expectations], jobs=[freshness_checks_job],
+                          resources=pipeline_resources("postgresql://unused", str(tmp_path)))
     job = defs.resolve_job_def("freshness_checks_job")
     selected = job.asset_layer.asset_graph.asset_check_keys
     assert {key.name for key in selected} == {"raw_events_are_fresh", "hourly_rollups_are_fresh"}
+    # In the project too (the rollups' check lives with the rollups): two check steps, no asset step.
+    project_job = project_defs.resolve_job_def("freshness_checks_job")
+    assert {key.name for key in project_job.asset_layer.asset_graph.asset_check_keys} == {
+        "raw_events_are_fresh", "hourly_rollups_are_fresh"}
+    assert sorted(node.name for node in project_job.nodes) == [
+        "hourly_usage_rollups_hourly_rollups_are_fresh", "raw_usage_events_raw_events_are_fresh"]

@@ -6,12 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.ingestion.quality import ledger_totals, quarantine_kept_since
 from analytics_pipeline.retention.policy import RetentionPolicy
 from analytics_pipeline.retention.raw_archive import archive_raw_event_days
@@ -19,8 +17,9 @@ from analytics_pipeline.retention.raw_partitions import drop_expired_raw_partiti
 from analytics_pipeline.retention.warehouse_rows import delete_expired_quarantine
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 11, 20, 10, 17, 43, tzinfo=UTC)  # the clock of retention and of the check
 HOUR = timedelta(hours=1)
 QUARANTINE_EXPIRED = (NOW - timedelta(days=120)).replace(minute=0, second=0, microsecond=0)  # events kept
 DAY_DROPPED = (NOW - timedelta(days=410)).replace(minute=0, second=0, microsecond=0)  # events dropped too
@@ -69,7 +68,7 @@ def warehouse(warehouse_url, tmp_path):
 
 def totals_of(url: str, hour: datetime):
     with connect(url) as conn:
-        return ledger_totals(conn, hour, hour + HOUR, quarantine_kept_since(datetime.now(UTC), 90))
+        return ledger_totals(conn, hour, hour + HOUR, quarantine_kept_since(NOW, 90))
 
 
 def test_the_cutoff_is_the_quarantine_period_less_a_day_of_margin():
@@ -113,8 +112,7 @@ def test_losses_retention_does_not_explain_still_fail(warehouse, tamper):
 
 
 def test_the_blocking_check_passes_old_hours_and_reports_what_it_left_out(warehouse, dagster_instance, tmp_path):
-    resources = {"warehouse": WarehouseResource(database_url=warehouse),
-                 "object_storage": ObjectStorageResource(logs_url=str(tmp_path), s3=S3Resource())}
+    resources = pipeline_resources(warehouse, str(tmp_path), now=NOW)
 
     def check(hour: datetime) -> dg.AssetCheckEvaluation:
         key = hour.strftime("%Y-%m-%d-%H:%M")  # only the check runs: a one-partition range

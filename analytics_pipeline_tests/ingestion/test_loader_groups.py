@@ -9,6 +9,7 @@ from hashlib import md5
 
 import orjson
 import pytest
+from psycopg import sql
 
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.ingestion.batch import ingest_all
@@ -19,7 +20,7 @@ from analytics_pipeline.warehouse.database import connect, drop_database, with_d
 from analytics_pipeline.warehouse.sql import load_sql
 from analytics_pipeline_tests.conftest import _clone_database
 
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+NOW = datetime(2026, 9, 14, 11, tzinfo=UTC)  # the validator's clock
 HOUR = NOW - timedelta(days=3)
 
 # Every column a load writes, with object ids replaced by keys (ids depend on load order).
@@ -278,6 +279,6 @@ def test_repeats_are_found_by_one_hashed_pass(warehouse_url):
         conn.execute(load_sql("ingestion/create_incoming_lines"))
         conn.execute(load_sql("ingestion/create_incoming_repeats"))
         plan = "\n".join(row[0] for row in conn.execute(
-            "EXPLAIN " + insert_new_events_sql(on_conflict=False),
+            sql.SQL("EXPLAIN ") + insert_new_events_sql(on_conflict=False),
             {"valid_lines": 20_000, "object_ids": [1], "delivery_hours": [HOUR]}).fetchall())
     assert "hashed SubPlan" in plan, plan

@@ -10,31 +10,24 @@ from decimal import Decimal
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.costs.synthetic_focus import generate_focus_costs
-from analytics_pipeline.defs.costs.resources import CostExplorerResource
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.runner import materialize_window
+from analytics_pipeline.defs.runner import materialize_window, results_for
 from analytics_pipeline.exports.usage_csv import EXPORT_COLUMNS
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
-MONTH = (datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)).replace(day=1)
+MONTH = datetime(2026, 10, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)  # the pipeline's clock: the month is complete
+USAGE_ONLY = dg.AssetSelection.all() - dg.AssetSelection.groups("costs", "build_telemetry")
+RAW_EVENTS = dg.AssetKey("raw_usage_events")
 
 
 @pytest.fixture
 def s3_resources(warehouse_url, s3_endpoint, s3_bucket):
-    s3 = S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(
-            logs_url=f"s3://{s3_bucket}/logs", exports_url=f"s3://{s3_bucket}/exports",
-            archive_url=f"s3://{s3_bucket}/archive", focus_costs_url=f"s3://{s3_bucket}/focus",
-            build_metrics_url=f"s3://{s3_bucket}/build-metrics", s3=s3),
-        "cost_explorer": CostExplorerResource(endpoint_url=s3_endpoint),
-    }
+    return pipeline_resources(warehouse_url, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint, now=NOW)
 
 
 def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, s3_bucket, warehouse_url,
@@ -48,21 +41,23 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     generate_focus_costs(lambda key, data: focus.write(key, data), start=first_day.date(), days=2,
                          usage_by_org=generated.totals_by_org, seed=11)
 
-    runs = materialize_window(first_day, first_day + timedelta(days=2), instance=dagster_instance,
-                              resources=s3_resources)
-    assert all(run.success for run in runs)
+    results = materialize_window(first_day, first_day + timedelta(days=2), instance=dagster_instance,
+                                 resources=s3_resources)
+    assert all(result.success for _, result in results)
+    hourly = results_for(results, RAW_EVENTS)
     # A single-run range reports the run's totals on each partition's materialization.
-    ingested = [e.materialization for e in runs[1].get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey("raw_usage_events")]
+    ingested = [e.materialization for e in hourly.get_asset_materialization_events()
+                if e.asset_key == RAW_EVENTS]
     assert len(ingested) == 48  # one per delivery hour of the two days
     names = ("accepted", "duplicates", "quarantined", "lines_read")
     totals = {name: ingested[0].metadata[name].value for name in names}
     assert totals == {"accepted": generated.valid_events, "duplicates": generated.duplicate_lines,
                       "quarantined": generated.malformed_lines, "lines_read": generated.lines_written}
 
-    checks = {e.check_name: e for e in runs[1].get_asset_check_evaluations()}
+    checks = {e.check_name: e for e in hourly.get_asset_check_evaluations()}
     assert checks["ingest_ledger_adds_up"].passed
     # 19 of 1,914 lines (0.99%) are malformed: above the 0.1% warning, below the 1% failure.
+    assert (generated.malformed_lines, generated.lines_written) == (19, 1914)
     rate = checks["quarantine_rate_within_bounds"]
     assert not rate.passed and rate.severity == dg.AssetCheckSeverity.WARN
     assert rate.metadata["quarantine_rate"].value == pytest.approx(19 / 1914)
@@ -98,7 +93,8 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     assert isinstance(cost_daily, Decimal)
 
     # Infrastructure cost attributed to the tenants to the cent, profitability per month.
-    attribution = {e.check_name: e.passed for e in runs[4].get_asset_check_evaluations()}
+    attribution = {e.check_name: e.passed for e in results_for(results, dg.AssetKey("tenant_cost_attribution"))
+                   .get_asset_check_evaluations()}
     assert attribution["attributed_cost_equals_infra_cost"] is True
     with connect(warehouse_url) as conn:
         infra, attributed = conn.execute(
@@ -118,7 +114,7 @@ def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, war
     totals = []
     for _ in range(2):
         materialize_window(MONTH, MONTH + timedelta(days=1), instance=dagster_instance, resources=s3_resources,
-                           costs=False, build_metrics=False)
+                           selection=USAGE_ONLY)
         with connect(warehouse_url) as conn:
             totals.append(conn.execute(
                 "SELECT (SELECT count(*) FROM analytics_events), sum(request_count), sum(cost_total) "
@@ -142,9 +138,9 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     day = MONTH + timedelta(days=5)
     generate_usage_logs(lambda key, data: logs.write(key, data), start=day.date(), days=1, orgs=3, models=2,
                         events_per_hour=20, seed=5)
-    runs = materialize_window(day, day + timedelta(days=1), instance=dagster_instance, resources=s3_resources,
-                              costs=False, build_metrics=False)
-    evaluations = [e for run in runs for e in run.get_asset_check_evaluations()]
+    results = materialize_window(day, day + timedelta(days=1), instance=dagster_instance, resources=s3_resources,
+                                 selection=USAGE_ONLY)
+    evaluations = [e for _, result in results for e in result.get_asset_check_evaluations()]
     assert {e.check_name for e in evaluations} >= {"hourly_rollups_match_raw_events",
                                                    "daily_rollups_equal_sum_of_hours",
                                                    "daily_rollups_match_raw_events",

@@ -7,10 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from analytics_pipeline.retention.raw_archive import ARCHIVE_SCHEMA
 
 COLUMNS = tuple(ARCHIVE_SCHEMA.names)
-# The tests' "now" (as_of): the last 04:30 UTC schedule tick, never in the future (retention refuses that).
-TODAY = datetime.now(UTC).replace(hour=4, minute=30, second=0, microsecond=0)
-if TODAY > datetime.now(UTC):
-    TODAY -= timedelta(days=1)
+# The tests' "now" (as_of, and the retention job's frozen clock): a 04:30 UTC schedule tick.
+TODAY = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
 
 
 def days_ago(days: int) -> date:

@@ -1,16 +1,18 @@
 """Export files past 90 days deleted from (moto's) S3; job rows kept and marked expired."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from analytics_pipeline.retention.export_files import expire_export_files
 from analytics_pipeline.retention.policy import RetentionPolicy
 from analytics_pipeline.storage.object_store import S3ObjectStore
-from analytics_pipeline_tests.retention.helpers import TODAY, warehouse_snapshot
+from analytics_pipeline_tests.retention.helpers import warehouse_snapshot
 
-# Monthly files are written now (moto stamps them): "later" clocks make them old.
+# Monthly files are stamped by moto with the wall clock when written, so this module's clocks
+# count from the moment it runs (the same outcome on any date): "later" clocks make them old.
+TODAY = datetime.now(UTC)
 SOON, LATER = TODAY + timedelta(days=30), TODAY + timedelta(days=100)
 LAST_MONTH = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 

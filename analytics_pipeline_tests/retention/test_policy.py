@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from analytics_pipeline.defs.resources import RetentionSettings
 from analytics_pipeline.retention.lifecycle import RULE_ID, archive_rule, merge_rule
 from analytics_pipeline.retention.policy import (
     AS_OF_TOLERANCE,
@@ -22,7 +23,7 @@ NOW = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
 
 
 def test_defaults_are_the_seed_periods_and_every_period_comes_from_settings():
-    assert RetentionPolicy.from_settings(load_settings({})) == RetentionPolicy(
+    assert RetentionSettings.from_settings(load_settings({})).policy() == RetentionPolicy() == RetentionPolicy(
         raw_archive_after_days=7, raw_retention_days=400, rollup_retention_months=13, quarantine_retention_days=90,
         export_retention_days=90, archive_glacier_after_days=365, archive_expire_after_days=2555,
         dagster_run_retention_days=90)
@@ -30,7 +31,7 @@ def test_defaults_are_the_seed_periods_and_every_period_comes_from_settings():
            "ANALYTICS_ROLLUP_RETENTION_MONTHS": "2", "ANALYTICS_QUARANTINE_RETENTION_DAYS": "4",
            "ANALYTICS_EXPORT_RETENTION_DAYS": "5", "ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS": "6",
            "ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS": "7", "ANALYTICS_DAGSTER_RUN_RETENTION_DAYS": "8"}
-    assert RetentionPolicy.from_settings(load_settings(env)) == RetentionPolicy(3, 30, 2, 4, 5, 6, 7, 8)
+    assert RetentionSettings.from_settings(load_settings(env)).policy() == RetentionPolicy(3, 30, 2, 4, 5, 6, 7, 8)
 
 
 def test_cutoffs_at_an_injected_now():

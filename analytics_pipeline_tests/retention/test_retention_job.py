@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.retention import retention_job, retention_schedule
+from analytics_pipeline.defs.resources import ClockResource
+from analytics_pipeline.defs.retention.jobs import retention_job
+from analytics_pipeline.defs.retention.schedules import retention_schedule
 from analytics_pipeline.retention.lifecycle import RULE_ID
 from analytics_pipeline.retention.raw_archive import archive_key
+from analytics_pipeline_tests.resources import pipeline_resources
 from analytics_pipeline_tests.retention.helpers import (
     TODAY,
     day_events,
@@ -27,13 +28,9 @@ AS_OF = TODAY.isoformat()
 
 
 def resources(warehouse_url, s3_endpoint, bucket, archive_url=None):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(
-            logs_url=f"s3://{bucket}/logs", exports_url=f"s3://{bucket}/exports",
-            archive_url=archive_url or f"s3://{bucket}/archive",
-            s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+    """The job's resources; its clock is frozen at the tick (the run's creation time, for the job)."""
+    return pipeline_resources(warehouse_url, f"s3://{bucket}", s3_endpoint=s3_endpoint, now=TODAY,
+                              archive_url=archive_url or f"s3://{bucket}/archive")
 
 
 def add_run(instance, status, created: datetime) -> str:
@@ -145,7 +142,7 @@ def test_an_archive_that_fails_stops_the_drops_but_not_the_rest(analytics_home, 
                                                                 s3_endpoint, s3_bucket, dagster_instance, tmp_path):
     not_a_directory = tmp_path / "archive"
     not_a_directory.write_text("a file where the archive directory should be")
-    result = retention_job.execute_in_process(  # no as_of: the run's creation time is the clock
+    result = retention_job.execute_in_process(  # no as_of: the run's clock (frozen at TODAY) decides
         instance=dagster_instance, raise_on_error=False,
         resources=resources(warehouse_url, s3_endpoint, s3_bucket, archive_url=str(not_a_directory)))
 
@@ -158,8 +155,17 @@ def test_an_archive_that_fails_stops_the_drops_but_not_the_rest(analytics_home, 
     assert partition_days(warehouse) == [OLD, ARCHIVABLE, RECENT]  # nothing dropped
     assert step_metadata(result, "delete_expired_quarantine")["rows_deleted"] == 1  # the rest still ran
     assert step_metadata(result, "ensure_archive_lifecycle_rule")["status"] == "not applicable"
+    assert step_metadata(result, "delete_expired_rollups")["as_of"] == TODAY.isoformat()
+
+
+def test_without_as_of_or_a_frozen_clock_the_runs_creation_time_decides(warehouse_url, s3_endpoint, s3_bucket,
+                                                                        dagster_instance):
+    res = {**resources(warehouse_url, s3_endpoint, s3_bucket), "clock": ClockResource()}
+    result = retention_job.execute_in_process(run_config={"dry_run": True}, instance=dagster_instance,
+                                              resources=res)
     created = dagster_instance.get_run_record_by_id(result.run_id).create_timestamp
-    assert step_metadata(result, "delete_expired_rollups")["as_of"] == created.isoformat()
+    assert {step_metadata(result, op)["as_of"] for op in ("delete_expired_rollups", "prune_dagster_runs")} == {
+        created.isoformat()}
 
 
 def test_the_schedule_runs_daily_as_of_its_tick():
@@ -178,7 +184,7 @@ def test_an_as_of_in_the_future_fails_every_op_before_it_acts(analytics_home, wa
     res = resources(warehouse_url, s3_endpoint, s3_bucket)
     # Two days ahead: the quarantine row (120 days old) would go either way, but so would data
     # 88-90 days old; nothing at all may be deleted.
-    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    future = (TODAY + timedelta(days=2)).isoformat()
     result = retention_job.execute_in_process(run_config={"as_of": future}, instance=dagster_instance,
                                               resources=res, raise_on_error=False)
     assert not result.success
@@ -193,7 +199,7 @@ def test_an_as_of_in_the_future_fails_every_op_before_it_acts(analytics_home, wa
     assert (warehouse_snapshot(warehouse), s3_keys(s3_client, s3_bucket), after_runs) == before
 
     # Within the tolerance (a tick created a little early, clock skew): the run goes ahead.
-    soon = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    soon = (TODAY + timedelta(minutes=30)).isoformat()
     dry = retention_job.execute_in_process(run_config={"dry_run": True, "as_of": soon}, instance=dagster_instance,
                                            resources=res)
     assert dry.success

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.rollups.anomaly_checks import USAGE_WITHIN_NORMAL_RANGE, usage_within_normal_range
 from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
 from analytics_pipeline.rollups.anomalies import (
@@ -23,6 +22,7 @@ from analytics_pipeline.rollups.anomalies import (
     z_score,
 )
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
 FIRST_DAY = datetime(2026, 6, 1, tzinfo=UTC)
 JUDGED_DAY = FIRST_DAY + timedelta(days=7)  # the eighth day: seven trailing days behind it
@@ -72,12 +72,14 @@ INJECTED = {
 }
 
 
-def run_check(warehouse_url, first_key: str, last_key: str | None = None):
-    """Only the check (the rollups are written by hand), over one partition or a single-run range."""
+def run_check(warehouse_url, first_key: str, last_key: str | None = None, environ: dict | None = None):
+    """Only the check (the rollups are written by hand), over one partition or a single-run range,
+    two days after the judged day."""
     [evaluation] = dg.materialize(
         [hourly_usage_rollups, usage_within_normal_range],
         selection=dg.AssetSelection.checks(usage_within_normal_range),
-        resources={"warehouse": WarehouseResource(database_url=warehouse_url)},
+        resources=pipeline_resources(warehouse_url, "/nonexistent", now=JUDGED_DAY + timedelta(days=2),
+                                     environ=environ),
         tags={"dagster/asset_partition_range_start": first_key,
               "dagster/asset_partition_range_end": last_key or first_key},
     ).get_asset_check_evaluations()
@@ -244,7 +246,7 @@ def test_a_single_run_range_judges_every_hour(warehouse_url):
     evaluation = run_check(warehouse_url, key(JUDGED_DAY), key(JUDGED_DAY + timedelta(hours=23)))
     assert not evaluation.passed
     assert (meta(evaluation, "hours"), meta(evaluation, "org_hours_judged")) == (24, 24 * len(ORGS))
-    assert meta(evaluation, "window_end") == (JUDGED_DAY + timedelta(days=1)).isoformat()
+    assert meta(evaluation, "window_end") == (JUDGED_DAY + timedelta(days=1)).timestamp()
     assert meta(evaluation, "flagged_organizations") == "org-busy, org-spike"
     table = meta(evaluation, "anomalies")
     assert f"| {SPIKE_HOUR:%Y-%m-%d %H:%M} | org-spike | requests |" in table
@@ -271,12 +273,11 @@ def test_a_new_organization_is_listed_not_flagged(warehouse_url):
     assert meta(evaluation, "org_hours_new_organization") == 1 and meta(evaluation, "new_organizations") == "org-new"
 
 
-def test_settings_change_the_threshold(warehouse_url, monkeypatch):
+def test_settings_change_the_threshold(warehouse_url):
     # A 1.5x spike against a +-3% wobble (stddev floored at 10% of the mean) is z = 5: it warns with
     # the default 3 standard deviations and passes with ANALYTICS_ANOMALY_STDDEVS=6.
     with connect(warehouse_url) as conn:
         insert_rollups(conn, rollup_rows(factors={("org-spike", SPIKE_HOUR): 1.5}))
     assert not run_check(warehouse_url, key(SPIKE_HOUR)).passed
-    monkeypatch.setenv("ANALYTICS_ANOMALY_STDDEVS", "6")
-    evaluation = run_check(warehouse_url, key(SPIKE_HOUR))
+    evaluation = run_check(warehouse_url, key(SPIKE_HOUR), environ={"ANALYTICS_ANOMALY_STDDEVS": "6"})
     assert evaluation.passed and meta(evaluation, "stddevs") == 6.0

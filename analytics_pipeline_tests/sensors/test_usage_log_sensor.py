@@ -6,22 +6,21 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import orjson
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.rollups.sensors import (
     contiguous_ranges,
     daily_rollups_follow_hours_sensor,
     usage_rollup_restatement_sensor,
 )
+from analytics_pipeline.defs.shared import hourly_partitions
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.loader import ObjectLoader
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.resources import pipeline_resources
 
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+NOW = datetime(2026, 7, 8, 16, tzinfo=UTC)  # the sensor's clock
 
 
 def log_object(request_ids, hour):
@@ -32,11 +31,8 @@ def log_object(request_ids, hour):
 
 @pytest.fixture
 def resources(warehouse_url, s3_endpoint, s3_bucket):
-    return {
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "object_storage": ObjectStorageResource(logs_url=f"s3://{s3_bucket}/logs",
-                                                s3=S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")),
-    }
+    return pipeline_resources(warehouse_url, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint, now=NOW,
+                              environ={"ANALYTICS_SENSOR_LOOKBACK_DAYS": "2"})
 
 
 def evaluate(resources, instance):
@@ -45,8 +41,7 @@ def evaluate(resources, instance):
 
 
 def test_sensor_requests_new_hours_skips_seen_and_rerequests_overwritten(resources, s3_client, s3_bucket,
-                                                                         warehouse_url, monkeypatch):
-    monkeypatch.setenv("ANALYTICS_SENSOR_LOOKBACK_DAYS", "2")
+                                                                         warehouse_url):
     store = S3ObjectStore(s3_client, s3_bucket, "logs")
     h1, h2 = NOW - timedelta(hours=5), NOW - timedelta(hours=1)
     old = NOW - timedelta(days=5)
@@ -56,7 +51,7 @@ def test_sensor_requests_new_hours_skips_seen_and_rerequests_overwritten(resourc
     store.write(f"{old:%Y/%m/%d/%H}/stream-too-old.jsonl.gz", log_object(["e"], old))  # outside the look-back
 
     with connect(warehouse_url) as conn, connect(warehouse_url, autocommit=True) as ddl:
-        loader = ObjectLoader(conn, ddl, EventValidator(now=datetime.now(UTC)))
+        loader = ObjectLoader(conn, ddl, EventValidator(now=NOW))
         assert loader.ingest(store, seen).status == "loaded"
 
     with dg.instance_for_test() as instance:

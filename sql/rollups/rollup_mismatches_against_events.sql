@@ -3,7 +3,7 @@
 WITH
 {priced_events},
 expected AS (
-    SELECT date_trunc('{bucket}', event_time) AS bucket_start, organization_id, model_id,
+    SELECT date_trunc({bucket}, event_time) AS bucket_start, organization_id, model_id,
            count(*) AS request_count, sum(tokens_input + tokens_output) AS tokens_total,
            count(*) FILTER (WHERE status_code >= 400) AS error_count, sum(cost) AS cost_total
     FROM priced_events

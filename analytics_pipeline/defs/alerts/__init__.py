@@ -1,5 +1,7 @@
 """Alerting: sensors that post failed runs and failed or warning asset checks to a webhook."""
 
+import dagster as dg
+
 from analytics_pipeline.defs.alerts.sensors import asset_check_alert_sensor, run_failure_alert_sensor
 
-ALERT_SENSORS = [run_failure_alert_sensor, asset_check_alert_sensor]
+defs = dg.Definitions(sensors=[run_failure_alert_sensor, asset_check_alert_sensor])

@@ -24,14 +24,12 @@ import dagster as dg
 
 from analytics_pipeline.alerts.messages import Alert, asset_check_alert, numeric_or_short, run_failure_alert
 from analytics_pipeline.alerts.webhook import post_json
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.defs.alerts.resources import AlertSettings
+from analytics_pipeline.defs.shared import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 
 RUN_FAILURE_ALERT_SENSOR = "run_failure_alert_sensor"
 ASSET_CHECK_ALERT_SENSOR = "asset_check_alert_sensor"
 WEBHOOK_UNSET = "ANALYTICS_ALERT_WEBHOOK_URL is unset: alerts are off"
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Events read per tick, and the time after which a tick starts no new POST: with one POST taking at
 # most 31.5 s (below), a tick stays under Dagster's 60 s sensor timeout. What is left is posted on
 # the next tick.
@@ -165,17 +163,16 @@ def _latest_failure_id(instance: dg.DagsterInstance) -> int:
                 "after its retries is tried again on the next tick (one the receiver rejects with a 4xx is logged "
                 "and skipped). Starts at the latest failure; skips, moving past failures, while the URL is unset.",
 )
-def run_failure_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def run_failure_alert_sensor(context: dg.SensorEvaluationContext, alert_settings: AlertSettings) -> dg.SensorResult:
     """Posts failed runs of this code location to the alert webhook (job, run id, error, partition, tags,
     link), each once."""
-    settings = load_settings()
     instance = context.instance
     after = _parse_cursor(context.cursor)
     if after is None:
         start = _latest_failure_id(instance)
         return dg.SensorResult(skip_reason=f"starting after run failure event {start}; earlier failures are not "
                                            "posted", cursor=str(start))
-    if not settings.alert_webhook_url:
+    if not alert_settings.webhook_url:
         return dg.SensorResult(skip_reason=WEBHOOK_UNSET, cursor=str(max(after, _latest_failure_id(instance))))
 
     records = instance.fetch_run_status_changes(
@@ -192,12 +189,12 @@ def run_failure_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
     def build_alert(record) -> tuple[Alert, str]:
         run = runs[record.event_log_entry.run_id]
         tags = dict(run.tags)
-        alert = run_failure_alert(ui_url=settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
+        alert = run_failure_alert(ui_url=alert_settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
                                   error=_error_text(instance, run.run_id, record.event_log_entry.dagster_event),
                                   partition=partition_of(tags), tags=tags)
         return alert, f"failed run {run.run_id} of {run.job_name}"
 
-    posting = _post_in_order(context, settings.alert_webhook_url, records, after, needs_alert, build_alert)
+    posting = _post_in_order(context, alert_settings.webhook_url, records, after, needs_alert, build_alert)
     summary = f"posted {posting.posted} alert(s)"
     if posting.skipped:
         summary += f"; {posting.skipped} failure(s) of other code locations or deleted runs ignored"
@@ -225,16 +222,15 @@ def _latest_evaluation_id(instance: dg.DagsterInstance) -> int:
                 "receiver rejects with a 4xx is logged and skipped). Starts at the latest evaluation; skips, moving "
                 "past evaluations, while the URL is unset.",
 )
-def asset_check_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def asset_check_alert_sensor(context: dg.SensorEvaluationContext, alert_settings: AlertSettings) -> dg.SensorResult:
     """Posts failed and warning asset check evaluations to the alert webhook, each once."""
-    settings = load_settings()
     instance = context.instance
     after = _parse_cursor(context.cursor)
     if after is None:
         start = _latest_evaluation_id(instance)
         return dg.SensorResult(skip_reason=f"starting after check evaluation {start}; earlier ones are not posted",
                                cursor=str(start))
-    if not settings.alert_webhook_url:
+    if not alert_settings.webhook_url:
         return dg.SensorResult(skip_reason=WEBHOOK_UNSET, cursor=str(max(after, _latest_evaluation_id(instance))))
 
     records = instance.event_log_storage.get_event_records(
@@ -261,12 +257,13 @@ def asset_check_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRe
             partition = partition_of(run_tags[run_id])
         severity = "error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warning"
         alert = asset_check_alert(
-            ui_url=settings.dagster_ui_url, asset_path=evaluation.asset_key.path, check_name=evaluation.check_name,
-            severity=severity, description=evaluation.description, partition=partition, run_id=run_id,
+            ui_url=alert_settings.dagster_ui_url, asset_path=evaluation.asset_key.path,
+            check_name=evaluation.check_name, severity=severity, description=evaluation.description,
+            partition=partition, run_id=run_id,
             metadata=numeric_or_short({name: _plain(entry) for name, entry in evaluation.metadata.items()}))
         return alert, f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} (run {run_id})"
 
-    posting = _post_in_order(context, settings.alert_webhook_url, records, after, needs_alert, build_alert)
+    posting = _post_in_order(context, alert_settings.webhook_url, records, after, needs_alert, build_alert)
     summary = f"posted {posting.posted} alert(s); {posting.skipped} passing evaluation(s) ignored"
     if posting.rejected:
         summary += f"; {posting.rejected} rejected by the webhook"

@@ -1,7 +1,5 @@
 """``ci_build_runs`` (CI run files loaded exactly once) and ``ci_duration_trends``."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
 from analytics_pipeline.build_metrics.loader import (
@@ -12,10 +10,9 @@ from analytics_pipeline.build_metrics.loader import (
     run_files_between,
 )
 from analytics_pipeline.build_metrics.trends import replace_duration_trends
-from analytics_pipeline.defs.ingestion.assets import NETWORK_RETRY
-from analytics_pipeline.defs.partitions import daily_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.ingestion.discovery import known_objects_since
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, window_metadata
+from analytics_pipeline.delivery.discovery import known_objects_since
 
 GROUP = "build_telemetry"
 OWNERS = ["team:data-engineering"]
@@ -25,10 +22,6 @@ class CiBuildRunsConfig(dg.Config):
     """Which run files to load. Empty: every file dated in the partitions' days."""
 
     object_keys: list[str] = []
-
-
-def _window_metadata(window: dg.TimeWindow) -> dict:
-    return {"window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
 
 
 @dg.asset(
@@ -44,6 +37,7 @@ def ci_build_runs(
     config: CiBuildRunsConfig,
     warehouse: WarehouseResource,
     object_storage: ObjectStorageResource,
+    clock: ClockResource,
 ) -> dg.MaterializeResult:
     """CI runs (`analytics_ci_runs`), one row per run_id, from the JSON run files under
     `ANALYTICS_BUILD_METRICS_URL`, partitioned by the day in their key (`metrics/YYYY/MM/DD/`).
@@ -87,7 +81,7 @@ def ci_build_runs(
         f"{summary.accepted} runs accepted, {summary.duplicates} duplicates, {summary.quarantined} quarantined"
     )
     metadata = {
-        **_window_metadata(window),
+        **window_metadata(window),
         "files_loaded": summary.files_loaded,
         "files_skipped": summary.files_skipped,
         "files_missing": len(missing),
@@ -99,7 +93,7 @@ def ci_build_runs(
         "location": dg.MetadataValue.path(store.url),
     }
     if summary.newest_finished_at is not None:
-        metadata["lag_seconds"] = round((datetime.now(UTC) - summary.newest_finished_at).total_seconds(), 1)
+        metadata["lag_seconds"] = round((clock.now() - summary.newest_finished_at).total_seconds(), 1)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -121,7 +115,7 @@ def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     with warehouse.connect() as conn:
         summary = replace_duration_trends(conn, window.start.date(), window.end.date())
     metadata: dict = {
-        **_window_metadata(window),
+        **window_metadata(window),
         "rows": summary.rows_written,
         "services": summary.services,
         "runs": summary.runs,

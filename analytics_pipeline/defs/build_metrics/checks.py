@@ -16,8 +16,8 @@ from analytics_pipeline.build_metrics.regression import (
     evaluate_budgets,
 )
 from analytics_pipeline.defs.build_metrics.assets import ci_duration_trends
-from analytics_pipeline.defs.partitions import daily_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.shared import daily_partitions, window_metadata
 
 CI_DURATION_REGRESSION = "ci_duration_regression"
 CI_DURATION_BUDGET = "ci_duration_budget"
@@ -105,8 +105,7 @@ def ci_duration_budget(context: dg.AssetCheckExecutionContext, config: DurationB
         results = evaluate_budgets(conn, budgets, window.start.date(), window.end.date())
     breaches = [r for r in results if r.breached]
     metadata = {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "budgets": [b.label for b in budgets],
         "services_checked": len(results),
         "breaches": len(breaches),

@@ -1,7 +1,7 @@
 """``build_metrics_sensor``: new CI run files become ``build_metrics_job`` runs, one per day."""
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
@@ -12,26 +12,24 @@ from analytics_pipeline.build_metrics.loader import (
     metrics_day_prefixes,
 )
 from analytics_pipeline.defs.build_metrics.jobs import build_metrics_job
-from analytics_pipeline.defs.partitions import daily_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.ingestion.discovery import discover_new_objects, known_objects_since, run_key_for
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import OBJECTS_TAG, daily_partitions
+from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
 
 MAX_FILES_PER_TICK = 5_000
 
 
 @dg.sensor(target=build_metrics_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def build_metrics_sensor(
-    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, object_storage: ObjectStorageResource
-) -> dg.SensorResult:
+def build_metrics_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                         object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Requests a `build_metrics_job` run (run files, then trends and checks) per day that has
     run files not yet in the ingest ledger. Lists only the last `ANALYTICS_SENSOR_LOOKBACK_DAYS`
     (default 2) days of `metrics/YYYY/MM/DD/` prefixes, page by page, at most 5,000 files per
     tick. The ledger in the warehouse, not the cursor, decides what is new; `run_key` is built
     from the files' keys and etags, so a re-evaluated tick never launches the same work twice
     and an overwritten file is loaded again."""
-    now = datetime.now(UTC)
-    since = (now - timedelta(days=load_settings().sensor_lookback_days)).replace(
+    now = clock.now()
+    since = (now - timedelta(days=object_storage.sensor_lookback_days)).replace(
         hour=0, minute=0, second=0, microsecond=0)
     store = object_storage.build_metrics()
     with warehouse.connect() as conn:
@@ -55,7 +53,7 @@ def build_metrics_sensor(
             run_key=run_key_for(objects),
             partition_key=day.isoformat(),
             run_config={"ops": {"ci_build_runs": {"config": {"object_keys": sorted(o.key for o in objects)}}}},
-            tags={"analytics/objects": str(len(objects))},
+            tags={OBJECTS_TAG: str(len(objects))},
         )
         for day, objects in sorted(new_by_day.items())
     ]

@@ -1,6 +1,6 @@
 """Per-tenant cost: daily infrastructure costs, their attribution to tenants, and profitability."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -17,20 +17,13 @@ from analytics_pipeline.costs.infra_costs import (
     replace_infra_costs,
 )
 from analytics_pipeline.costs.profitability import ProfitabilityReport, replace_profitability, top_tenants_markdown
-from analytics_pipeline.defs.costs.resources import CostExplorerResource
-from analytics_pipeline.defs.partitions import daily_partitions, monthly_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, monthly_partitions, window_metadata
 
-NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
 GROUP = "costs"
 OWNERS = ["team:data-engineering"]
-
-
-def configured_cost_source() -> CostSource:
-    """The deployment's infrastructure cost source when a run does not choose one."""
-    return CostSource(load_settings().cost_source)
 
 
 class DailyInfraCostsConfig(dg.Config):
@@ -78,6 +71,7 @@ def daily_infra_costs(
     warehouse: WarehouseResource,
     object_storage: ObjectStorageResource,
     cost_explorer: CostExplorerResource,
+    cost_settings: CostSettings,
 ) -> dg.MaterializeResult:
     """Infrastructure cost per UTC day, tenant and AWS service (`analytics_infra_costs`).
 
@@ -90,7 +84,7 @@ def daily_infra_costs(
     Cost Explorer revises recent days: `daily_cost_refresh_schedule` reloads the last 3."""
     window = context.partition_time_window
     start, end = window.start.date(), window.end.date()
-    source = config.source or configured_cost_source()
+    source = config.source or CostSource(cost_settings.source)
     try:
         if source is CostSource.cost_explorer:
             metric = config.cost_explorer_metric
@@ -128,8 +122,7 @@ def daily_infra_costs(
                      f"total {summary.total} ({summary.tagged_total} tagged, {summary.shared_total} shared)")
     shared_pct = float(round(summary.shared_total / summary.total * 100, 2)) if summary.total else 0.0
     return dg.MaterializeResult(metadata={
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "source": source.value,
         "source_location": location,
         "cost_metric": metric,
@@ -164,7 +157,8 @@ def _tenant_days_markdown(by_tenant: dict[str, list[date]]) -> str:
     group_name=GROUP,
     owners=OWNERS,
 )
-def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                            cost_settings: CostSettings) -> dg.MaterializeResult:
     """Each tenant's share of the day's infrastructure cost (`analytics_tenant_cost_attribution`):
     its tagged (direct) cost plus a share of the untagged (shared) cost in proportion to its
     usage that day, by the driver `ANALYTICS_COST_ALLOCATION_DRIVER` (tokens, requests or
@@ -173,7 +167,7 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
     cost, get rows with that status; shared cost of a day without usage stays on an
     `unattributed` row without organization rather than being spread arbitrarily."""
     window = context.partition_time_window
-    driver = AllocationDriver.parse(load_settings().cost_allocation_driver)
+    driver = AllocationDriver.parse(cost_settings.allocation_driver)
     with warehouse.connect() as conn:
         summary = replace_cost_attribution(conn, window.start, window.end, driver, run_id=context.run.run_id)
     if summary.unattributed_days:
@@ -184,8 +178,7 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
                             f"{', '.join(map(str, summary.days_without_cost[:7]))}")
     top = sorted(summary.attributed_by_tenant.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     metadata = {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "driver": driver.value,
         "days": len(summary.days),
         "rows": summary.rows,
@@ -271,7 +264,7 @@ def tenant_profitability(context: dg.AssetExecutionContext, warehouse: Warehouse
 
 
 class MonthToDateConfig(dg.Config):
-    """The month to date as of a day. Empty: today (UTC)."""
+    """The month to date as of a day. Empty: today (UTC, by the clock resource)."""
 
     as_of: str = ""  # YYYY-MM-DD: the days of its month before it count; on the 1st, the whole previous month
 
@@ -283,11 +276,11 @@ class MonthToDateConfig(dg.Config):
     owners=OWNERS,
 )
 def tenant_profitability_month_to_date(context: dg.AssetExecutionContext, config: MonthToDateConfig,
-                                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+                                       warehouse: WarehouseResource, clock: ClockResource) -> dg.MaterializeResult:
     """Revenue, attributed cost and margin per tenant for the current month so far (the
     complete days before today, UTC), in `analytics_tenant_profitability` with
     `is_month_to_date`; replaced by `tenant_profitability` once the month is complete."""
-    as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
+    as_of = date.fromisoformat(config.as_of) if config.as_of else clock.now().date()
     period_start = (as_of - timedelta(days=1)).replace(day=1)
     month_end = (period_start + timedelta(days=32)).replace(day=1)
     with warehouse.connect() as conn:

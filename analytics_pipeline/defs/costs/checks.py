@@ -14,9 +14,9 @@ from analytics_pipeline.costs.budgets import (
     month_to_date_costs,
 )
 from analytics_pipeline.defs.costs.assets import tenant_cost_attribution
-from analytics_pipeline.defs.partitions import daily_partitions
+from analytics_pipeline.defs.costs.resources import CostSettings
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.defs.shared import daily_partitions, window_metadata
 
 ATTRIBUTION_RECONCILES = "attributed_cost_equals_infra_cost"
 TENANT_BUDGETS = "tenant_budgets"
@@ -36,8 +36,7 @@ def attributed_cost_equals_infra_cost(context: dg.AssetCheckExecutionContext,
     infra_total = sum(d.infra_total for d in days)
     attributed_total = sum(d.attributed_total for d in days)
     metadata = {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "days_checked": len(days),
         "infra_cost_total": str(infra_total),
         "attributed_total": str(attributed_total),
@@ -78,9 +77,9 @@ TENANT_BUDGETS_SPEC = dg.AssetCheckSpec(
 
 
 @dg.multi_asset_check(specs=[TENANT_BUDGETS_SPEC], can_subset=True)
-def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, cost_settings: CostSettings):
     """Evaluates the budgets as of the last day of the partition (or range) checked."""
-    path = load_settings().budgets_file
+    path = cost_settings.budgets_file
     if not path:
         context.log.info(f"{TENANT_BUDGETS} skipped: no budgets file configured (set ANALYTICS_BUDGETS_FILE to a "
                          ".json or .toml file, see analytics_pipeline/costs/budgets.example.json)")

@@ -1,8 +1,11 @@
-"""``CostExplorerResource``: a boto3 Cost Explorer (``ce``) client, configured like the S3 one."""
+"""The cost domain's resources: a boto3 Cost Explorer (``ce``) client, and the cost settings."""
 
 import boto3
 import dagster as dg
 from botocore.config import Config
+from pydantic import Field
+
+from analytics_pipeline.settings import Settings
 
 
 class CostExplorerResource(dg.ConfigurableResource):
@@ -28,3 +31,20 @@ class CostExplorerResource(dg.ConfigurableResource):
             endpoint_url=self.endpoint_url or None,
             config=Config(retries={"max_attempts": self.max_attempts, "mode": "standard"}),
         )
+
+
+class CostSettings(dg.ConfigurableResource):
+    """The cost settings (`ANALYTICS_COST_SOURCE`, `ANALYTICS_COST_ALLOCATION_DRIVER`, `ANALYTICS_BUDGETS_FILE`)."""
+
+    source: str = Field(default=Settings.cost_source,
+                        description="Where infrastructure cost comes from: focus (FOCUS exports) or cost_explorer.")
+    allocation_driver: str = Field(default=Settings.cost_allocation_driver,
+                                   description="How shared cost is split: tokens, requests or duration.")
+    budgets_file: str | None = Field(default=Settings.budgets_file,
+                                     description="Per-tenant and total monthly budgets (.json or .toml); "
+                                                 "empty: the budget check is skipped.")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CostSettings":
+        return cls(source=settings.cost_source, allocation_driver=settings.cost_allocation_driver,
+                   budgets_file=settings.budgets_file)

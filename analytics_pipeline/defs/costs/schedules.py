@@ -1,29 +1,18 @@
-"""Cost jobs and their schedules: daily reload of revisable days, month to date, month close."""
+"""The cost schedules: daily reload of revisable days, month to date, month close."""
 
 from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from analytics_pipeline.defs.costs.assets import (
-    daily_infra_costs,
-    tenant_cost_attribution,
-    tenant_profitability,
-    tenant_profitability_month_to_date,
+from analytics_pipeline.defs.costs.jobs import (
+    cost_attribution_job,
+    month_to_date_profitability_job,
+    monthly_profitability_job,
 )
-from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.defs.shared import range_tags
 
 #: Cost Explorer (and FOCUS exports) keep revising the most recent days.
 REVISION_DAYS = 3
-
-cost_attribution_job = dg.define_asset_job(
-    "cost_attribution_job", selection=[daily_infra_costs, tenant_cost_attribution],
-    description="Load the infrastructure costs of a range of days and attribute them to tenants (with checks).")
-monthly_profitability_job = dg.define_asset_job(
-    "monthly_profitability_job", selection=[tenant_profitability],
-    description="Per-tenant revenue, attributed cost and margin of complete months.")
-month_to_date_profitability_job = dg.define_asset_job(
-    "month_to_date_profitability_job", selection=[tenant_profitability_month_to_date],
-    description="Per-tenant revenue, attributed cost and margin of the current month so far.")
 
 
 def revision_window(moment: datetime, days: int = REVISION_DAYS) -> tuple[date, date]:
@@ -36,7 +25,7 @@ def range_request(first: date, last: date, run_key: str | None = None, run_confi
                   ) -> dg.RunRequest:
     """One run over the daily partitions ``first..last`` (the assets backfill in a single run)."""
     return dg.RunRequest(run_key=run_key, run_config=run_config or {},
-                         tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()})
+                         tags=range_tags(first.isoformat(), last.isoformat()))
 
 
 @dg.schedule(job=cost_attribution_job, cron_schedule="0 6 * * *", execution_timezone="UTC",

@@ -1,14 +1,15 @@
 """``focus_export_sensor``: reload a billing period's days when its FOCUS export changes."""
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
 from analytics_pipeline.costs.focus import BILLING_PERIOD_PREFIX
 from analytics_pipeline.costs.infra_costs import CostSource
-from analytics_pipeline.defs.costs.schedules import cost_attribution_job, range_request
-from analytics_pipeline.defs.resources import ObjectStorageResource
+from analytics_pipeline.defs.costs.jobs import cost_attribution_job
+from analytics_pipeline.defs.costs.schedules import range_request
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource
 
 
 def recent_billing_periods(today: date) -> list[date]:
@@ -19,7 +20,8 @@ def recent_billing_periods(today: date) -> list[date]:
 
 @dg.sensor(job=cost_attribution_job, minimum_interval_seconds=3600,
            default_status=dg.DefaultSensorStatus.STOPPED)
-def focus_export_sensor(context: dg.SensorEvaluationContext, object_storage: ObjectStorageResource):
+def focus_export_sensor(context: dg.SensorEvaluationContext, object_storage: ObjectStorageResource,
+                        clock: ClockResource):
     """When the FOCUS export of the previous or current billing period changes (an object
     added, rewritten or removed under `BILLING_PERIOD=YYYY-MM/`), reload and re-attribute that
     period's days up to today in one run from the FOCUS source. Lists only those two
@@ -27,7 +29,7 @@ def focus_export_sensor(context: dg.SensorEvaluationContext, object_storage: Obj
     export never runs twice. Off by default: turn it on when FOCUS exports are the source
     and they are revised after the daily refresh's 3-day window (e.g. month-end finalisation)."""
     store = object_storage.focus_costs()
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     requests = []
     for period in recent_billing_periods(today):
         objects = [o for o in store.list(BILLING_PERIOD_PREFIX.format(month=period))

@@ -1,25 +1,31 @@
-"""``export_job``: an ad hoc finance export for one organization and range."""
+"""The export jobs: ``monthly_exports_job`` (every organization's month) and ``export_job``
+(an ad hoc export for one organization and range)."""
 
 import traceback
 import uuid
-from datetime import UTC, datetime
 
 import dagster as dg
 
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import EXPORT_TAG, NETWORK_RETRY
 from analytics_pipeline.exports.export_jobs import (
     ExportRequest,
     ExportSlot,
     mark_failed,
     mark_running,
     mark_succeeded,
-    reconcile,
     record_request,
-    rollup_totals_for,
 )
-from analytics_pipeline.exports.usage_csv import build_manifest, manifest_bytes, query_export_rows, render_csv
+from analytics_pipeline.exports.reconciliation import rollup_totals_for
+from analytics_pipeline.exports.usage_csv import query_export_rows
+from analytics_pipeline.exports.writer import write_export
 
-EXPORT_TAG = "analytics/export"  # the run queue allows 2 runs with this tag at once (dagster.yaml)
+monthly_exports_job = dg.define_asset_job(
+    "monthly_exports_job",
+    selection=[monthly_usage_exports],
+    description="Finance CSV exports of one month, for every organization with usage.",
+)
 
 
 class ExportJobConfig(dg.Config):
@@ -34,12 +40,12 @@ class ExportJobConfig(dg.Config):
     job_id: str | None = None  # set by `analytics-pipeline export`; a new UUID otherwise
 
 
-@dg.op(retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL))
+@dg.op(retry_policy=NETWORK_RETRY)
 def run_usage_export(context: dg.OpExecutionContext, config: ExportJobConfig, warehouse: WarehouseResource,
-                     object_storage: ObjectStorageResource) -> dg.Output:
+                     object_storage: ObjectStorageResource, clock: ClockResource) -> dg.Output:
     """Validate the request, record it in `analytics_export_jobs`, wait for one of the two
-    export slots, write the CSV and its manifest, reconcile the CSV's totals with the rollups
-    (1% tolerance) and record the outcome, including the presigned (24 h) URL."""
+    export slots, render the CSV, reconcile its totals with the rollups (1% tolerance), and
+    only then write it and its manifest and record the outcome, including the presigned (24 h) URL."""
     # Without a job id from the requester, derive one from the run: the op's retries then
     # update one job row instead of leaving a failed row per attempt.
     job_id = config.job_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"analytics-export/{context.run.run_id}"))
@@ -55,30 +61,25 @@ def run_usage_export(context: dg.OpExecutionContext, config: ExportJobConfig, wa
                 rows = list(query_export_rows(conn, granularity=request.granularity, range_start=request.start,
                                               range_end=request.end, organization_id=request.organization_id,
                                               by_model=request.by_model))
-                csv_bytes, totals = render_csv(rows)
-                reconciliation = reconcile(totals, rollup_totals_for(conn, request))
-                if not reconciliation.passed:
-                    raise RuntimeError(f"export does not reconcile with the rollups: {reconciliation}")
-                manifest = build_manifest(
-                    csv_bytes=csv_bytes, totals=totals, organization_id=request.organization_id,
-                    range_start=request.start, range_end=request.end, granularity=request.granularity,
-                    by_model=request.by_model, generated_at=datetime.now(UTC),
-                    sources=[{"table": request.granularity.rollup_table, "job_id": str(request.job_id)}])
-                store.write(request.csv_key, csv_bytes, content_type="text/csv")
-                store.write(request.manifest_key, manifest_bytes(manifest), content_type="application/json")
+                expected = rollup_totals_for(conn, request.granularity, request.start, request.end,
+                                             request.organization_id)
+                written = write_export(store, request.target(), rows, expected, generated_at=clock.now(),
+                                       sources=[{"table": request.granularity.rollup_table,
+                                                 "job_id": str(request.job_id)}])
                 url = store.share_url(request.csv_key)
                 mark_succeeded(conn, request.job_id, output_key=request.csv_key, output_uri=url,
-                               checksum=manifest["checksum"], row_count=totals.row_count)
+                               checksum=written.checksum, row_count=written.totals.row_count)
         except Exception:
             mark_failed(conn, request.job_id, traceback.format_exc(limit=3))
             raise
+    totals, reconciliation = written.totals, written.reconciliation
     context.log.info(f"export {request.job_id}: {totals.row_count} rows -> {request.csv_key}")
     return dg.Output(str(request.job_id), metadata={
         "job_id": str(request.job_id),
         "organization_id": request.organization_id,
         "granularity": request.granularity.value,
         "rows": totals.row_count,
-        "checksum": manifest["checksum"],
+        "checksum": written.checksum,
         "request_count": totals.request_count,
         "cost_total": float(totals.cost_total),
         "max_relative_difference": float(max(reconciliation.relative.values())),

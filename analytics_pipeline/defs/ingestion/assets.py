@@ -1,23 +1,22 @@
 """``raw_usage_events``: log objects from object storage, loaded exactly once into PostgreSQL."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, RetentionSettings, WarehouseResource
+from analytics_pipeline.defs.shared import NETWORK_RETRY, hourly_partitions, window_metadata
 from analytics_pipeline.ingestion.batch import ingest_all, objects_delivered_between
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.loader import ObjectLoader
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.settings import current_settings
 from analytics_pipeline.warehouse.database import connect
 
-NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
-_SETTINGS = load_settings()
-# Warn after an hour without new data, fail after two (ANALYTICS_RAW_FRESHNESS_*_MINUTES).
+# Warn after an hour without new data, fail after two (ANALYTICS_RAW_FRESHNESS_*_MINUTES): part
+# of the definitions, so read when they load.
 RAW_FRESHNESS = dg.FreshnessPolicy.time_window(
-    warn_window=timedelta(minutes=_SETTINGS.raw_freshness_warn_minutes),
-    fail_window=timedelta(minutes=_SETTINGS.raw_freshness_fail_minutes),
+    warn_window=timedelta(minutes=current_settings().raw_freshness_warn_minutes),
+    fail_window=timedelta(minutes=current_settings().raw_freshness_fail_minutes),
 )
 
 
@@ -41,6 +40,8 @@ def raw_usage_events(
     config: RawUsageEventsConfig,
     warehouse: WarehouseResource,
     object_storage: ObjectStorageResource,
+    retention_settings: RetentionSettings,
+    clock: ClockResource,
 ) -> dg.MaterializeResult:
     """Raw usage events (`analytics_events`), one row per accepted event, partitioned by the
     hour the log objects were *delivered* (their `YYYY/MM/DD/HH/` key prefix).
@@ -58,8 +59,8 @@ def raw_usage_events(
     else:
         objects = objects_delivered_between(store, window.start, window.end)
 
-    settings = load_settings()
-    validator = EventValidator(now=datetime.now(UTC), retention_days=settings.raw_retention_days)
+    now = clock.now()
+    validator = EventValidator(now=now, retention_days=retention_settings.raw_retention_days)
     # Two loading connections: one group of objects is claimed and inserted on one while the
     # next is decoded and staged on the other (see ObjectLoader).
     with warehouse.connect() as conn, warehouse.connect() as second_conn, \
@@ -75,7 +76,7 @@ def raw_usage_events(
         summary = ingest_all(loader, store, objects, on_result=log_result)
 
     lag_seconds = (
-        (datetime.now(UTC) - summary.newest_event_time).total_seconds() if summary.newest_event_time else None
+        (now - summary.newest_event_time).total_seconds() if summary.newest_event_time else None
     )
     context.log.info(
         f"{summary.objects_loaded} objects loaded, {summary.objects_skipped} already ingested, "
@@ -83,8 +84,7 @@ def raw_usage_events(
         f"{summary.duplicates} duplicates, {summary.quarantined} quarantined"
     )
     metadata = {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "objects_loaded": summary.objects_loaded,
         "objects_skipped": summary.objects_skipped,
         "objects_failed": summary.objects_failed,

@@ -1,55 +1,56 @@
 """Data-quality checks of raw_usage_events: quarantine rate, ledger reconciliation, and the
 event contract as a Great Expectations suite."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.ingestion.resources import IngestionSettings
+from analytics_pipeline.defs.resources import ClockResource, RetentionSettings, WarehouseResource
+from analytics_pipeline.defs.shared import hourly_partitions, window_metadata
 from analytics_pipeline.ingestion.expectations import RawEventsValidation, validate_raw_events
 from analytics_pipeline.ingestion.quality import LedgerTotals, ledger_totals, quarantine_kept_since
-from analytics_pipeline.settings import load_settings
 
 
-def _window_metadata(window: dg.TimeWindow, totals) -> dict:
-    return {"window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
-            "objects": totals.objects, "lines_read": totals.lines_read, "accepted": totals.accepted,
-            "duplicates": totals.duplicates, "quarantined": totals.quarantined}
+def _totals_metadata(window: dg.TimeWindow, totals) -> dict:
+    return {**window_metadata(window), "objects": totals.objects, "lines_read": totals.lines_read,
+            "accepted": totals.accepted, "duplicates": totals.duplicates, "quarantined": totals.quarantined}
 
 
-def _ledger_totals(warehouse: WarehouseResource, window: dg.TimeWindow) -> tuple[LedgerTotals, datetime]:
+def _ledger_totals(warehouse: WarehouseResource, window: dg.TimeWindow, now: datetime,
+                   quarantine_retention_days: int) -> tuple[LedgerTotals, datetime]:
     """The window's ledger totals, and the quarantine cutoff they were compared against."""
-    kept_since = quarantine_kept_since(datetime.now(UTC), load_settings().quarantine_retention_days)
+    kept_since = quarantine_kept_since(now, quarantine_retention_days)
     with warehouse.connect() as conn:
         return ledger_totals(conn, window.start, window.end, kept_since), kept_since
 
 
 @dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
-def quarantine_rate_within_bounds(context: dg.AssetCheckExecutionContext,
-                                  warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def quarantine_rate_within_bounds(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                                  ingestion_settings: IngestionSettings, retention_settings: RetentionSettings,
+                                  clock: ClockResource) -> dg.AssetCheckResult:
     """Share of lines quarantined among the lines of the objects delivered in the partition:
     warns above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.1%), fails above
     `ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."""
-    settings = load_settings()
+    warn_rate, fail_rate = ingestion_settings.quarantine_warn_rate, ingestion_settings.quarantine_fail_rate
     window = context.partition_time_window
-    totals, _ = _ledger_totals(warehouse, window)
+    totals, _ = _ledger_totals(warehouse, window, clock.now(), retention_settings.quarantine_retention_days)
     rate = totals.quarantine_rate
-    passed = rate <= settings.quarantine_fail_rate
+    passed = rate <= fail_rate
     severity = dg.AssetCheckSeverity.ERROR if not passed else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
-        passed=passed and rate <= settings.quarantine_warn_rate,
+        passed=passed and rate <= warn_rate,
         severity=severity,
         description=f"{rate:.3%} of {totals.lines_read:,} lines quarantined "
-                    f"(warn above {settings.quarantine_warn_rate:.2%}, fail above {settings.quarantine_fail_rate:.2%})",
-        metadata={**_window_metadata(window, totals), "quarantine_rate": rate},
+                    f"(warn above {warn_rate:.2%}, fail above {fail_rate:.2%})",
+        metadata={**_totals_metadata(window, totals), "quarantine_rate": rate},
     )
 
 
 @dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions, blocking=True)
-def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext,
-                          warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                          retention_settings: RetentionSettings, clock: ClockResource) -> dg.AssetCheckResult:
     """For the objects delivered in the partition: lines read = accepted + duplicates +
     quarantined, and the ledger's accepted and quarantined counts equal the event and
     quarantine rows actually stored for those objects. Nothing lost, nothing counted twice.
@@ -58,7 +59,7 @@ def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext,
     margin), and the events of objects with an event day whose partition retention dropped
     (`analytics_raw_archives.dropped_at`); the metadata counts the objects left out."""
     window = context.partition_time_window
-    totals, kept_since = _ledger_totals(warehouse, window)
+    totals, kept_since = _ledger_totals(warehouse, window, clock.now(), retention_settings.quarantine_retention_days)
     excluded = []
     if totals.objects_past_quarantine_retention:
         excluded.append(f"quarantine rows of {totals.objects_past_quarantine_retention:,} objects ingested before "
@@ -78,14 +79,14 @@ def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext,
     return dg.AssetCheckResult(
         passed=totals.adds_up,
         description=description,
-        metadata={**_window_metadata(window, totals), "stored_events": totals.stored_events,
+        metadata={**_totals_metadata(window, totals), "stored_events": totals.stored_events,
                   "stored_quarantine_rows": totals.stored_quarantine_rows,
                   "objects_not_adding_up": totals.objects_not_adding_up,
                   "accepted_compared": totals.accepted_compared,
                   "quarantined_compared": totals.quarantined_compared,
                   "objects_excluded_events_dropped": totals.objects_with_dropped_days,
                   "objects_excluded_quarantine_expired": totals.objects_past_quarantine_retention,
-                  "quarantine_compared_since": kept_since.isoformat()},
+                  "quarantine_compared_since": dg.MetadataValue.timestamp(kept_since)},
     )
 
 
@@ -103,21 +104,19 @@ def _expectations_description(validation: RawEventsValidation) -> str:
 
 
 @dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
-def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext,
-                                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                                 retention_settings: RetentionSettings) -> dg.AssetCheckResult:
     """The event contract as a Great Expectations suite on the events of the objects delivered
     in the partition, every metric computed by PostgreSQL: ids present and well formed,
     (organization_id, request_id) unique, event time within the contract's window of its
     delivery hour (retention `ANALYTICS_RAW_RETENTION_DAYS` before, 1 h + 1 day of clock skew
     after), status codes 100-599, durations and tokens >= 0, MD5 content hashes, JSON-object
     attributes. An hour without events passes."""
-    settings = load_settings()
     window = context.partition_time_window
     validation = validate_raw_events(warehouse.url(), window.start, window.end,
-                                     retention_days=settings.raw_retention_days)
+                                     retention_days=retention_settings.raw_retention_days)
     metadata = {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "objects": validation.objects,
         "events_in_ledger": validation.events_in_ledger,
         "rows_checked": validation.rows_checked,

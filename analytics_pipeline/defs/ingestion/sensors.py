@@ -1,20 +1,18 @@
 """``usage_log_sensor``: new log objects in object storage become raw_usage_events runs."""
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
-from analytics_pipeline.ingestion.batch import day_prefixes
-from analytics_pipeline.ingestion.discovery import discover_new_objects, known_objects_since, run_key_for
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, OBJECTS_TAG, hourly_partitions
+from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
+from analytics_pipeline.delivery.prefixes import day_prefixes
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of
-from analytics_pipeline.settings import load_settings
 
 MAX_OBJECTS_PER_TICK = 5_000
-HOUR_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 
 
 @dg.sensor(
@@ -22,16 +20,15 @@ HOUR_KEY_FORMAT = "%Y-%m-%d-%H:%M"
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def usage_log_sensor(
-    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, object_storage: ObjectStorageResource
-) -> dg.SensorResult:
+def usage_log_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                     object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Requests a `raw_usage_events` run per delivery hour that has log objects not yet in the
     ingest ledger. Lists only the last `ANALYTICS_SENSOR_LOOKBACK_DAYS` (default 2) days of
     `YYYY/MM/DD/` prefixes, page by page, and at most 5,000 objects per tick. The ledger in
     the warehouse, not the cursor, decides what is new; `run_key` is built from the objects'
     keys and etags, so a re-evaluated tick never launches the same work twice."""
-    now = datetime.now(UTC)
-    since = (now - timedelta(days=load_settings().sensor_lookback_days)).replace(minute=0, second=0, microsecond=0)
+    now = clock.now()
+    since = (now - timedelta(days=object_storage.sensor_lookback_days)).replace(minute=0, second=0, microsecond=0)
     with warehouse.connect() as conn:
         known = known_objects_since(conn, USAGE_LOGS_SOURCE, since - timedelta(days=1))
     first_partition = hourly_partitions.start
@@ -49,7 +46,7 @@ def usage_log_sensor(
             run_key=run_key_for(objects),
             partition_key=hour.strftime(HOUR_KEY_FORMAT),
             run_config={"ops": {"raw_usage_events": {"config": {"object_keys": sorted(o.key for o in objects)}}}},
-            tags={"analytics/objects": str(len(objects))},
+            tags={OBJECTS_TAG: str(len(objects))},
         )
         for hour, objects in sorted(new_by_hour.items())
     ]

@@ -6,20 +6,19 @@ change nothing) and ``as_of`` (the moment the periods count back from; default: 
 schedule's tick, or the run's creation time), mapped onto every op so all ops of a run decide
 against the same clock. An ``as_of`` more than an hour after the run's creation fails every op
 before it acts: a future clock would delete data still within its period. The periods come
-from the settings (``ANALYTICS_*_DAYS``/``_MONTHS``).
+from the ``retention_settings`` resource (``ANALYTICS_*_DAYS``/``_MONTHS``).
 """
 
 import dagster as dg
 from pydantic import Field
 
-from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, RetentionSettings, WarehouseResource
 from analytics_pipeline.defs.retention.dagster_runs import prune_finished_runs
+from analytics_pipeline.defs.shared import RETENTION_TAG
 from analytics_pipeline.retention import export_files, lifecycle, raw_archive, raw_partitions, warehouse_rows
 from analytics_pipeline.retention.policy import Cutoffs, RetentionPolicy, parse_as_of, require_not_ahead
 from analytics_pipeline.retention.report import ActionReport
-from analytics_pipeline.settings import load_settings
 
-RETENTION_TAG = "analytics/retention"
 MAX_DETAIL_ROWS = 200
 
 
@@ -44,10 +43,12 @@ def retention_run_config(config: RetentionConfig) -> dg.RunConfig:
     return dg.RunConfig(ops={op: RetentionConfig(dry_run=config.dry_run, as_of=config.as_of) for op in OPS})
 
 
-def _cutoffs(context: dg.OpExecutionContext, config: RetentionConfig) -> tuple[RetentionPolicy, Cutoffs]:
-    policy = RetentionPolicy.from_settings(load_settings())
-    # The run's creation time: one clock for every op of the run, however long each takes.
-    created_at = context.instance.get_run_record_by_id(context.run_id).create_timestamp
+def _cutoffs(context: dg.OpExecutionContext, config: RetentionConfig, retention_settings: RetentionSettings,
+             clock: ClockResource) -> tuple[RetentionPolicy, Cutoffs]:
+    policy = retention_settings.policy()
+    # The run's creation time (a frozen clock stands in for it): one clock for every op of the
+    # run, however long each takes.
+    created_at = clock.frozen_or(context.instance.get_run_record_by_id(context.run_id).create_timestamp)
     if config.as_of:
         try:
             now = require_not_ahead(parse_as_of(config.as_of), created_at)
@@ -96,14 +97,15 @@ def _report(context: dg.OpExecutionContext, report: ActionReport, cutoffs: Cutof
 
 
 @dg.op(out=dg.Out(dg.Nothing))
-def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource,
+def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConfig,
+                           retention_settings: RetentionSettings, clock: ClockResource, warehouse: WarehouseResource,
                            object_storage: ObjectStorageResource) -> None:
     """Archive every raw event day older than `ANALYTICS_RAW_ARCHIVE_AFTER_DAYS` (7) as Parquet
     (zstd) under `ANALYTICS_ARCHIVE_URL` (`raw_events/year=/month=/day=/events.parquet`),
     streamed from PostgreSQL, read back and verified (sha256, row counts) before it is recorded
     in `analytics_raw_archives`. Unchanged days are skipped; days that late events changed are
     archived again. Fails (so no partition is dropped this run) if any day cannot be verified."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = raw_archive.archive_raw_event_days(conn, object_storage.archive(), cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs, fail_on_problems=True)
@@ -111,11 +113,12 @@ def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConf
 
 @dg.op(ins={"archived": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
 def drop_expired_raw_partitions(context: dg.OpExecutionContext, config: RetentionConfig,
+                                retention_settings: RetentionSettings, clock: ClockResource,
                                 warehouse: WarehouseResource, object_storage: ObjectStorageResource) -> None:
     """Drop the daily partitions of raw events older than `ANALYTICS_RAW_RETENTION_DAYS` (400)
     whole, with their dedupe keys, but only days archived and verified whose archive is still
     in storage and whose row count still matches it; any other day is kept and reported."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = raw_partitions.drop_expired_raw_partitions(conn, object_storage.archive(), cutoffs,
                                                             dry_run=config.dry_run)
@@ -124,10 +127,11 @@ def drop_expired_raw_partitions(context: dg.OpExecutionContext, config: Retentio
 
 @dg.op(out=dg.Out(dg.Nothing))
 def delete_expired_rollups(context: dg.OpExecutionContext, config: RetentionConfig,
+                           retention_settings: RetentionSettings, clock: ClockResource,
                            warehouse: WarehouseResource) -> None:
     """Delete hourly, daily and endpoint rollups older than `ANALYTICS_ROLLUP_RETENTION_MONTHS`
     (13) complete months."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = warehouse_rows.delete_expired_rollups(conn, cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs)
@@ -135,21 +139,23 @@ def delete_expired_rollups(context: dg.OpExecutionContext, config: RetentionConf
 
 @dg.op(out=dg.Out(dg.Nothing))
 def delete_expired_quarantine(context: dg.OpExecutionContext, config: RetentionConfig,
+                              retention_settings: RetentionSettings, clock: ClockResource,
                               warehouse: WarehouseResource) -> None:
     """Delete quarantined lines older than `ANALYTICS_QUARANTINE_RETENTION_DAYS` (90)."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = warehouse_rows.delete_expired_quarantine(conn, cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs)
 
 
 @dg.op(out=dg.Out(dg.Nothing))
-def expire_export_files(context: dg.OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource,
+def expire_export_files(context: dg.OpExecutionContext, config: RetentionConfig,
+                        retention_settings: RetentionSettings, clock: ClockResource, warehouse: WarehouseResource,
                         object_storage: ObjectStorageResource) -> None:
     """Delete finance export files older than `ANALYTICS_EXPORT_RETENTION_DAYS` (90): ad hoc
     jobs' CSVs and manifests (their `analytics_export_jobs` rows stay, marked `expired`;
     pending and running jobs are never touched) and monthly exports."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = export_files.expire_export_files(conn, object_storage.exports(), cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs)
@@ -157,21 +163,23 @@ def expire_export_files(context: dg.OpExecutionContext, config: RetentionConfig,
 
 @dg.op(out=dg.Out(dg.Nothing))
 def ensure_archive_lifecycle_rule(context: dg.OpExecutionContext, config: RetentionConfig,
+                                  retention_settings: RetentionSettings, clock: ClockResource,
                                   object_storage: ObjectStorageResource) -> None:
     """On S3, keep a lifecycle rule on the archive's `raw_events/` prefix: Glacier after
     `ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS` (365), expiry after `ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS`
     (2555, 7 years). Merged by rule ID into the bucket's rules; written only when it changed.
     Not applicable to a local archive directory."""
-    policy, cutoffs = _cutoffs(context, config)
+    policy, cutoffs = _cutoffs(context, config, retention_settings, clock)
     report = lifecycle.ensure_archive_lifecycle(object_storage.archive(), policy, dry_run=config.dry_run)
     _report(context, report, cutoffs)
 
 
 @dg.op(out=dg.Out(dg.Nothing))
-def prune_dagster_runs(context: dg.OpExecutionContext, config: RetentionConfig) -> None:
+def prune_dagster_runs(context: dg.OpExecutionContext, config: RetentionConfig,
+                       retention_settings: RetentionSettings, clock: ClockResource) -> None:
     """Delete finished Dagster runs (and their event logs) created more than
     `ANALYTICS_DAGSTER_RUN_RETENTION_DAYS` (90) days ago, in batches; unfinished runs stay."""
-    _, cutoffs = _cutoffs(context, config)
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     report = prune_finished_runs(context.instance, cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs)
 

@@ -1,21 +1,19 @@
 """``usage_within_normal_range``: organizations whose hourly usage spikes or drops (a warning)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
 from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
-from analytics_pipeline.rollups.anomalies import AnomalyPolicy, Direction, anomalies_markdown, find_usage_anomalies
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.defs.rollups.resources import RollupSettings
+from analytics_pipeline.defs.shared import hourly_partitions, window_metadata
+from analytics_pipeline.rollups.anomalies import Direction, anomalies_markdown, find_usage_anomalies
 
 USAGE_WITHIN_NORMAL_RANGE = "usage_within_normal_range"
 
 
 @dg.asset_check(asset=hourly_usage_rollups, name=USAGE_WITHIN_NORMAL_RANGE, partitions_def=hourly_partitions)
-def usage_within_normal_range(context: dg.AssetCheckExecutionContext,
-                              warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def usage_within_normal_range(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                              rollup_settings: RollupSettings, clock: ClockResource) -> dg.AssetCheckResult:
     """For each hour of the partition (or backfill range) and each organization, requests and
     tokens summed over models against the same hour of day on the trailing
     `ANALYTICS_ANOMALY_TRAILING_DAYS` (7) days: warns on a spike or a drop beyond
@@ -24,11 +22,10 @@ def usage_within_normal_range(context: dg.AssetCheckExecutionContext,
     the trailing days loaded (5 of 7), organizations new in the hour, and the hour still open.
     The standard deviation is floored at the noise usage has anyway: the largest of 10% of the
     mean, 1, 2 x sqrt(mean) for requests and 5 x mean / sqrt(mean requests) for tokens."""
-    settings = load_settings()
-    policy = AnomalyPolicy(trailing_days=settings.anomaly_trailing_days, stddevs=settings.anomaly_stddevs)
+    policy = rollup_settings.anomaly_policy()
     window = context.partition_time_window
     with warehouse.connect() as conn:
-        report = find_usage_anomalies(conn, window.start, window.end, policy, now=datetime.now(UTC))
+        report = find_usage_anomalies(conn, window.start, window.end, policy, now=clock.now())
     flagged = report.organizations_flagged
     spikes, drops = report.flagged_hours(Direction.SPIKE), report.flagged_hours(Direction.DROP)
     if flagged:
@@ -54,8 +51,7 @@ def usage_within_normal_range(context: dg.AssetCheckExecutionContext,
         severity=dg.AssetCheckSeverity.WARN,
         description=description,
         metadata={
-            "window_start": window.start.isoformat(),
-            "window_end": window.end.isoformat(),
+            **window_metadata(window),
             "trailing_days": policy.trailing_days,
             "stddevs": policy.stddevs,
             "required_history_days": policy.required_history_days,

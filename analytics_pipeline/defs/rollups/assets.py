@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
 from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.rollups.resources import RollupSettings
+from analytics_pipeline.defs.shared import daily_partitions, hourly_partitions, window_metadata
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import (
     Granularity,
@@ -14,23 +15,24 @@ from analytics_pipeline.rollups.usage import (
     replace_endpoint_rollups,
     replace_usage_rollups_by_day,
 )
-from analytics_pipeline.settings import load_settings
+from analytics_pipeline.settings import current_settings
 
-_SETTINGS = load_settings()
+RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 # Rollups may trail raw events by the restatement sensor's interval and their own run.
 HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
-    warn_window=timedelta(minutes=_SETTINGS.raw_freshness_warn_minutes + 30),
-    fail_window=timedelta(minutes=_SETTINGS.raw_freshness_fail_minutes + 60),
+    warn_window=timedelta(minutes=current_settings().raw_freshness_warn_minutes + 30),
+    fail_window=timedelta(minutes=current_settings().raw_freshness_fail_minutes + 60),
 )
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=30))
 
 
 @dg.asset(kinds={"postgres", "csv"}, group_name="usage", owners=["team:data-engineering"])
-def model_prices(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def model_prices(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                 rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """The effective-dated model price catalog (`analytics_model_prices`), loaded from the CSV
     shipped in the package or from `ANALYTICS_PRICE_CATALOG` (a path or URL). Model `*` prices
     requests of a missing or unlisted model."""
-    location = load_settings().price_catalog
+    location = rollup_settings.price_catalog
     prices = parse_catalog(read_catalog_text(location))
     with warehouse.connect() as conn, conn.transaction():
         replace_model_prices(conn, prices)
@@ -48,8 +50,7 @@ def model_prices(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
     return {
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "rows": totals.row_count,
         "organizations": totals.organizations,
         "request_count": totals.request_count,
@@ -60,11 +61,11 @@ def _rollup_metadata(window: dg.TimeWindow, totals: RollupTotals) -> dict:
     }
 
 
-def _replace(warehouse: WarehouseResource, granularity: Granularity, window: dg.TimeWindow) -> RollupTotals:
-    settings = load_settings()
+def _replace(warehouse: WarehouseResource, settings: RollupSettings, granularity: Granularity,
+             window: dg.TimeWindow) -> RollupTotals:
     try:
         return replace_usage_rollups_by_day(warehouse.connect, granularity, window.start, window.end,
-                                            workers=settings.rollup_workers, work_mem=settings.rollup_work_mem)
+                                            workers=settings.workers, work_mem=settings.work_mem)
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
 
@@ -78,20 +79,21 @@ def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
 @dg.asset(
     partitions_def=hourly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep("raw_usage_events"), model_prices],
+    deps=[RAW_USAGE_EVENTS, model_prices],
     freshness_policy=HOURLY_FRESHNESS,
     kinds={"postgres"},
     group_name="usage",
     owners=["team:data-engineering"],
 )
-def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                         rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (hour, organization, model) in `analytics_hourly_rollups`, by *event* time:
     requests, input/output/total tokens, errors (4xx, 5xx), cost at the effective price, and
     latency p50/p95/p99 in ms. A partition is replaced in one transaction; a backfill range
     day by day on `ANALYTICS_ROLLUP_WORKERS` connections; late events restate the hours they
     fall in. Cost is priced per (hour, model) group: catalog price changes are on the hour."""
     window = context.partition_time_window
-    totals = _replace(warehouse, Granularity.HOURLY, window)
+    totals = _replace(warehouse, rollup_settings, Granularity.HOURLY, window)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 
@@ -104,20 +106,21 @@ def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: Warehouse
     group_name="usage",
     owners=["team:data-engineering"],
 )
-def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                        rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (day, organization, model) in `analytics_daily_rollups`, the same measures as
     the hourly rollups: additive measures (requests, tokens, errors, cost) are the sums of the
     day's hourly rows; latency percentiles are true daily percentiles from one exact pass over
     the day's raw events, not averages of hourly ones."""
     window = context.partition_time_window
-    totals = _replace(warehouse, Granularity.DAILY, window)
+    totals = _replace(warehouse, rollup_settings, Granularity.DAILY, window)
     return dg.MaterializeResult(metadata=_rollup_metadata(window, totals))
 
 
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep("raw_usage_events")],
+    deps=[RAW_USAGE_EVENTS],
     kinds={"postgres"},
     group_name="performance",
     owners=["team:sre"],
@@ -134,8 +137,7 @@ def endpoint_performance_rollups(context: dg.AssetExecutionContext,
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
     return dg.MaterializeResult(metadata={
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
+        **window_metadata(window),
         "rows": summary.row_count,
         "endpoints": summary.endpoints,
         "request_count": summary.request_count,

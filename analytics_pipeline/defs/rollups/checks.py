@@ -1,10 +1,18 @@
-"""Blocking reconciliation checks of the rollups: a wrong number must not flow on to exports."""
+"""Checks of the rollups: blocking reconciliation (a wrong number must not flow on to exports),
+and the freshness of the hourly rollups' data."""
 
 import dagster as dg
 
-from analytics_pipeline.defs.partitions import daily_partitions, hourly_partitions
-from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
+from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
+from analytics_pipeline.defs.rollups.assets import HOURLY_FRESHNESS, daily_usage_rollups, hourly_usage_rollups
+from analytics_pipeline.defs.shared import (
+    HOURLY_ROLLUPS_ARE_FRESH,
+    daily_partitions,
+    freshness_check_result,
+    hourly_partitions,
+    window_metadata,
+)
+from analytics_pipeline.rollups.freshness import hourly_rollups_freshness
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
 from analytics_pipeline.rollups.usage import Granularity
 
@@ -18,8 +26,7 @@ def _mismatch_result(mismatches: list[tuple], window: dg.TimeWindow, what: str) 
         description=f"{len(mismatches)}{'+' if len(mismatches) == 20 else ''} rows differ from {what}"
         if mismatches else f"every row equals {what}",
         metadata={
-            "window_start": window.start.isoformat(),
-            "window_end": window.end.isoformat(),
+            **window_metadata(window),
             "mismatched_rows": len(mismatches),
             **({"mismatches": dg.MetadataValue.md(table)} if mismatches else {}),
         },
@@ -57,3 +64,14 @@ def daily_rollups_match_raw_events(context: dg.AssetCheckExecutionContext,
     with warehouse.connect() as conn:
         mismatches = rollup_mismatches_against_events(conn, Granularity.DAILY, window.start, window.end)
     return _mismatch_result(mismatches, window, "the raw events of its day")
+
+
+@dg.asset_check(asset=hourly_usage_rollups, name=HOURLY_ROLLUPS_ARE_FRESH.name)
+def hourly_rollups_are_fresh(warehouse: WarehouseResource, clock: ClockResource) -> dg.AssetCheckResult:
+    """Lag of the newest moment the hourly rollups cover (a row covers its hour up to when it
+    was computed), with the thresholds of the rollups' freshness policy (raw + 30 / + 60 min).
+    Graded on the data (see `raw_events_are_fresh`); `freshness_checks_schedule` evaluates it."""
+    with warehouse.connect() as conn:
+        reading = hourly_rollups_freshness(conn, clock.now(), HOURLY_FRESHNESS.warn_window.to_timedelta(),
+                                           HOURLY_FRESHNESS.fail_window.to_timedelta())
+    return freshness_check_result(reading, "rollup coverage")

@@ -10,24 +10,15 @@ import json
 
 import dagster as dg
 
-from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.partitions import hourly_partitions
-from analytics_pipeline.defs.rollups.assets import (
-    daily_usage_rollups,
-    endpoint_performance_rollups,
-    hourly_usage_rollups,
+from analytics_pipeline.defs.rollups.assets import RAW_USAGE_EVENTS
+from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job
+from analytics_pipeline.defs.shared import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    hourly_partitions,
+    range_tags,
 )
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-# One job per partitioning: a run (and so a single-run range) covers one partitions definition.
-hourly_rollups_job = dg.define_asset_job(
-    "hourly_rollups_job", selection=[hourly_usage_rollups],
-    description="Recompute hourly usage rollups (and their reconciliation check) for a range of hours.")
-daily_rollups_job = dg.define_asset_job(
-    "daily_rollups_job", selection=[daily_usage_rollups, endpoint_performance_rollups],
-    description="Recompute the daily usage and endpoint performance rollups (and checks) for a range of days.")
 
 
 def contiguous_ranges(keys: list[str], partitions_def) -> list[tuple[str, str]]:
@@ -55,7 +46,7 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.S
     storage id."""
     after = int(context.cursor) if context.cursor else None
     result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=raw_usage_events.key, after_storage_id=after), limit=200, ascending=True)
+        dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=after), limit=200, ascending=True)
     if not result.records:
         return dg.SensorResult()
     hours: set[str] = set()
@@ -66,7 +57,7 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.S
     last = result.records[-1].storage_id
     requests = [
         dg.RunRequest(run_key=f"{last}:{hourly_rollups_job.name}:{first}:{final}", job_name=hourly_rollups_job.name,
-                      tags={RANGE_START_TAG: first, RANGE_END_TAG: final})
+                      tags=range_tags(first, final))
         for first, final in contiguous_ranges(sorted(hours), hourly_partitions)
     ]
     return dg.SensorResult(run_requests=requests, cursor=str(last))
@@ -74,8 +65,8 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.S
 
 def days_of_hourly_run(tags: dict[str, str]) -> tuple[str, str] | None:
     """The first and last daily partition key covered by an hourly run's partition tags."""
-    first = tags.get(RANGE_START_TAG) or tags.get("dagster/partition")
-    final = tags.get(RANGE_END_TAG) or tags.get("dagster/partition")
+    first = tags.get(RANGE_START_TAG) or tags.get(PARTITION_TAG)
+    final = tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG)
     if not first or not final:
         return None
     return first[:10], final[:10]
@@ -96,5 +87,4 @@ def daily_rollups_follow_hours_sensor(context: dg.RunStatusSensorContext):
     if days is None:
         return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition tags")
     first, final = days
-    return dg.RunRequest(run_key=f"{context.dagster_run.run_id}:days", tags={RANGE_START_TAG: first,
-                                                                         RANGE_END_TAG: final})
+    return dg.RunRequest(run_key=f"{context.dagster_run.run_id}:days", tags=range_tags(first, final))

@@ -1,8 +1,7 @@
 """What a sensor needs to find new objects cheaply: the ledger's recent keys, a date-bounded
 listing that skips them, and a run key made of the objects' identities.
 
-Shared by ``usage_log_sensor`` and ``build_metrics_sensor``: any ledger ``source``, any
-prefix layout.
+Shared by the usage-log and the build-metrics sensors: any ledger ``source``, any prefix layout.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ def run_key_for(objects: Iterable[StoredObject]) -> str:
 
 def known_objects_since(conn: psycopg.Connection, source: str, since: datetime) -> set[tuple[str, str]]:
     """``(key, etag)`` of the objects of ``source`` the ledger holds, delivered since ``since``."""
-    rows = conn.execute(load_sql("ingestion/known_objects_since"), {"source": source, "since": since}).fetchall()
+    rows = conn.execute(load_sql("delivery/known_objects_since"), {"source": source, "since": since}).fetchall()
     return {(key, etag) for key, etag in rows}
 
 

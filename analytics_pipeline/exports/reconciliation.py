@@ -1,0 +1,63 @@
+"""Reconciliation of an export with the rollups: the contract's 1% tolerance, and what the
+rollups say an export's totals must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import psycopg
+from psycopg import sql
+
+from analytics_pipeline.exports.usage_csv import ExportGranularity, ExportTotals
+from analytics_pipeline.warehouse.sql import compose_sql
+
+RECONCILIATION_TOLERANCE = Decimal("0.01")  # 1%, the export contract
+HALF_OF_LAST_DECIMAL = Decimal("0.00005")  # the most one row's cost moves when rounded to 4 decimals
+
+
+def rollup_totals_by_organization(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime,
+                                  end: datetime, organization_id: str | None = None) -> dict[str, ExportTotals]:
+    """The rollups' column totals per organization for a range: what exports reconcile against."""
+    query = compose_sql("exports/rollup_totals_for_export", rollup_table=sql.Identifier(granularity.rollup_table))
+    rows = conn.execute(query, {"range_start": start, "range_end": end, "organization_id": organization_id})
+    return {org: ExportTotals(0, int(requests), int(tokens), int(errors), Decimal(cost))
+            for org, requests, tokens, errors, cost in rows}
+
+
+def rollup_totals_for(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime, end: datetime,
+                      organization_id: str) -> ExportTotals:
+    """The rollups' totals for one organization and range (zeros when it had no usage)."""
+    totals = rollup_totals_by_organization(conn, granularity, start, end, organization_id)
+    return totals.get(organization_id, ExportTotals(0, 0, 0, 0, Decimal(0)))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """How a CSV's column totals compare with the rollups for the same organization and range."""
+
+    differences: dict[str, Decimal]  # absolute, per column
+    relative: dict[str, Decimal]  # difference / rollup total (the difference itself when the total is 0)
+    rounding_allowance: Decimal  # what rounding each row's cost to 4 decimals can account for
+
+    @property
+    def passed(self) -> bool:
+        """Within 1% per column; a cost difference that row rounding explains always passes."""
+        for column, relative in self.relative.items():
+            if relative <= RECONCILIATION_TOLERANCE:
+                continue
+            if column == "cost_total" and self.differences[column] <= self.rounding_allowance:
+                continue
+            return False
+        return True
+
+
+def reconcile(csv_totals: ExportTotals, rollup_totals: ExportTotals) -> Reconciliation:
+    """Compare a CSV's totals (as written) with the rollups' totals."""
+    differences, relative = {}, {}
+    for column in ("request_count", "tokens_total", "error_count", "cost_total"):
+        exported, expected = Decimal(getattr(csv_totals, column)), Decimal(getattr(rollup_totals, column))
+        differences[column] = abs(exported - expected)
+        relative[column] = differences[column] / expected if expected else differences[column]
+    return Reconciliation(differences, relative, HALF_OF_LAST_DECIMAL * csv_totals.row_count)

@@ -1,0 +1,116 @@
+"""The shape of the code: what may import what, where configuration and the clock come from.
+
+Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``
+(domain-neutral); the pure domains; ``defs`` (Dagster wiring; its domains import pure packages
+and the shared wiring, never each other); ``definitions`` and ``cli`` on top.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness"}
+PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention"}
+# The generator writes synthetic data in the shape the domains read: it may use their contracts.
+ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def modules_under(folder: str) -> list[Path]:
+    return sorted((PACKAGE / folder).rglob("*.py")) if (PACKAGE / folder).is_dir() else [PACKAGE / f"{folder}.py"]
+
+
+@pytest.mark.parametrize("floor", sorted(NEUTRAL | PURE_DOMAINS))
+def test_pure_code_imports_no_dagster_and_only_lower_floors(floor):
+    for path in modules_under(floor):
+        for module in imports_of(path):
+            assert not module.startswith("dagster"), f"{path.relative_to(PACKAGE)} imports {module}"
+            if not module.startswith("analytics_pipeline."):
+                continue
+            target = module.split(".")[1]
+            allowed = {floor} | (NEUTRAL if floor in PURE_DOMAINS else {"settings", "storage", "warehouse"})
+            allowed |= ALLOWED_SIBLINGS.get(floor, set())
+            assert target in allowed, f"{path.relative_to(PACKAGE)} imports {module} (a sibling or a higher floor)"
+
+
+def test_defs_domains_import_no_other_defs_domain():
+    shared = {"resources", "shared", "runner"}
+    for domain in sorted(p.name for p in (PACKAGE / "defs").iterdir() if p.is_dir() and p.name != "__pycache__"):
+        for path in modules_under(f"defs/{domain}"):
+            for module in imports_of(path):
+                parts = module.split(".")
+                if parts[:2] == ["analytics_pipeline", "defs"] and len(parts) > 2:
+                    assert parts[2] in shared | {domain}, f"{path.relative_to(PACKAGE)} imports {module}"
+
+
+def test_the_warehouse_modules_do_not_import_each_other_in_a_circle():
+    database = imports_of(PACKAGE / "warehouse" / "database.py")
+    assert "analytics_pipeline.warehouse.migrate" not in database
+
+
+def test_dagster_code_reads_no_settings_and_no_wall_clock_itself():
+    """Settings reach assets, checks and sensors as resources; "now" comes from the clock
+    resource. Only the definitions' own policies read settings, once, when they load."""
+    for path in modules_under("defs"):
+        text = path.read_text()
+        assert "load_settings(" not in text, path
+        assert "datetime.now(" not in text or path.name == "resources.py", path
+        if "current_settings()" in text:
+            assert "FreshnessPolicy" in text, f"{path}: settings belong in resources"
+
+
+def test_sql_is_composed_with_psycopg_sql_never_str_format():
+    formatted = re.compile(r"load_sql\([^)]*\)\s*\.format\(")
+    for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "benchmarks").glob("*.py")]:
+        assert not formatted.search(path.read_text()), f"{path}: compose with warehouse.sql.compose_sql"
+    for path in (PACKAGE.parent / "sql").rglob("*.sql"):
+        assert "'{" not in path.read_text(), f"{path}: a quoted placeholder; pass sql.Literal instead"
+
+
+def test_jobs_are_defined_in_their_domains_jobs_py():
+    for path in modules_under("defs"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            defines_job = (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "define_asset_job") or (
+                isinstance(node, ast.FunctionDef)
+                and any(getattr(d, "attr", None) == "job" or getattr(getattr(d, "func", None), "attr", None) == "job"
+                        for d in node.decorator_list))
+            if defines_job:
+                assert path.name == "jobs.py", f"{path.relative_to(PACKAGE)} defines a job (line {node.lineno})"
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_sql_once_and_the_package_finds_it_there(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    repo = PACKAGE.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(repo), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=600)
+    [wheel] = tmp_path.glob("analytics_pipeline-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = sorted(n.removeprefix("analytics_pipeline/sql/") for n in names if n.endswith(".sql"))
+    expected = sorted(str(p.relative_to(repo / "sql")) for p in (repo / "sql").rglob("*.sql"))
+    assert shipped == expected and all(n.startswith("analytics_pipeline/sql/") for n in names if n.endswith(".sql"))
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=600)
+    probe = ("import analytics_pipeline.warehouse.sql as s; "
+             "print(s.SQL_DIR); print(len(s.load_sql('ingestion/insert_new_events')) > 0)")
+    out = subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True).stdout.split()
+    assert out == [str(target / "analytics_pipeline" / "sql"), "True"]
