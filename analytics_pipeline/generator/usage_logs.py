@@ -66,9 +66,7 @@ lines (object names may differ, since they depend on each object's first line).
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import random
 import sys
 import time
@@ -92,7 +90,6 @@ __all__ = [
     "GenerationSummary",
     "OrgTotals",
     "generate_usage_logs",
-    "main",
 ]
 
 #: Fraction of events delivered 1-3 hours after their event time.
@@ -619,63 +616,3 @@ def generate_usage_logs(
         last_event=last_dt,
         totals_by_org=totals,
     )
-
-
-# --------------------------------------------------------------------------
-# CLI: python -m analytics_pipeline.generator.usage_logs --out DIR ...
-# --------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate synthetic Firehose-style usage logs.")
-    parser.add_argument("--out", help="output directory (omit to generate without writing)")
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
-    parser.add_argument("--days", type=int, default=31)
-    parser.add_argument("--orgs", type=int, default=20)
-    parser.add_argument("--models", type=int, default=6)
-    parser.add_argument("--events-per-hour", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--duplicate-rate", type=float, default=0.0)
-    parser.add_argument("--malformed-rate", type=float, default=0.0)
-    parser.add_argument("--stream-name", default="usage-stream")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-
-    written_bytes = 0
-
-    def write(key: str, data: bytes) -> None:
-        nonlocal written_bytes
-        written_bytes += len(data)
-        if args.out:
-            path = os.path.join(args.out, key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-
-    t0 = time.perf_counter()
-    summary = generate_usage_logs(
-        write,
-        start=args.start,
-        days=args.days,
-        orgs=args.orgs,
-        models=args.models,
-        events_per_hour=args.events_per_hour,
-        seed=args.seed,
-        duplicate_rate=args.duplicate_rate,
-        malformed_rate=args.malformed_rate,
-        stream_name=args.stream_name,
-        progress=not args.no_progress,
-    )
-    elapsed = time.perf_counter() - t0
-    print(
-        f"{summary.valid_events:,} valid events, {summary.lines_written:,} lines "
-        f"({summary.duplicate_lines:,} duplicate, {summary.malformed_lines:,} malformed, "
-        f"{summary.late_events:,} late) in {summary.objects_written:,} objects "
-        f"({written_bytes / 1e6:.1f} MB gzip) for {summary.organizations} orgs, "
-        f"{summary.first_event.isoformat()} .. {summary.last_event.isoformat()}; {elapsed:.2f}s"
-    )
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
