@@ -9,7 +9,6 @@ import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.build_metrics.generator import generate_ci_runs
 from analytics_pipeline.defs.build_metrics import (
     BUILD_METRICS_ASSETS,
     BUILD_METRICS_CHECKS,
@@ -19,6 +18,7 @@ from analytics_pipeline.defs.build_metrics import (
 from analytics_pipeline.defs.build_metrics.checks import CI_DURATION_BUDGET, CI_DURATION_REGRESSION
 from analytics_pipeline.defs.build_metrics.sensors import build_metrics_sensor
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
+from analytics_pipeline.generator.ci_runs import generate_ci_runs
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
 

@@ -9,7 +9,6 @@ import pytest
 from dagster_aws.s3 import S3Resource
 
 from analytics_pipeline.costs.focus import BILLING_PERIOD_PREFIX
-from analytics_pipeline.costs.synthetic_focus import decommissioned_tenant_id, generate_focus_costs
 from analytics_pipeline.defs.costs import COST_ASSETS
 from analytics_pipeline.defs.costs.assets import (
     daily_infra_costs,
@@ -28,6 +27,7 @@ from analytics_pipeline.defs.costs.schedules import daily_cost_refresh_schedule,
 from analytics_pipeline.defs.costs.sensors import focus_export_sensor
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.rollups.sensors import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.generator.focus_costs import decommissioned_tenant_id, generate_focus_costs
 from analytics_pipeline.generator.usage_logs import OrgTotals
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
