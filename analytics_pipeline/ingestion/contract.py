@@ -60,7 +60,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -302,44 +301,22 @@ def _find_nul(value: Any) -> str | None:
     return None
 
 
-# ---- the explaining checks, one per field kind --------------------------------
-# Each returns the value to store, or the (None, reason, detail) rejection triple:
-# parsed JSON never holds a tuple, so ``type(result) is tuple`` tells them apart.
+_STRING, _INT, _NUMBER = "string", "int", "number"
 
 
-def _stored_string(field: str, value: Any) -> Any:
-    if type(value) is not str:
-        return _type_error(field, value, "a string")
-    return value
+def _kind(field: str) -> str:
+    if field in STRING_FIELDS:
+        return _STRING
+    if field in INT_RANGES:
+        return _INT
+    if field in NUMBER_FIELDS:
+        return _NUMBER
+    raise ValueError(f"optional field {field!r} is in none of STRING_FIELDS, INT_RANGES, NUMBER_FIELDS")
 
 
-def _stored_int(field: str, value: Any) -> Any:
-    lo, hi = INT_RANGES[field]
-    if type(value) is not int or not lo <= value <= hi:
-        return _int_error(field, value)
-    return value
-
-
-def _stored_number(field: str, value: Any) -> Any:
-    t = type(value)
-    if (t is not float and t is not int) or not value >= 0:  # bool is neither
-        return _number_error(field, value)
-    return float(value)
-
-
-_FieldCheck = Callable[[str, Any], Any]
-
-# Field -> its check, from the kind tables; the explaining path runs them in
-# OPTIONAL_FIELDS (== EVENT_COLUMNS) order. test_contract pins that the tables
-# give every optional column exactly one kind.
-_STORED_BY_FIELD: dict[str, _FieldCheck] = {
-    **dict.fromkeys(STRING_FIELDS, _stored_string),
-    **dict.fromkeys(INT_RANGES, _stored_int),
-    **dict.fromkeys(NUMBER_FIELDS, _stored_number),
-}
-_OPTIONAL_CHECKS: tuple[tuple[str, _FieldCheck], ...] = tuple(
-    (field, _STORED_BY_FIELD[field]) for field in OPTIONAL_FIELDS
-)
+# (field, kind) for the explaining path, in OPTIONAL_FIELDS order, which is the
+# EVENT_COLUMNS order (test_contract pins that every optional column has exactly one kind).
+_OPTIONAL_CHECKS: tuple[tuple[str, str], ...] = tuple((field, _kind(field)) for field in OPTIONAL_FIELDS)
 
 
 def _event_time(ts: Any) -> Any:
@@ -537,27 +514,35 @@ class EventValidator:
     def _validate_slow(self, obj: dict, raw: bytes) -> tuple[tuple | None, str | None, str | None]:
         """Full, explaining validation of a parsed object (checks in documented order)."""
         get = obj.get
-        missing = [field for field in REQUIRED_FIELDS if get(field) is None]
-        if missing:
-            return None, "missing_field", "required field(s) missing or null: " + ", ".join(missing)
         ts = get("timestamp")
+        cid = get("customer_id")
+        rid = get("request_id")
+        if ts is None or cid is None or rid is None:
+            missing = [field for field in REQUIRED_FIELDS if get(field) is None]
+            return None, "missing_field", "required field(s) missing or null: " + ", ".join(missing)
         dt = _event_time(ts)
         if type(dt) is tuple:
             return dt
-        cid = get("customer_id")
-        rid = get("request_id")
         rejected = _identity_error(cid, rid)
         if rejected is not None:
             return rejected
 
-        row: dict[str, Any] = {"event_time": dt, "organization_id": cid, "request_id": rid}
-        for field, stored in _OPTIONAL_CHECKS:
+        row: list[Any] = [dt, cid, rid]
+        for field, kind in _OPTIONAL_CHECKS:
             value = get(field)
-            if value is not None:
-                value = stored(field, value)
-                if type(value) is tuple:
-                    return value
-            row[field] = value
+            if value is not None:  # JSON null == absent
+                if kind is _STRING:
+                    if type(value) is not str:
+                        return _type_error(field, value, "a string")
+                elif kind is _INT:
+                    lo, hi = INT_RANGES[field]
+                    if type(value) is not int or not lo <= value <= hi:
+                        return _int_error(field, value)
+                elif (type(value) is not float and type(value) is not int) or not value >= 0:  # bool is neither
+                    return _number_error(field, value)
+                else:
+                    value = float(value)
+            row.append(value)
 
         # PostgreSQL cannot store U+0000 in text/jsonb
         if _NUL_ESCAPE in raw:
@@ -568,10 +553,10 @@ class EventValidator:
         try:
             canonical = _dumps(obj, option=_SORT)
             if _KNOWN_FIELDS_SUPERSET(obj):
-                row["attributes"] = None
+                attributes = None
             else:
                 extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
-                row["attributes"] = _dumps(extra, option=_SORT).decode()
+                attributes = _dumps(extra, option=_SORT).decode()
         except TypeError as e:  # orjson: recursion limit (nesting > 254)
             return None, "invalid_json", f"cannot canonicalise event: {e} (nesting deeper than 254 levels?)"
 
@@ -588,8 +573,9 @@ class EventValidator:
                 "timestamp_out_of_retention",
                 f"timestamp {ts} is before now-{self.retention_days}d ({self.min_time.isoformat()})",
             )
-        row["content_hash"] = _md5(canonical).hexdigest()
-        return tuple(row[column] for column in EVENT_COLUMNS), None, None
+        row.append(attributes)
+        row.append(_md5(canonical).hexdigest())
+        return tuple(row), None, None
 
 
 @functools.lru_cache(maxsize=8)
