@@ -59,8 +59,8 @@ def _generate(args, logs_url: str):
 
 def _generate_costs_and_ci_runs(args, settings, usage_summary):
     """Synthetic FOCUS costs matching the generated usage, and CI run files, for the same days."""
-    from analytics_pipeline.build_metrics.generator import generate_ci_runs
-    from analytics_pipeline.costs.synthetic_focus import generate_focus_costs
+    from analytics_pipeline.generator.ci_runs import generate_ci_runs
+    from analytics_pipeline.generator.focus_costs import generate_focus_costs
     from analytics_pipeline.storage.object_store import open_store
 
     focus = open_store(settings.focus_costs_url, s3_client_factory=_s3_client)

@@ -4,8 +4,8 @@ duration regressions and per-command budgets.
 
 - ``contract``: what a valid run file is, and the quarantine reasons of one that is not;
 - ``loader``: exactly-once loading of run files (shared ingest ledger, shared quarantine);
-- ``discovery``: date-bounded listing of files the ledger does not hold yet, and run keys;
 - ``trends``: the daily ``analytics_ci_duration_trends`` (SQL in ``sql/build_metrics``);
-- ``regression``: recent-vs-previous median durations, change points and duration budgets;
-- ``generator``: deterministic synthetic run files, with an optional regression.
+- ``regression``: recent-vs-previous median durations, change points and duration budgets.
+
+Finding new files is ``delivery.discovery``'s; synthetic run files are ``generator.ci_runs``'.
 """

@@ -4,6 +4,6 @@
 cost exports into :class:`~analytics_pipeline.costs.infra_costs.InfraCost` rows;
 ``attribution`` splits each day's cost over tenants (tagged cost plus a usage-driven share of
 untagged cost, rounded to the cent by largest remainder); ``profitability`` sets it against
-revenue; ``budgets`` evaluates monthly budgets; ``synthetic_focus`` writes demo cost exports
-consistent with the synthetic usage. Money is ``Decimal`` end to end.
+revenue; ``budgets`` evaluates monthly budgets (``generator.focus_costs`` writes demo cost
+exports consistent with the synthetic usage). Money is ``Decimal`` end to end.
 """

@@ -66,9 +66,7 @@ lines (object names may differ, since they depend on each object's first line).
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import random
 import sys
 import time
@@ -92,7 +90,6 @@ __all__ = [
     "GenerationSummary",
     "OrgTotals",
     "generate_usage_logs",
-    "main",
 ]
 
 #: Fraction of events delivered 1-3 hours after their event time.
@@ -126,6 +123,8 @@ class OrgTotals:
 
 @dataclass(frozen=True)
 class GenerationSummary:
+    """What one :func:`generate_usage_logs` call wrote, and the totals billing should find in it."""
+
     objects_written: int
     lines_written: int
     valid_events: int  # unique valid events (what billing should count)
@@ -277,6 +276,51 @@ def generate_usage_logs(
     object delivery hours are within the same range.  ``models`` selects
     ``MODELS[:models]``.
     """
+    _check_arguments(start, days, orgs, models, events_per_hour, duplicate_rate, malformed_rate, stream_name)
+    rng = random.Random(seed)  # event content
+    drng = random.Random(rng.getrandbits(64))  # delivery layout (late data, objects, keys)
+    frng = random.Random(rng.getrandbits(64))  # fault injection (duplicates, malformed)
+    base = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    base_ms = int(base.timestamp()) * 1000
+    synthesis = _EventSynthesis(rng, base_ms, orgs=orgs, models=models, events_per_hour=events_per_hour, seed=seed)
+    delivery = _Delivery(
+        write_object,
+        drng,
+        frng,
+        base_ms=base_ms,
+        total_hours=days * 24,
+        stream_name=stream_name,
+        duplicate_rate=duplicate_rate,
+        malformed_rate=malformed_rate,
+    )
+
+    t0 = time.perf_counter()
+    for day_idx in range(days):
+        day = start + timedelta(days=day_idx)
+        for hour in range(24):
+            h = day_idx * 24 + hour
+            delivery.deliver(h, synthesis.hour(day, hour, h))
+            delivery.flush(h)  # no later event can arrive in hour h
+        if progress:
+            _show_progress(day_idx + 1, days, synthesis.valid, delivery.objects, time.perf_counter() - t0)
+    for h in sorted(delivery.buckets):  # nothing should remain, but never drop lines
+        delivery.flush(h)
+    if progress:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+    return _summary(synthesis, delivery, base)
+
+
+def _check_arguments(
+    start: date,
+    days: int,
+    orgs: int,
+    models: int,
+    events_per_hour: int,
+    duplicate_rate: float,
+    malformed_rate: float,
+    stream_name: str,
+) -> None:
     if isinstance(start, datetime) or not isinstance(start, date):
         raise TypeError("start must be a datetime.date (not a datetime)")
     if days < 1:
@@ -293,95 +337,324 @@ def generate_usage_logs(
     if not stream_name or "/" in stream_name:
         raise ValueError("stream_name must be non-empty and contain no '/'")
 
-    rng = random.Random(seed)  # event content
-    drng = random.Random(rng.getrandbits(64))  # delivery layout (late data, objects, keys)
-    frng = random.Random(rng.getrandbits(64))  # fault injection (duplicates, malformed)
 
-    # ---- static per-run setup -------------------------------------------
-    org_ids = organization_ids(orgs, seed)
-    ranks = list(range(orgs))
-    rng.shuffle(ranks)
-    org_weights = [1.0 / (ranks[i] + 1) ** 1.25 for i in range(orgs)]
-    org_cum, org_total = _cumulative(org_weights)
-    org_share = [w / org_total for w in org_weights]
+# --------------------------------------------------------------------------
+# Synthesis: the traffic model and the events it draws (the ``rng`` stream)
+# --------------------------------------------------------------------------
 
-    catalog: tuple[Model, ...] = MODELS[:models]
-    model_ids = [m.model_id for m in catalog]
-    # Per-org model mix: a few dominant models per org.
-    org_model_cum = []
-    for _ in range(orgs):
-        mix = [rng.random() ** 3 + 0.01 for _ in catalog]
-        org_model_cum.append(_cumulative(mix))
 
-    ep_cum, ep_total = _cumulative([e[2] for e in _ENDPOINTS])
-    n_endpoints = len(_ENDPOINTS)
+class _EventSynthesis:
+    """One run's traffic model, and the valid events of each hour with running totals.
 
-    # Per (endpoint, model): lognormal parameters for tokens; per endpoint latency.
-    tok_params: list[list[tuple[float, float, float, float, float] | None]] = []
+    Only ``rng`` is drawn from, in a fixed order, so the events do not depend on
+    delivery or fault injection.
+    """
+
+    def __init__(self, rng: random.Random, base_ms: int, *, orgs: int, models: int, events_per_hour: int, seed: int):
+        self.rng = rng
+        self.base_ms = base_ms
+        self.orgs = orgs
+        self.models = models
+        self.events_per_hour = events_per_hour
+        self.org_ids = organization_ids(orgs, seed)
+        # Zipf-like organization sizes, in a seeded order.
+        ranks = list(range(orgs))
+        rng.shuffle(ranks)
+        org_weights = [1.0 / (ranks[i] + 1) ** 1.25 for i in range(orgs)]
+        self.org_cum, self.org_total = _cumulative(org_weights)
+        org_share = [w / self.org_total for w in org_weights]
+
+        catalog: tuple[Model, ...] = MODELS[:models]
+        self.model_ids = [m.model_id for m in catalog]
+        # Per-org model mix: a few dominant models per org.
+        self.org_model_cum = [_cumulative([rng.random() ** 3 + 0.01 for _ in catalog]) for _ in range(orgs)]
+        self.ep_cum, self.ep_total = _cumulative([e[2] for e in _ENDPOINTS])
+        self.tok_params = _token_parameters(catalog)
+        self.lat_mu = [math.log(e[8]) for e in _ENDPOINTS]
+
+        # Per-org client error multipliers (a few orgs have sloppy clients) and
+        # traffic-weighted 429 multipliers (big orgs hit their rate limits).
+        self.client_mult = [min(4.0, math.exp(rng.gauss(-0.08, 0.4))) for _ in range(orgs)]
+        raw429 = [math.sqrt(s * orgs) for s in org_share]
+        norm429 = sum(s * r for s, r in zip(org_share, raw429, strict=True))
+        self.rl_mult = [r / norm429 for r in raw429]
+        # Per-org pool of live session ids.
+        self.sessions = [[f"sess_{rng.getrandbits(64):016x}" for _ in range(_SESSION_POOL)] for _ in range(orgs)]
+
+        # Totals over the valid events drawn so far.
+        self.req_count = [0] * orgs
+        self.tok_total = [0] * orgs
+        self.err_count = [0] * orgs
+        self.valid = 0
+        self.first_ms: int | None = None
+        self.last_ms = 0
+
+    def _status_thresholds(self, load: float) -> list[list[float]]:
+        """Per org, the cumulative probabilities of ``_ERRORS`` at this hour's load."""
+        thresholds = []
+        server = 0.7 + 0.3 * load
+        for cm, rl in zip(self.client_mult, self.rl_mult, strict=True):
+            rm = rl * load
+            probs = [
+                _ERRORS[0][1] * cm,
+                _ERRORS[1][1] * cm,
+                _ERRORS[2][1] * cm,
+                _ERRORS[3][1] * rm,
+                _ERRORS[4][1] * server,
+                _ERRORS[5][1] * server,
+                _ERRORS[6][1] * server,
+            ]
+            thresholds.append(_cumulative(probs)[0])
+        return thresholds
+
+    def hour(self, day: date, hour: int, h: int) -> list[tuple[int, dict, bytes]]:
+        """The valid events of hour ``h`` (``hour`` of ``day``) as (event ms, event, line), in time order."""
+        # One loop body per event, with no calls of our own: it is the generator's hot path.
+        rng = self.rng
+        load = _DIURNAL[hour] * _WEEKDAY[day.weekday()]
+        n = _hour_count(rng, self.events_per_hour * load)
+        # Local aliases: this loop runs once per event.
+        rand = rng.random
+        getrandbits = rng.getrandbits
+        norm = _NORMAL_TABLE
+        exp = math.exp
+        dumps = orjson.dumps
+        offsets = sorted([int(rand() * _HOUR_MS) for _ in range(n)])
+        status_cum = self._status_thresholds(load)
+        queue_p = 0.04 + 0.10 * load
+        orgs, models, org_ids, model_ids = self.orgs, self.models, self.org_ids, self.model_ids
+        org_cum, org_total, ep_cum, ep_total = self.org_cum, self.org_total, self.ep_cum, self.ep_total
+        org_model_cum, tok_params, lat_mu, sessions = self.org_model_cum, self.tok_params, self.lat_mu, self.sessions
+        req_count, tok_total, err_count = self.req_count, self.tok_total, self.err_count
+        n_endpoints, n_agent, n_tool = len(_ENDPOINTS), len(_AGENT_TYPES), len(_TOOL_NAMES)
+        hour_start = self.base_ms + h * _HOUR_MS
+        ts_prefix = f"{day.isoformat()}T{hour:02d}:"
+        events: list[tuple[int, dict, bytes]] = []
+
+        for off in offsets:
+            o = bisect(org_cum, rand() * org_total)
+            if o >= orgs:  # float rounding at the very top of the range
+                o = orgs - 1
+            e = bisect(ep_cum, rand() * ep_total)
+            if e >= n_endpoints:
+                e = n_endpoints - 1
+            method, endpoint, _, ok_status, ok_msg, uses_model, _, _, _, event_type = _ENDPOINTS[e]
+            u = rand()
+            sc = status_cum[o]
+            if u < sc[-1]:
+                status, _, level, message = _ERRORS[bisect(sc, u)]
+            else:
+                status, level, message = ok_status, "info", ok_msg
+            duration = exp(lat_mu[e] + 0.5 * norm[getrandbits(_NORM_BITS)])
+            if uses_model:
+                mcum, mtot = org_model_cum[o]
+                mi = bisect(mcum, rand() * mtot)
+                if mi >= models:
+                    mi = models - 1
+                if status < 400:
+                    mu_in, s_in, mu_out, s_out, mspt = tok_params[e][mi]  # type: ignore[misc]
+                    in_tok = int(exp(mu_in + s_in * norm[getrandbits(_NORM_BITS)]))
+                    if in_tok < 1:
+                        in_tok = 1
+                    elif in_tok > _MAX_INPUT_TOKENS:
+                        in_tok = _MAX_INPUT_TOKENS
+                    out_tok = int(exp(mu_out + s_out * norm[getrandbits(_NORM_BITS)]))
+                    if out_tok < 1:
+                        out_tok = 1
+                    elif out_tok > _MAX_OUTPUT_TOKENS:
+                        out_tok = _MAX_OUTPUT_TOKENS
+                    duration += out_tok * mspt * (0.75 + 0.5 * rand()) + in_tok * 0.005
+                else:
+                    in_tok = out_tok = 0
+                if rand() < queue_p:
+                    qw = int(exp(3.6 + 1.1 * norm[getrandbits(_NORM_BITS)]))
+                    duration += qw
+                else:
+                    qw = -1
+            if status >= 400:
+                if status < 500:
+                    duration *= 0.25
+                elif rand() < 0.3:  # upstream timeouts
+                    duration += 5000 + 25000 * rand()
+            elif rand() < 0.004:  # rare multi-second tail (GC, cold starts, retries)
+                duration += 2000 + 18000 * rand() ** 2
+            d = int(duration)
+            sec = off // 1000
+            # Key order is the line's byte order: token fields sit between duration_ms and message.
+            ev: dict = {
+                "timestamp": ts_prefix + _MMSS[sec] + _MS[off - sec * 1000],
+                "level": level,
+                "customer_id": org_ids[o],
+                "request_id": f"req_{getrandbits(96):024x}",
+                "endpoint": endpoint,
+                "method": method,
+                "status_code": status,
+                "duration_ms": _MAX_DURATION_MS if d > _MAX_DURATION_MS else d,
+            }
+            if uses_model:
+                ev["tokens_consumed"] = in_tok + out_tok
+                ev["tokens_input"] = in_tok
+                ev["tokens_output"] = out_tok
+                ev["model_id"] = model_ids[mi]
+                tok_total[o] += in_tok + out_tok
+            ev["message"] = message
+            if event_type is not None:
+                ev["event_type"] = event_type
+            if e == 1 or e == 2:  # agent endpoints (see _ENDPOINTS order)
+                ev["agent_type"] = _AGENT_TYPES[int(rand() * n_agent)]
+            if e == 3 or (e == 1 and rand() < 0.35):
+                ev["tool_name"] = _TOOL_NAMES[int(rand() * n_tool)]
+            if uses_model and qw >= 0:
+                ev["queue_wait_ms"] = qw
+            if e == 1 or (e == 0 and rand() < 0.5):
+                pool = sessions[o]
+                if rand() < 0.06:
+                    pool[int(rand() * _SESSION_POOL)] = f"sess_{getrandbits(64):016x}"
+                ev["session_id"] = pool[int(rand() * _SESSION_POOL)]
+
+            req_count[o] += 1
+            if status >= 400:
+                err_count[o] += 1
+            events.append((hour_start + off, ev, dumps(ev, option=_NL)))
+
+        if events:
+            if self.first_ms is None:
+                self.first_ms = events[0][0]
+            self.last_ms = events[-1][0]
+            self.valid += len(events)
+        return events
+
+
+def _token_parameters(catalog: tuple[Model, ...]) -> list[list[tuple[float, float, float, float, float] | None]]:
+    """Per (endpoint, model): lognormal token parameters and ms per output token; None for model-less endpoints."""
+    params: list[list[tuple[float, float, float, float, float] | None]] = []
     for e in _ENDPOINTS:
         row: list[tuple[float, float, float, float, float] | None] = []
         for m in catalog:
             mi, si, mo, so, mspt = _TOKEN_PROFILES.get(m.name, _DEFAULT_TOKEN_PROFILE)
-            if e[5]:
-                row.append((math.log(mi * e[6]), si, math.log(mo * e[7]), so, mspt))
-            else:
-                row.append(None)
-        tok_params.append(row)
-    lat_mu = [math.log(e[8]) for e in _ENDPOINTS]
+            row.append((math.log(mi * e[6]), si, math.log(mo * e[7]), so, mspt) if e[5] else None)
+        params.append(row)
+    return params
 
-    # Per-org client error multipliers (a few orgs have sloppy clients) and
-    # traffic-weighted 429 multipliers (big orgs hit their rate limits).
-    client_mult = [min(4.0, math.exp(rng.gauss(-0.08, 0.4))) for _ in range(orgs)]
-    raw429 = [math.sqrt(s * orgs) for s in org_share]
-    norm429 = sum(s * r for s, r in zip(org_share, raw429, strict=True))
-    rl_mult = [r / norm429 for r in raw429]
 
-    # Per-org pool of live session ids.
-    sessions = [[f"sess_{rng.getrandbits(64):016x}" for _ in range(_SESSION_POOL)] for _ in range(orgs)]
+# --------------------------------------------------------------------------
+# Delivery: arrival times, faults and objects (the ``drng`` and ``frng`` streams)
+# --------------------------------------------------------------------------
 
-    base = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    base_ms = int(base.timestamp()) * 1000
-    total_hours = days * 24
-    last_hour = total_hours - 1
 
-    # ---- mutable state ----------------------------------------------------
-    buckets: dict[int, list[tuple[int, bytes]]] = {}
-    req_count = [0] * orgs
-    tok_total = [0] * orgs
-    err_count = [0] * orgs
-    valid = dup_lines = bad_lines = late = 0
-    objects = lines_out = 0
-    first_ms: int | None = None
-    last_ms = 0
-    used_keys: set[str] = set()
+class _Delivery:
+    """Firehose-like delivery of event lines into per-hour gzip objects.
 
-    # Local aliases for the hot loop.
-    rand = rng.random
-    norm = _NORMAL_TABLE
-    getrandbits = rng.getrandbits
-    exp = math.exp
-    dumps = orjson.dumps
-    drand = drng.random
-    frand = frng.random
-    n_agent = len(_AGENT_TYPES)
-    n_tool = len(_TOOL_NAMES)
-    late_p = LATE_FRACTION
+    ``drng`` decides arrival times and object layout, ``frng`` the injected
+    duplicate and broken lines; lines wait in per-delivery-hour buckets until
+    their hour is flushed to ``write_object``.
+    """
 
-    def bucket(h: int) -> list[tuple[int, bytes]]:
-        b = buckets.get(h)
+    def __init__(
+        self,
+        write_object: Callable[[str, bytes], None],
+        drng: random.Random,
+        frng: random.Random,
+        *,
+        base_ms: int,
+        total_hours: int,
+        stream_name: str,
+        duplicate_rate: float,
+        malformed_rate: float,
+    ):
+        self.write_object = write_object
+        self.drng = drng
+        self.frng = frng
+        self.base_ms = base_ms
+        self.total_hours = total_hours
+        self.stream_name = stream_name
+        self.duplicate_rate = duplicate_rate
+        self.malformed_rate = malformed_rate
+        self.buckets: dict[int, list[tuple[int, bytes]]] = {}
+        self.used_keys: set[str] = set()
+        self.late = self.duplicate_lines = self.malformed_lines = 0
+        self.objects = self.lines_written = 0
+
+    def _bucket(self, h: int) -> list[tuple[int, bytes]]:
+        b = self.buckets.get(h)
         if b is None:
-            b = buckets[h] = []
+            b = self.buckets[h] = []
         return b
 
-    def flush(h: int) -> None:
-        nonlocal objects, lines_out
-        items = buckets.pop(h, None)
+    def deliver(self, h: int, events: list[tuple[int, dict, bytes]]) -> None:
+        """Give each event of hour ``h`` an arrival time (on time, or 1-3 hours late) and its injected faults."""
+        drand = self.drng.random
+        frand = self.frng.random
+        duplicate_rate, malformed_rate = self.duplicate_rate, self.malformed_rate
+        base_ms = self.base_ms
+        last_hour = self.total_hours - 1
+        range_end = base_ms + self.total_hours * _HOUR_MS
+        hour_end = base_ms + (h + 1) * _HOUR_MS
+        own_bucket = self._bucket(h)
+        for event_ms, ev, line in events:
+            if drand() < LATE_FRACTION:
+                arrival = event_ms + _HOUR_MS + int(drand() * 2 * _HOUR_MS)
+                dh = (arrival - base_ms) // _HOUR_MS
+                if dh > last_hour:  # late past the range: delivered in its last hour
+                    dh = last_hour
+                    arrival = range_end - 1 - int(drand() * 60_000)
+                    if arrival < event_ms:
+                        arrival = event_ms
+                if dh > h:
+                    self.late += 1
+                target = self._bucket(dh)
+            else:
+                x = drand()
+                arrival = event_ms + int(x * x * x * 10_000)  # skewed toward ~0-2 s
+                if arrival >= hour_end:
+                    arrival = hour_end - 1
+                dh = h
+                target = own_bucket
+            target.append((arrival, line))
+            # Fault injection: extra lines only; a zero rate draws nothing.
+            if duplicate_rate and frand() < duplicate_rate:
+                self._duplicate(target, dh, arrival, line)
+            if malformed_rate and frand() < malformed_rate:
+                self._malformed(target, dh, arrival, ev, event_ms)
+
+    def _duplicate(self, target: list[tuple[int, bytes]], dh: int, arrival: int, line: bytes) -> None:
+        """A byte-for-byte re-delivery of ``line``: usually in the same object, else 1-2 hours later."""
+        frand = self.frng.random
+        self.duplicate_lines += 1
+        last_hour = self.total_hours - 1
+        if frand() < 0.6 or dh == last_hour:
+            da = arrival + int(frand() * 5000)
+            dh_end = self.base_ms + (dh + 1) * _HOUR_MS
+            target.append((da if da < dh_end else dh_end - 1, line))
+        else:
+            ddh = min(last_hour, dh + 1 + int(frand() * 2))
+            self._bucket(ddh).append((self.base_ms + ddh * _HOUR_MS + int(frand() * _HOUR_MS), line))
+
+    def _malformed(self, target: list[tuple[int, bytes]], dh: int, arrival: int, ev: dict, event_ms: int) -> None:
+        """A broken line derived from ``ev``, arriving just after it in the same delivery hour."""
+        self.malformed_lines += 1
+        ba = arrival + int(self.frng.random() * 1000)
+        dh_end = self.base_ms + (dh + 1) * _HOUR_MS
+        target.append((ba if ba < dh_end else dh_end - 1, _corrupt(self.frng, ev, event_ms)))
+
+    def flush(self, h: int) -> None:
+        """Write delivery hour ``h``'s lines, in arrival order, as 2-4 objects."""
+        items = self.buckets.pop(h, None)
         if not items:
             return
         items.sort(key=itemgetter(0))  # stable: ties keep insertion order
-        hour_start = base_ms + h * _HOUR_MS
-        # 2-4 buffer windows per hour; always draw 3 cut points so the layout
-        # stream does not depend on how many lines the hour holds.
+        hour_start = self.base_ms + h * _HOUR_MS
+        prefix = datetime.fromtimestamp(hour_start // 1000, UTC).strftime("%Y/%m/%d/%H/")
+        for group in self._buffer_windows(items, hour_start):
+            if group:
+                self.write_object(self._object_key(prefix, group[0][0]), _gzip(group))
+                self.objects += 1
+                self.lines_written += len(group)
+
+    def _buffer_windows(self, items: list[tuple[int, bytes]], hour_start: int) -> list[list[tuple[int, bytes]]]:
+        """Split an hour's sorted lines at 1-3 random cut times (Firehose buffer intervals)."""
+        drand = self.drng.random
+        # Always draw 3 cut points, so the layout stream does not depend on how many lines the hour holds.
         k = 2 + int(drand() * 3)
         cuts = sorted([hour_start + int(drand() * _HOUR_MS) for _ in range(3)][: k - 1])
         groups: list[list[tuple[int, bytes]]] = [[] for _ in range(k)]
@@ -390,292 +663,59 @@ def generate_usage_logs(
             while gi < k - 1 and it[0] >= cuts[gi]:
                 gi += 1
             groups[gi].append(it)
-        hour_dt = datetime.fromtimestamp(hour_start // 1000, UTC)
-        prefix = hour_dt.strftime("%Y/%m/%d/%H/")
-        for g in groups:
-            if not g:
-                continue
-            while True:
-                key = (
-                    f"{prefix}{stream_name}-{DELIVERY_STREAM_VERSION}-"
-                    f"{_format_key_time(g[0][0])}-{drng.getrandbits(32):08x}.jsonl.gz"
-                )
-                if key not in used_keys:
-                    used_keys.add(key)
-                    break
-            data = b"".join(line for _, line in g)
-            write_object(key, zlib.compress(data, level=GZIP_LEVEL, wbits=31))
-            objects += 1
-            lines_out += len(g)
+        return groups
 
-    t0 = time.perf_counter()
-    for day_idx in range(days):
-        day = start + timedelta(days=day_idx)
-        day_iso = day.isoformat()
-        wf = _WEEKDAY[day.weekday()]
-        for hour in range(24):
-            h = day_idx * 24 + hour
-            hour_start = base_ms + h * _HOUR_MS
-            hour_end = hour_start + _HOUR_MS
-            ts_prefix = f"{day_iso}T{hour:02d}:"
-            load = _DIURNAL[hour] * wf
-            n = _hour_count(rng, events_per_hour * load)
-            offsets = sorted([int(rand() * _HOUR_MS) for _ in range(n)])
-
-            # Per-org status thresholds for this hour.
-            status_cum = []
-            for o in range(orgs):
-                cm, rm = client_mult[o], rl_mult[o] * load
-                probs = (
-                    _ERRORS[0][1] * cm,
-                    _ERRORS[1][1] * cm,
-                    _ERRORS[2][1] * cm,
-                    _ERRORS[3][1] * rm,
-                    _ERRORS[4][1] * (0.7 + 0.3 * load),
-                    _ERRORS[5][1] * (0.7 + 0.3 * load),
-                    _ERRORS[6][1] * (0.7 + 0.3 * load),
-                )
-                status_cum.append(_cumulative(list(probs))[0])
-            queue_p = 0.04 + 0.10 * load
-            own_bucket = bucket(h)
-
-            for off in offsets:
-                o = bisect(org_cum, rand() * org_total)
-                if o >= orgs:  # float rounding at the very top of the range
-                    o = orgs - 1
-                e = bisect(ep_cum, rand() * ep_total)
-                if e >= n_endpoints:
-                    e = n_endpoints - 1
-                method, endpoint, _, ok_status, ok_msg, uses_model, _, _, _, event_type = _ENDPOINTS[e]
-                u = rand()
-                sc = status_cum[o]
-                if u < sc[-1]:
-                    status, _, level, message = _ERRORS[bisect(sc, u)]
-                else:
-                    status, level, message = ok_status, "info", ok_msg
-                duration = exp(lat_mu[e] + 0.5 * norm[getrandbits(_NORM_BITS)])
-                if uses_model:
-                    mcum, mtot = org_model_cum[o]
-                    mi = bisect(mcum, rand() * mtot)
-                    if mi >= models:
-                        mi = models - 1
-                    if status < 400:
-                        mu_in, s_in, mu_out, s_out, mspt = tok_params[e][mi]  # type: ignore[misc]
-                        in_tok = int(exp(mu_in + s_in * norm[getrandbits(_NORM_BITS)]))
-                        if in_tok < 1:
-                            in_tok = 1
-                        elif in_tok > _MAX_INPUT_TOKENS:
-                            in_tok = _MAX_INPUT_TOKENS
-                        out_tok = int(exp(mu_out + s_out * norm[getrandbits(_NORM_BITS)]))
-                        if out_tok < 1:
-                            out_tok = 1
-                        elif out_tok > _MAX_OUTPUT_TOKENS:
-                            out_tok = _MAX_OUTPUT_TOKENS
-                        duration += out_tok * mspt * (0.75 + 0.5 * rand()) + in_tok * 0.005
-                    else:
-                        in_tok = out_tok = 0
-                    if rand() < queue_p:
-                        qw = int(exp(3.6 + 1.1 * norm[getrandbits(_NORM_BITS)]))
-                        duration += qw
-                    else:
-                        qw = -1
-                if status >= 400:
-                    if status < 500:
-                        duration *= 0.25
-                    elif rand() < 0.3:  # upstream timeouts
-                        duration += 5000 + 25000 * rand()
-                elif rand() < 0.004:  # rare multi-second tail (GC, cold starts, retries)
-                    duration += 2000 + 18000 * rand() ** 2
-                d = int(duration)
-                sec = off // 1000
-                if uses_model:
-                    ev: dict = {
-                        "timestamp": ts_prefix + _MMSS[sec] + _MS[off - sec * 1000],
-                        "level": level,
-                        "customer_id": org_ids[o],
-                        "request_id": f"req_{getrandbits(96):024x}",
-                        "endpoint": endpoint,
-                        "method": method,
-                        "status_code": status,
-                        "duration_ms": _MAX_DURATION_MS if d > _MAX_DURATION_MS else d,
-                        "tokens_consumed": in_tok + out_tok,
-                        "tokens_input": in_tok,
-                        "tokens_output": out_tok,
-                        "model_id": model_ids[mi],
-                        "message": message,
-                    }
-                    tok_total[o] += in_tok + out_tok
-                else:
-                    ev = {
-                        "timestamp": ts_prefix + _MMSS[sec] + _MS[off - sec * 1000],
-                        "level": level,
-                        "customer_id": org_ids[o],
-                        "request_id": f"req_{getrandbits(96):024x}",
-                        "endpoint": endpoint,
-                        "method": method,
-                        "status_code": status,
-                        "duration_ms": _MAX_DURATION_MS if d > _MAX_DURATION_MS else d,
-                        "message": message,
-                    }
-                if event_type is not None:
-                    ev["event_type"] = event_type
-                if e == 1 or e == 2:  # agent endpoints (see _ENDPOINTS order)
-                    ev["agent_type"] = _AGENT_TYPES[int(rand() * n_agent)]
-                if e == 3 or (e == 1 and rand() < 0.35):
-                    ev["tool_name"] = _TOOL_NAMES[int(rand() * n_tool)]
-                if uses_model and qw >= 0:
-                    ev["queue_wait_ms"] = qw
-                if e == 1 or (e == 0 and rand() < 0.5):
-                    pool = sessions[o]
-                    if rand() < 0.06:
-                        pool[int(rand() * _SESSION_POOL)] = f"sess_{getrandbits(64):016x}"
-                    ev["session_id"] = pool[int(rand() * _SESSION_POOL)]
-                line = dumps(ev, option=_NL)
-
-                req_count[o] += 1
-                if status >= 400:
-                    err_count[o] += 1
-                event_ms = hour_start + off
-                if first_ms is None:
-                    first_ms = event_ms
-                last_ms = event_ms
-                valid += 1
-
-                # Delivery: on time (same hour) or late (1-3 hours).
-                if drand() < late_p:
-                    arrival = event_ms + _HOUR_MS + int(drand() * 2 * _HOUR_MS)
-                    dh = (arrival - base_ms) // _HOUR_MS
-                    if dh > last_hour:
-                        dh = last_hour
-                        arrival = base_ms + total_hours * _HOUR_MS - 1 - int(drand() * 60_000)
-                        if arrival < event_ms:
-                            arrival = event_ms
-                    if dh > h:
-                        late += 1
-                    target = bucket(dh)
-                else:
-                    x = drand()
-                    arrival = event_ms + int(x * x * x * 10_000)  # skewed toward ~0-2 s
-                    if arrival >= hour_end:
-                        arrival = hour_end - 1
-                    dh = h
-                    target = own_bucket
-                target.append((arrival, line))
-
-                # Fault injection: extra lines only.
-                if duplicate_rate and frand() < duplicate_rate:
-                    dup_lines += 1
-                    if frand() < 0.6 or dh == last_hour:
-                        da = arrival + int(frand() * 5000)
-                        dh_end = base_ms + (dh + 1) * _HOUR_MS
-                        target.append((da if da < dh_end else dh_end - 1, line))
-                    else:
-                        ddh = min(last_hour, dh + 1 + int(frand() * 2))
-                        bucket(ddh).append((base_ms + ddh * _HOUR_MS + int(frand() * _HOUR_MS), line))
-                if malformed_rate and frand() < malformed_rate:
-                    bad_lines += 1
-                    ba = arrival + int(frand() * 1000)
-                    dh_end = base_ms + (dh + 1) * _HOUR_MS
-                    target.append((ba if ba < dh_end else dh_end - 1, _corrupt(frng, ev, event_ms)))
-
-            flush(h)
-
-        if progress:
-            done = day_idx + 1
-            width = 30
-            filled = width * done // days
-            elapsed = time.perf_counter() - t0
-            sys.stderr.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{days} days "
-                f"{valid:,} events {objects:,} objects {elapsed:.1f}s"
+    def _object_key(self, prefix: str, first_arrival_ms: int) -> str:
+        """A Firehose object name for a group whose first line arrived at ``first_arrival_ms``, unique in the run."""
+        while True:
+            key = (
+                f"{prefix}{self.stream_name}-{DELIVERY_STREAM_VERSION}-"
+                f"{_format_key_time(first_arrival_ms)}-{self.drng.getrandbits(32):08x}.jsonl.gz"
             )
-            sys.stderr.flush()
-    for h in sorted(buckets):  # nothing should remain, but never drop lines
-        flush(h)
-    if progress:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+            if key not in self.used_keys:
+                self.used_keys.add(key)
+                return key
 
+
+def _gzip(group: list[tuple[int, bytes]]) -> bytes:
+    return zlib.compress(b"".join(line for _, line in group), level=GZIP_LEVEL, wbits=31)
+
+
+def _show_progress(done: int, days: int, valid: int, objects: int, elapsed: float) -> None:
+    width = 30
+    filled = width * done // days
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{days} days "
+        f"{valid:,} events {objects:,} objects {elapsed:.1f}s"
+    )
+    sys.stderr.flush()
+
+
+def _summary(synthesis: _EventSynthesis, delivery: _Delivery, base: datetime) -> GenerationSummary:
     totals = {
-        org_ids[o]: OrgTotals(request_count=req_count[o], tokens_total=tok_total[o], error_count=err_count[o])
-        for o in range(orgs)
-        if req_count[o]
+        org_id: OrgTotals(
+            request_count=synthesis.req_count[o],
+            tokens_total=synthesis.tok_total[o],
+            error_count=synthesis.err_count[o],
+        )
+        for o, org_id in enumerate(synthesis.org_ids)
+        if synthesis.req_count[o]
     }
-    if first_ms is None:
+    if synthesis.first_ms is None:
         first_dt = last_dt = base
     else:
-        first_dt = datetime.fromtimestamp(first_ms / 1000, UTC)
-        last_dt = datetime.fromtimestamp(last_ms / 1000, UTC)
-    assert lines_out == valid + dup_lines + bad_lines
+        first_dt = datetime.fromtimestamp(synthesis.first_ms / 1000, UTC)
+        last_dt = datetime.fromtimestamp(synthesis.last_ms / 1000, UTC)
+    assert delivery.lines_written == synthesis.valid + delivery.duplicate_lines + delivery.malformed_lines
     return GenerationSummary(
-        objects_written=objects,
-        lines_written=lines_out,
-        valid_events=valid,
-        duplicate_lines=dup_lines,
-        malformed_lines=bad_lines,
-        late_events=late,
+        objects_written=delivery.objects,
+        lines_written=delivery.lines_written,
+        valid_events=synthesis.valid,
+        duplicate_lines=delivery.duplicate_lines,
+        malformed_lines=delivery.malformed_lines,
+        late_events=delivery.late,
         organizations=len(totals),
         first_event=first_dt,
         last_event=last_dt,
         totals_by_org=totals,
     )
-
-
-# --------------------------------------------------------------------------
-# CLI: python -m analytics_pipeline.generator.usage_logs --out DIR ...
-# --------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate synthetic Firehose-style usage logs.")
-    parser.add_argument("--out", help="output directory (omit to generate without writing)")
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
-    parser.add_argument("--days", type=int, default=31)
-    parser.add_argument("--orgs", type=int, default=20)
-    parser.add_argument("--models", type=int, default=6)
-    parser.add_argument("--events-per-hour", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--duplicate-rate", type=float, default=0.0)
-    parser.add_argument("--malformed-rate", type=float, default=0.0)
-    parser.add_argument("--stream-name", default="usage-stream")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-
-    written_bytes = 0
-
-    def write(key: str, data: bytes) -> None:
-        nonlocal written_bytes
-        written_bytes += len(data)
-        if args.out:
-            path = os.path.join(args.out, key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-
-    t0 = time.perf_counter()
-    summary = generate_usage_logs(
-        write,
-        start=args.start,
-        days=args.days,
-        orgs=args.orgs,
-        models=args.models,
-        events_per_hour=args.events_per_hour,
-        seed=args.seed,
-        duplicate_rate=args.duplicate_rate,
-        malformed_rate=args.malformed_rate,
-        stream_name=args.stream_name,
-        progress=not args.no_progress,
-    )
-    elapsed = time.perf_counter() - t0
-    print(
-        f"{summary.valid_events:,} valid events, {summary.lines_written:,} lines "
-        f"({summary.duplicate_lines:,} duplicate, {summary.malformed_lines:,} malformed, "
-        f"{summary.late_events:,} late) in {summary.objects_written:,} objects "
-        f"({written_bytes / 1e6:.1f} MB gzip) for {summary.organizations} orgs, "
-        f"{summary.first_event.isoformat()} .. {summary.last_event.isoformat()}; {elapsed:.2f}s"
-    )
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -301,6 +301,64 @@ def _find_nul(value: Any) -> str | None:
     return None
 
 
+_STRING, _INT, _NUMBER = "string", "int", "number"
+
+
+def _kind(field: str) -> str:
+    if field in STRING_FIELDS:
+        return _STRING
+    if field in INT_RANGES:
+        return _INT
+    if field in NUMBER_FIELDS:
+        return _NUMBER
+    raise ValueError(f"optional field {field!r} is in none of STRING_FIELDS, INT_RANGES, NUMBER_FIELDS")
+
+
+# (field, kind) for the explaining path, in OPTIONAL_FIELDS order, which is the
+# EVENT_COLUMNS order (test_contract pins that every optional column has exactly one kind).
+_OPTIONAL_CHECKS: tuple[tuple[str, str], ...] = tuple((field, _kind(field)) for field in OPTIONAL_FIELDS)
+
+
+def _event_time(ts: Any) -> Any:
+    """The UTC event time of a timestamp, truncated to ms, or the rejection triple."""
+    if type(ts) is not str:
+        return None, "invalid_timestamp", f"timestamp must be an ISO-8601 string, got {_json_kind(ts)} {_preview(ts)}"
+    try:
+        dt = _fromisoformat(ts)
+    except ValueError:
+        return None, "invalid_timestamp", f"timestamp {_preview(ts)} is not ISO-8601"
+    tz = dt.tzinfo
+    if tz is not UTC:
+        if tz is None:
+            return None, "invalid_timestamp", f"timestamp {_preview(ts)} has no zone offset (naive)"
+        try:
+            dt = dt.astimezone(UTC)
+        except OverflowError:
+            return None, "invalid_timestamp", f"timestamp {_preview(ts)} is not representable in UTC"
+    us = dt.microsecond % 1000
+    if us:
+        dt -= _SUB_MICROS[us]  # truncate to ms; much cheaper than dt.replace()
+    return dt
+
+
+def _identity_error(cid: Any, rid: Any) -> tuple[None, str, str] | None:
+    """The rejection of a bad customer_id or request_id (in that order), or None."""
+    if type(cid) is not str or _CUSTOMER_ID_FULLMATCH(cid) is None:
+        return None, "invalid_customer_id", f"customer_id {_preview(cid)} does not match {CUSTOMER_ID_PATTERN}"
+    if type(rid) is not str:
+        return None, "invalid_request_id", f"request_id must be a string, got {_json_kind(rid)} {_preview(rid)}"
+    if not rid or len(rid) > MAX_REQUEST_ID_CHARS or rid.isspace():
+        return (
+            None,
+            "invalid_request_id",
+            (
+                f"request_id must be 1..{MAX_REQUEST_ID_CHARS} characters and not blank, "
+                f"got {len(rid)} characters {_preview(rid)}"
+            ),
+        )
+    return None
+
+
 class EventValidator:
     """Validates raw event lines against the contract for one ingestion run.
 
@@ -347,6 +405,8 @@ class EventValidator:
 
         # ---- fast path: either builds the row of a clean event or defers to the
         # explaining slow path, which re-checks everything in documented order.
+        # It spells the field tables out by hand for speed; the fast-vs-explaining
+        # property tests in test_contract keep the two in step.
         get = obj.get
         ts = get("timestamp")
         cid = get("customer_id")
@@ -454,203 +514,68 @@ class EventValidator:
     def _validate_slow(self, obj: dict, raw: bytes) -> tuple[tuple | None, str | None, str | None]:
         """Full, explaining validation of a parsed object (checks in documented order)."""
         get = obj.get
-
-        # ---- required fields -------------------------------------------------
         ts = get("timestamp")
         cid = get("customer_id")
         rid = get("request_id")
         if ts is None or cid is None or rid is None:
-            missing = [f for f, v in (("timestamp", ts), ("customer_id", cid), ("request_id", rid)) if v is None]
+            missing = [field for field in REQUIRED_FIELDS if get(field) is None]
             return None, "missing_field", "required field(s) missing or null: " + ", ".join(missing)
+        dt = _event_time(ts)
+        if type(dt) is tuple:
+            return dt
+        rejected = _identity_error(cid, rid)
+        if rejected is not None:
+            return rejected
 
-        if type(ts) is not str:
-            return (
-                None,
-                "invalid_timestamp",
-                f"timestamp must be an ISO-8601 string, got {_json_kind(ts)} {_preview(ts)}",
-            )
-        try:
-            dt = _fromisoformat(ts)
-        except ValueError:
-            return None, "invalid_timestamp", f"timestamp {_preview(ts)} is not ISO-8601"
-        tz = dt.tzinfo
-        if tz is not UTC:
-            if tz is None:
-                return None, "invalid_timestamp", f"timestamp {_preview(ts)} has no zone offset (naive)"
-            try:
-                dt = dt.astimezone(UTC)
-            except OverflowError:
-                return None, "invalid_timestamp", f"timestamp {_preview(ts)} is not representable in UTC"
-        us = dt.microsecond % 1000
-        if us:
-            dt -= _SUB_MICROS[us]  # truncate to ms; much cheaper than dt.replace()
+        row: list[Any] = [dt, cid, rid]
+        for field, kind in _OPTIONAL_CHECKS:
+            value = get(field)
+            if value is not None:  # JSON null == absent
+                if kind is _STRING:
+                    if type(value) is not str:
+                        return _type_error(field, value, "a string")
+                elif kind is _INT:
+                    lo, hi = INT_RANGES[field]
+                    if type(value) is not int or not lo <= value <= hi:
+                        return _int_error(field, value)
+                elif (type(value) is not float and type(value) is not int) or not value >= 0:  # bool is neither
+                    return _number_error(field, value)
+                else:
+                    value = float(value)
+            row.append(value)
 
-        if type(cid) is not str or _CUSTOMER_ID_FULLMATCH(cid) is None:
-            return None, "invalid_customer_id", f"customer_id {_preview(cid)} does not match {CUSTOMER_ID_PATTERN}"
-
-        if type(rid) is not str:
-            return None, "invalid_request_id", f"request_id must be a string, got {_json_kind(rid)} {_preview(rid)}"
-        if not rid or len(rid) > MAX_REQUEST_ID_CHARS or rid.isspace():
-            return (
-                None,
-                "invalid_request_id",
-                (
-                    f"request_id must be 1..{MAX_REQUEST_ID_CHARS} characters and not blank, "
-                    f"got {len(rid)} characters {_preview(rid)}"
-                ),
-            )
-        n = 3  # number of known, non-null keys seen
-
-        # ---- optional fields (straight-line for speed) ---------------------
-        endpoint = get("endpoint")
-        if endpoint is not None:
-            if type(endpoint) is not str:
-                return _type_error("endpoint", endpoint, "a string")
-            n += 1
-        method = get("method")
-        if method is not None:
-            if type(method) is not str:
-                return _type_error("method", method, "a string")
-            n += 1
-        status_code = get("status_code")
-        if status_code is not None:
-            if type(status_code) is not int or not 100 <= status_code <= 599:
-                return _int_error("status_code", status_code)
-            n += 1
-        duration_ms = get("duration_ms")
-        if duration_ms is not None:
-            t = type(duration_ms)
-            if t is float:
-                if not duration_ms >= 0.0:
-                    return _number_error("duration_ms", duration_ms)
-            elif t is int:
-                if duration_ms < 0:
-                    return _number_error("duration_ms", duration_ms)
-                duration_ms = float(duration_ms)
-            else:
-                return _number_error("duration_ms", duration_ms)
-            n += 1
-        tokens_consumed = get("tokens_consumed")
-        if tokens_consumed is not None:
-            if type(tokens_consumed) is not int or not 0 <= tokens_consumed <= INT64_MAX:
-                return _int_error("tokens_consumed", tokens_consumed)
-            n += 1
-        tokens_input = get("tokens_input")
-        if tokens_input is not None:
-            if type(tokens_input) is not int or not 0 <= tokens_input <= INT64_MAX:
-                return _int_error("tokens_input", tokens_input)
-            n += 1
-        tokens_output = get("tokens_output")
-        if tokens_output is not None:
-            if type(tokens_output) is not int or not 0 <= tokens_output <= INT64_MAX:
-                return _int_error("tokens_output", tokens_output)
-            n += 1
-        model_id = get("model_id")
-        if model_id is not None:
-            if type(model_id) is not str:
-                return _type_error("model_id", model_id, "a string")
-            n += 1
-        event_type = get("event_type")
-        if event_type is not None:
-            if type(event_type) is not str:
-                return _type_error("event_type", event_type, "a string")
-            n += 1
-        agent_type = get("agent_type")
-        if agent_type is not None:
-            if type(agent_type) is not str:
-                return _type_error("agent_type", agent_type, "a string")
-            n += 1
-        tool_name = get("tool_name")
-        if tool_name is not None:
-            if type(tool_name) is not str:
-                return _type_error("tool_name", tool_name, "a string")
-            n += 1
-        queue_wait_ms = get("queue_wait_ms")
-        if queue_wait_ms is not None:
-            t = type(queue_wait_ms)
-            if t is float:
-                if not queue_wait_ms >= 0.0:
-                    return _number_error("queue_wait_ms", queue_wait_ms)
-            elif t is int:
-                if queue_wait_ms < 0:
-                    return _number_error("queue_wait_ms", queue_wait_ms)
-                queue_wait_ms = float(queue_wait_ms)
-            else:
-                return _number_error("queue_wait_ms", queue_wait_ms)
-            n += 1
-        session_id = get("session_id")
-        if session_id is not None:
-            if type(session_id) is not str:
-                return _type_error("session_id", session_id, "a string")
-            n += 1
-        level = get("level")
-        if level is not None:
-            if type(level) is not str:
-                return _type_error("level", level, "a string")
-            n += 1
-        message = get("message")
-        if message is not None:
-            if type(message) is not str:
-                return _type_error("message", message, "a string")
-            n += 1
-
-        # ---- PostgreSQL cannot store U+0000 in text/jsonb --------------------
+        # PostgreSQL cannot store U+0000 in text/jsonb
         if _NUL_ESCAPE in raw:
             where = _find_nul(obj)
             if where is not None:
                 return None, "invalid_encoding", f"{where} contains U+0000 (\\u0000), which PostgreSQL cannot store"
 
-        # ---- canonical form / unknown fields ---------------------------------
         try:
             canonical = _dumps(obj, option=_SORT)
-            if len(obj) != n:
-                extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
-                attributes = _dumps(extra, option=_SORT).decode() if extra else None
-            else:
+            if _KNOWN_FIELDS_SUPERSET(obj):
                 attributes = None
+            else:
+                extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
+                attributes = _dumps(extra, option=_SORT).decode()
         except TypeError as e:  # orjson: recursion limit (nesting > 254)
             return None, "invalid_json", f"cannot canonicalise event: {e} (nesting deeper than 254 levels?)"
 
-        # ---- time window (last: the event is otherwise well-formed) ---------
+        # the time window last: the event is otherwise well-formed
         if dt > self.max_time:
             return (
                 None,
                 "timestamp_in_future",
-                (f"timestamp {ts} is after now+{self.future_tolerance} ({self.max_time.isoformat()})"),
+                f"timestamp {ts} is after now+{self.future_tolerance} ({self.max_time.isoformat()})",
             )
         if dt < self.min_time:
             return (
                 None,
                 "timestamp_out_of_retention",
-                (f"timestamp {ts} is before now-{self.retention_days}d ({self.min_time.isoformat()})"),
+                f"timestamp {ts} is before now-{self.retention_days}d ({self.min_time.isoformat()})",
             )
-
-        return (
-            (
-                dt,
-                cid,
-                rid,
-                endpoint,
-                method,
-                status_code,
-                duration_ms,
-                tokens_consumed,
-                tokens_input,
-                tokens_output,
-                model_id,
-                event_type,
-                agent_type,
-                tool_name,
-                queue_wait_ms,
-                session_id,
-                level,
-                message,
-                attributes,
-                _md5(canonical).hexdigest(),
-            ),
-            None,
-            None,
-        )
+        row.append(attributes)
+        row.append(_md5(canonical).hexdigest())
+        return tuple(row), None, None
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,7 +8,6 @@ import boto3
 import dagster as dg
 import pytest
 
-from analytics_pipeline.build_metrics.generator import generate_ci_runs
 from analytics_pipeline.defs.build_metrics import defs as build_metrics_defs
 from analytics_pipeline.defs.build_metrics.assets import ci_build_runs, ci_duration_trends
 from analytics_pipeline.defs.build_metrics.checks import (
@@ -18,6 +17,7 @@ from analytics_pipeline.defs.build_metrics.checks import (
     ci_duration_regression,
 )
 from analytics_pipeline.defs.build_metrics.sensors import build_metrics_sensor
+from analytics_pipeline.generator.ci_runs import generate_ci_runs
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.resources import pipeline_resources

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from analytics_pipeline.build_metrics.contract import RunFileValidator
-from analytics_pipeline.build_metrics.generator import generate_ci_runs
 from analytics_pipeline.build_metrics.loader import RunFileLoader, load_run_files, run_files_between
 from analytics_pipeline.build_metrics.regression import (
     DurationBudget,
@@ -16,6 +15,7 @@ from analytics_pipeline.build_metrics.regression import (
     evaluate_budgets,
 )
 from analytics_pipeline.build_metrics.trends import replace_duration_trends
+from analytics_pipeline.generator.ci_runs import generate_ci_runs
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.build_metrics.payloads import run_key, timed_run

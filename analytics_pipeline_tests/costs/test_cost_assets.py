@@ -7,7 +7,6 @@ from decimal import Decimal
 import dagster as dg
 
 from analytics_pipeline.costs.focus import BILLING_PERIOD_PREFIX
-from analytics_pipeline.costs.synthetic_focus import decommissioned_tenant_id, generate_focus_costs
 from analytics_pipeline.defs.costs import defs as cost_defs
 from analytics_pipeline.defs.costs.assets import (
     daily_infra_costs,
@@ -25,6 +24,7 @@ from analytics_pipeline.defs.costs.resources import CostSettings
 from analytics_pipeline.defs.costs.schedules import daily_cost_refresh_schedule, month_to_date_profitability_schedule
 from analytics_pipeline.defs.costs.sensors import focus_export_sensor
 from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.generator.focus_costs import decommissioned_tenant_id, generate_focus_costs
 from analytics_pipeline.generator.usage_logs import OrgTotals
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect

@@ -1,4 +1,4 @@
-"""FOCUS cost exports: parsing, multi-day charges, listing by billing period, and the synthetic exports."""
+"""FOCUS cost exports: parsing, multi-day charges and listing by billing period."""
 
 import gzip
 from datetime import UTC, date, datetime
@@ -14,9 +14,7 @@ from analytics_pipeline.costs.focus import (
     tenant_from_tags,
 )
 from analytics_pipeline.costs.infra_costs import InfraCost
-from analytics_pipeline.costs.synthetic_focus import decommissioned_tenant_id, generate_focus_costs
-from analytics_pipeline.generator.usage_logs import OrgTotals
-from analytics_pipeline.storage.object_store import LocalDirectoryStore, S3ObjectStore
+from analytics_pipeline.storage.object_store import S3ObjectStore
 
 D = Decimal
 HEADER = "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ServiceName,Tags\n"
@@ -101,32 +99,3 @@ def test_exports_are_listed_per_billing_period_on_s3(s3_client, s3_bucket):
                                      "BILLING_PERIOD=2026-04/part-00001.csv"]
     with pytest.raises(FocusFormatError, match="no FOCUS export objects .*/focus/data/BILLING_PERIOD=2026-06/"):
         read_focus_costs(store, date(2026, 6, 1), date(2026, 6, 2))
-
-
-USAGE = {"org-big": OrgTotals(request_count=300_000, tokens_total=900_000_000, error_count=0),
-         "org-small": OrgTotals(request_count=3_000, tokens_total=2_000_000, error_count=0)}
-
-
-def test_synthetic_focus_costs_follow_usage_and_read_back_exactly(tmp_path):
-    store = LocalDirectoryStore(tmp_path)
-    written = {}
-
-    def write(key, data):
-        written[key] = data
-        store.write(key, data)
-
-    summary = generate_focus_costs(write, start=date(2026, 3, 30), days=4, usage_by_org=USAGE, seed=3)
-    assert summary.keys == ["BILLING_PERIOD=2026-03/synthetic-focus-00001.csv.gz",
-                            "BILLING_PERIOD=2026-04/synthetic-focus-00001.csv.gz"]
-    rows = read_focus_costs(store, date(2026, 3, 30), date(2026, 4, 3)).rows
-    assert sum(r.amount for r in rows) == summary.total_cost
-    assert sum(r.amount for r in rows if r.organization_id is None) == summary.shared_cost
-    by_tenant = {}
-    for r in rows:
-        by_tenant[r.organization_id] = by_tenant.get(r.organization_id, D(0)) + r.amount
-    assert by_tenant["org-big"] > 50 * by_tenant["org-small"]  # roughly proportional to tokens (450x)
-    assert decommissioned_tenant_id(3) in by_tenant  # cost without usage
-    assert {r.usage_date for r in rows} == {date(2026, 3, 30), date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 2)}
-    again = {}
-    generate_focus_costs(again.__setitem__, start=date(2026, 3, 30), days=4, usage_by_org=USAGE, seed=3)
-    assert again == written  # deterministic, byte for byte

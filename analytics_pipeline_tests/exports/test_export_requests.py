@@ -84,8 +84,25 @@ def test_invalid_requests_are_rejected_with_a_clear_message(kwargs, message):
     assert message in str(caught.value)
 
 
-def test_invalid_request_is_a_value_error():
-    assert issubclass(InvalidExportRequest, ValueError)
+@pytest.mark.parametrize("kwargs, message", [
+    # each check that turns a lower-level ValueError (or UnsafeOrganizationIdError) into the request's own error
+    ({"organization_id": "../x", "start": "2026-10-01", "end": "2026-10-02"}, "invalid organization id '../x'"),
+    ({"organization_id": None, "start": "2026-10-01", "end": "2026-10-02"}, "invalid organization id None"),
+    ({"start": "2026-10-01", "end": "2026-10-02", "granularity": "weekly"},
+     "granularity must be hourly, daily or monthly, not 'weekly'"),
+    ({"start": "yesterday", "end": "2026-10-02"},
+     "start 'yesterday' is not an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"),
+    ({"start": "2026-10-01", "end": "2026-10-02", "job_id": "1234"}, "job_id '1234' is not a UUID"),
+    ({"start": "2026-10-03T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
+     "end (2026-10-02T00:00:00+00:00) must be after start (2026-10-03T00:00:00+00:00)"),
+])
+def test_an_invalid_request_caught_as_value_error_is_the_request_error_with_its_reason(kwargs, message):
+    # A generic caller writes `except ValueError`; the CLI writes `except InvalidExportRequest`: both must see
+    # the one request error carrying the reason, never the ValueError it was raised from.
+    with pytest.raises(ValueError) as caught:
+        parse(**kwargs)
+    assert caught.type is InvalidExportRequest
+    assert str(caught.value) == message
 
 
 def test_too_long_message_does_not_claim_the_range_is_31_days():

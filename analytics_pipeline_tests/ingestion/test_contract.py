@@ -83,6 +83,15 @@ def test_event_columns_exact():
     )  # fmt: skip
 
 
+def test_field_tables_give_each_optional_column_exactly_one_kind():
+    # the explaining path checks optional fields from these tables, in column order
+    kinds = [*contract.STRING_FIELDS, *contract.INT_RANGES, *contract.NUMBER_FIELDS]
+    assert sorted(kinds) == sorted(contract.OPTIONAL_FIELDS)
+    assert len(set(kinds)) == len(kinds)
+    assert EVENT_COLUMNS == ("event_time", "organization_id", "request_id", *contract.OPTIONAL_FIELDS,
+                             "attributes", "content_hash")  # fmt: skip
+
+
 def test_quarantine_reasons_taxonomy():
     expected = {
         "invalid_json", "not_an_object", "missing_field", "invalid_timestamp", "timestamp_in_future",
@@ -382,6 +391,56 @@ def test_detail_names_field_and_range(v):
     assert (reason, detail) == ("out_of_range", "status_code=700 not in 100..599")
 
 
+def _with_literal(name: str, literal: bytes) -> bytes:
+    """BASE plus one field written as a raw JSON literal (what orjson.dumps cannot produce)."""
+    return orjson.dumps(BASE)[:-1] + b',"' + name.encode() + b'":' + literal + b"}"
+
+
+# One case per detail the explaining path can write: callers and the quarantine
+# table show these strings, so they are pinned exactly.
+EXACT_REJECTIONS = [
+    ({"customer_id": "org_42"}, "missing_field", "required field(s) missing or null: timestamp, request_id"),
+    ({**BASE, "timestamp": 1769463045}, "invalid_timestamp",
+     "timestamp must be an ISO-8601 string, got integer 1769463045"),
+    ({**BASE, "timestamp": "yesterday"}, "invalid_timestamp", 'timestamp "yesterday" is not ISO-8601'),
+    ({**BASE, "timestamp": "2026-01-26T21:30:45"}, "invalid_timestamp",
+     'timestamp "2026-01-26T21:30:45" has no zone offset (naive)'),
+    ({**BASE, "timestamp": "0001-01-01T00:00:00+01:00"}, "invalid_timestamp",
+     'timestamp "0001-01-01T00:00:00+01:00" is not representable in UTC'),
+    ({**BASE, "customer_id": "-org"}, "invalid_customer_id",
+     'customer_id "-org" does not match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}'),
+    ({**BASE, "request_id": 12345}, "invalid_request_id", "request_id must be a string, got integer 12345"),
+    ({**BASE, "request_id": " "}, "invalid_request_id",
+     'request_id must be 1..256 characters and not blank, got 1 characters " "'),
+    ({**BASE, "endpoint": ["a"]}, "invalid_type", 'endpoint must be a string, got array ["a"]'),
+    # as the contract stands, a float beyond the BIGINT range is out_of_range even in a string field
+    (_with_literal("endpoint", b"1e30"), "out_of_range", "endpoint=1e+30 exceeds the signed 64-bit integer range"),
+    ({**BASE, "status_code": 700}, "out_of_range", "status_code=700 not in 100..599"),
+    ({**BASE, "tokens_input": True}, "invalid_type", "tokens_input must be an integer, got boolean true"),
+    ({**BASE, "tokens_consumed": 2500.0}, "invalid_type", "tokens_consumed must be an integer, got float 2500.0"),
+    (_with_literal("tokens_output", b"123456789012345678901234567890"), "out_of_range",
+     "tokens_output=1.2345678901234568e+29 exceeds the signed 64-bit integer range"),
+    ({**BASE, "duration_ms": -0.5}, "out_of_range", "duration_ms=-0.5 must be >= 0"),
+    ({**BASE, "queue_wait_ms": "12"}, "invalid_type", 'queue_wait_ms must be a number, got string "12"'),
+    ({**BASE, "message": 1, "method": 2}, "invalid_type", "method must be a string, got integer 2"),  # column order
+    ({**BASE, "extra": {"deep": ["ok", "a\u0000b"]}}, "invalid_encoding",
+     "extra.deep[1] contains U+0000 (\\u0000), which PostgreSQL cannot store"),
+    ({**BASE, "k\u0000": 1}, "invalid_encoding", "k\\u0000 contains U+0000 (\\u0000), which PostgreSQL cannot store"),
+    (_with_literal("x", b"[" * 300 + b"]" * 300), "invalid_json",
+     "cannot canonicalise event: Recursion limit reached (nesting deeper than 254 levels?)"),
+    ({**BASE, "timestamp": "2026-01-28T12:00:00.001Z"}, "timestamp_in_future",
+     "timestamp 2026-01-28T12:00:00.001Z is after now+1 day, 0:00:00 (2026-01-28T12:00:00+00:00)"),
+    ({**BASE, "timestamp": "2001-01-01T00:00:00+02:00"}, "timestamp_out_of_retention",
+     "timestamp 2001-01-01T00:00:00+02:00 is before now-400d (2024-12-23T12:00:00+00:00)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("event, reason, detail", EXACT_REJECTIONS, ids=[case[1] for case in EXACT_REJECTIONS])
+def test_explaining_path_reason_and_detail_are_exact(v, event, reason, detail):
+    raw = event if isinstance(event, bytes) else orjson.dumps(event)
+    assert v.validate(raw) == (None, reason, detail)
+
+
 # ------------------------------------------------------------ raw-level errors
 
 
@@ -576,6 +635,62 @@ def test_fast_path_agrees_with_explaining_slow_path(obj):
     assert (row is None) == (reason is not None)
     if reason is not None:
         assert reason in QUARANTINE_REASONS and detail
+
+
+REALISTIC = {  # the shape of a generator line
+    "timestamp": "2026-01-26T21:30:45.123Z",
+    "level": "info",
+    "customer_id": "9b2f6c1e-4a43-5d7e-8f10-2c3b4a5d6e7f",
+    "request_id": "req_3f9a0c4b8d2e1f7a6b5c4d3e",
+    "endpoint": "/api/v1/agents/runs",
+    "method": "POST",
+    "status_code": 200,
+    "duration_ms": 812,
+    "tokens_consumed": 5120,
+    "tokens_input": 4400,
+    "tokens_output": 720,
+    "model_id": "0d1e2f3a-4b5c-5d6e-8f70-8192a3b4c5d6",
+    "message": "Agent run completed",
+    "event_type": "agent.run",
+    "agent_type": "coding",
+    "tool_name": "sql_query",
+    "queue_wait_ms": 37,
+    "session_id": "sess_0123456789abcdef",
+}
+EDGE_VALUES = [
+    None, True, False, 0, -1, 99, 100, 599, 600, INT64_MAX, INT64_MAX + 1, 2**64, -(2**63), 0.0, -0.0, -0.001,
+    2500.0, 2.0**63, 1e300, "", " ", "x" * 257, "a\u0000b", "\\u0000", "-org", "2026-01-26T21:30:45",
+    "2026-01-26T21:30:45.999999-12:00", "2026-01-28T12:00:00.001Z", "2001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00", [], {}, {"a": [1, {"b": None}]},
+]  # fmt: skip
+mutations = st.lists(
+    st.tuples(
+        st.sampled_from([*contract.KNOWN_FIELDS, "extra", "region"]),
+        st.none() | st.sampled_from(EDGE_VALUES) | json_values,  # None here: delete the field
+        st.booleans(),  # True: an explicit JSON null instead of deleting
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([REALISTIC, FULL, BASE]), mutations, st.booleans())
+def test_fast_path_agrees_with_explaining_path_on_mutated_events(event, changes, ascii_escapes):
+    obj = dict(event)
+    for field, value, explicit_null in changes:
+        if value is None and not explicit_null:
+            obj.pop(field, None)
+        else:
+            obj[field] = value
+    try:  # stdlib json escapes non-ASCII and writes integers wider than 64 bits; orjson writes UTF-8
+        raw = json.dumps(obj).encode() if ascii_escapes else orjson.dumps(obj)
+    except TypeError:
+        raw = json.dumps(obj).encode()
+    v = EventValidator(NOW)
+    fast = v.validate(raw)
+    slow = v._validate_slow(orjson.loads(raw), raw)
+    assert repr(fast) == repr(slow)  # repr: 12 and 12.0 compare equal, the stored types must not differ
 
 
 @settings(max_examples=300)

@@ -111,7 +111,9 @@ def test_each_format_plain_and_gzip(fmt, compress, chunk):
 def test_api_surface():
     assert [f.value for f in LogFormat] == ["json_lines", "cloudwatch_export", "firehose_cloudwatch"]
     assert LogFormat("json_lines") is LogFormat.JSON_LINES and LogFormat.JSON_LINES == "json_lines"
-    assert issubclass(UnknownFormatError, ValueError)
+    with pytest.raises(ValueError, match="unrecognised log format") as refused:  # what callers may catch
+        list(read_log_lines([b"hello world\n"]))
+    assert type(refused.value) is UnknownFormatError
     assert MAX_LINE_BYTES == 1024 * 1024
 
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from analytics_pipeline.costs.synthetic_focus import generate_focus_costs
 from analytics_pipeline.defs.runner import materialize_window, results_for
 from analytics_pipeline.exports.usage_csv import EXPORT_COLUMNS
+from analytics_pipeline.generator.focus_costs import generate_focus_costs
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from analytics_pipeline.build_metrics.contract import RunFileValidator
-from analytics_pipeline.build_metrics.generator import generate_ci_runs
+from analytics_pipeline.generator.ci_runs import generate_ci_runs
 
 KEY = re.compile(r"metrics/(\d{4})/(\d{2})/(\d{2})/(ci-\1-\2-\3-\d{3})(-reupload|-bad)?\.json")
 
