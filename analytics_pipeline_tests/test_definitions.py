@@ -162,3 +162,26 @@ def test_every_setting_reaches_a_resource_or_the_command_line():
             value = "requests"
         changed = resources_from_settings(load_settings({**environ, variable: value}))
         assert any(repr(changed[key]) != repr(baseline[key]) for key in baseline), f"{variable} reaches no resource"
+
+
+def test_a_delivery_hours_run_is_one_process_with_its_own_checks():
+    job = defs.resolve_job_def("raw_usage_events_job")
+    assert job.executor_def.name == "in_process"  # one process per run: no subprocess per step
+    assert {key.name for key in job.asset_layer.asset_graph.asset_check_keys} == {
+        "ingest_ledger_adds_up", "quarantine_rate_within_bounds", "raw_events_meet_contract"}
+    assert sorted(node.name for node in job.nodes) == ["delivery_hour_checks", "raw_usage_events"]
+    assert defs.resolve_sensor_def("usage_log_sensor").job_name == "raw_usage_events_job"
+    for name in ("hourly_rollups_job", "daily_rollups_job", "export_job", "retention_job"):
+        assert defs.resolve_job_def(name).executor_def.name == "in_process", name
+
+
+def test_the_great_expectations_suite_runs_daily_over_the_previous_day():
+    from datetime import UTC, datetime
+
+    schedule = defs.resolve_schedule_def("raw_events_expectations_schedule")
+    request = schedule.evaluate_tick(dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 3, 1, 3, 15, tzinfo=UTC))).run_requests[0]
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-02-28-00:00", "2026-02-28-23:00")
+    job = defs.resolve_job_def("raw_events_expectations_job")
+    assert {key.name for key in job.asset_layer.asset_graph.asset_check_keys} == {"raw_events_meet_expectations"}

@@ -146,7 +146,7 @@ class RawEventsValidation:
     outcomes: tuple[ExpectationOutcome, ...]  # empty when the window held no events
     objects: int = 0  # objects delivered in the window (ledger)
     events_in_ledger: int = 0  # events the ledger says they hold
-    seconds: float = 0.0  # GX's time, without its import
+    seconds: float = 0.0  # the engine's time (GX's without its import)
     failed_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -290,3 +290,50 @@ def validate_raw_events(database_url: str, start: datetime, end: datetime, *, re
     rows = max(((r.result or {}).get("element_count") or 0 for r in run.results), default=0)
     return RawEventsValidation(start, end, rows_checked=rows, outcomes=outcomes, objects=objects,
                                events_in_ledger=in_ledger, seconds=time.perf_counter() - started)
+
+
+def _unexpected_sql(expectation: RawEventExpectation) -> sql.Composable:
+    """The rows an expectation does not expect, as a SQL condition on the window's rows (NULLs
+    are not unexpected for column-map rules, as in GX); one per GX type the suite uses."""
+    args = expectation.kwargs
+    if expectation.gx_type == "ExpectCompoundColumnsToBeUnique":
+        raise ValueError("compound uniqueness is counted by its own grouping, not a row condition")
+    column = sql.Identifier(args["column"])
+    if expectation.gx_type == "ExpectColumnValuesToNotBeNull":
+        return sql.SQL("{} IS NULL").format(column)
+    if expectation.gx_type == "ExpectColumnValuesToMatchRegex":
+        return sql.SQL("{c} !~ {regex}").format(c=column, regex=sql.Literal(args["regex"]))
+    if expectation.gx_type in ("ExpectColumnValuesToBeBetween", "ExpectColumnValueLengthsToBeBetween"):
+        lengths = expectation.gx_type == "ExpectColumnValueLengthsToBeBetween"
+        value = sql.SQL("length({})").format(column) if lengths else column
+        bounds = []
+        if args.get("min_value") is not None:
+            bounds.append(sql.SQL("{} >= {}").format(value, sql.Literal(args["min_value"])))
+        if args.get("max_value") is not None:
+            bounds.append(sql.SQL("{} <= {}").format(value, sql.Literal(args["max_value"])))
+        return sql.SQL("NOT ({})").format(sql.SQL(" AND ").join(bounds))
+    if expectation.gx_type == "ExpectColumnValueLengthsToEqual":
+        return sql.SQL("length({}) <> {}").format(column, sql.Literal(args["value"]))
+    if expectation.gx_type == "ExpectColumnValuesToBeInSet":
+        return sql.SQL("{} <> ALL({})").format(column, sql.Literal(list(args["value_set"])))
+    raise ValueError(f"no SQL form for {expectation.gx_type}")
+
+
+def row_rule_counts(expectations: tuple[RawEventExpectation, ...]) -> list[sql.Composed]:
+    """For each expectation stated on single rows, the count of its unexpected rows as a SQL
+    aggregate over the window's rows (compound uniqueness is counted by its own grouping)."""
+    counts = []
+    for expectation in expectations:
+        if expectation.gx_type == "ExpectCompoundColumnsToBeUnique":
+            continue
+        column = sql.Identifier(expectation.kwargs["column"])
+        null_is_fine = sql.SQL("") if expectation.gx_type == "ExpectColumnValuesToNotBeNull" else \
+            sql.SQL("{} IS NOT NULL AND ").format(column)
+        counts.append(sql.SQL("count(*) FILTER (WHERE {}{})").format(null_is_fine, _unexpected_sql(expectation)))
+    return counts
+
+
+def unique_column_lists(expectations: tuple[RawEventExpectation, ...]) -> list[list[str]]:
+    """The column lists of the suite's compound-uniqueness expectations, in suite order."""
+    return [e.kwargs["column_list"] for e in expectations if e.gx_type == "ExpectCompoundColumnsToBeUnique"]
+

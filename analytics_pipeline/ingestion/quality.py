@@ -8,13 +8,24 @@ stored rows only for the objects retention cannot have touched, and says how man
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg import sql
+from psycopg.rows import namedtuple_row
 
+from analytics_pipeline.ingestion.expectations import (
+    DEFAULT_FUTURE_TOLERANCE,
+    ExpectationOutcome,
+    RawEventsValidation,
+    raw_event_expectations,
+    row_rule_counts,
+    unique_column_lists,
+)
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 #: Retention may run while the check does, with an ``as_of`` up to an hour ahead of its run
 #: (``retention.policy.AS_OF_TOLERANCE``): objects within a day of the quarantine cutoff are
@@ -55,12 +66,104 @@ class LedgerTotals:
                 and self.lines_read == self.accepted + self.duplicates + self.quarantined)
 
 
+#: The window's (organization, request id) grouping stays in memory (a million events: ~100 MB).
+WINDOW_WORK_MEM = "256MB"
+
+
+@dataclass(frozen=True)
+class DeliveryWindowChecks:
+    """What the checks of a window of delivery hours read: the ledger against the warehouse and,
+    when asked, the contract's rules on the stored events (as one SQL pass, not through GX)."""
+
+    ledger: LedgerTotals
+    contract: RawEventsValidation | None
+
+
+def check_delivery_window(conn: psycopg.Connection, start: datetime, end: datetime, quarantine_kept_since: datetime,
+                          *, contract: bool = True, retention_days: int = 400,
+                          future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+                          source: str = USAGE_LOGS_SOURCE) -> DeliveryWindowChecks:
+    """The ledger totals of the objects delivered in ``[start, end)`` (see :class:`LedgerTotals`)
+    and, with ``contract``, the rules of :func:`raw_event_expectations` on their events: one
+    scan of the window's events serves both (plus one grouping for the uniqueness rule)."""
+    started = time.perf_counter()
+    window_params = {"source": source, "range_start": start, "range_end": end}
+    with conn.transaction():
+        conn.execute("SELECT set_config('work_mem', %s, true)", (WINDOW_WORK_MEM,))
+        with conn.cursor(row_factory=namedtuple_row) as cursor:
+            objects = cursor.execute(load_sql("ingestion/ledger_objects_for_window"),
+                                     {**window_params, "quarantine_kept_since": quarantine_kept_since}).fetchall()
+        compared = [o for o in objects if not o.events_dropped]
+        kept = [o.object_id for o in objects if not o.quarantine_expired]
+        stored_quarantine_rows = conn.execute(load_sql("ingestion/quarantine_rows_of_objects"),
+                                              {"object_ids": kept}).fetchone()[0] if kept else 0
+        expectations = raw_event_expectations(retention_days, future_tolerance) if contract else ()
+        rows_checked = stored_compared = 0
+        unexpected: dict[str, int] = {}
+        if any(o.min_event_time for o in objects):
+            window = compose_sql("ingestion/events_delivered_in_window", **{
+                name: sql.Placeholder(name)
+                for name in ("source", "range_start", "range_end", "events_from", "events_to")})
+            params = {**window_params, **_event_range("events", objects), **_event_range("compared", compared),
+                      "compared_ids": [o.object_id for o in compared]}
+            rule_counts = sql.SQL("").join(sql.SQL(", ") + count for count in row_rule_counts(expectations))
+            row = conn.execute(compose_sql("ingestion/delivery_window_pass", window=window, rule_counts=rule_counts),
+                               params).fetchone()
+            rows_checked, stored_compared = row[0], row[1]
+            row_rules = [e for e in expectations if e.gx_type != "ExpectCompoundColumnsToBeUnique"]
+            unexpected = {e.name: count for e, count in zip(row_rules, row[2:], strict=True)}
+            grouped = [e for e in expectations if e not in row_rules]
+            if grouped:  # one hash aggregate in memory beats a parallel sort of the texts
+                conn.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+                             "set_config('enable_sort', 'off', true)")
+            for expectation, columns in zip(grouped, unique_column_lists(expectations), strict=True):
+                unexpected[expectation.name] = _repeated_rows(conn, window, columns, params)
+    ledger = LedgerTotals(
+        objects=len(objects),
+        lines_read=sum(o.lines_read for o in objects),
+        accepted=sum(o.accepted for o in objects),
+        duplicates=sum(o.duplicates for o in objects),
+        quarantined=sum(o.quarantined for o in objects),
+        objects_not_adding_up=sum(1 for o in objects if o.lines_read != o.accepted + o.duplicates + o.quarantined),
+        stored_events=stored_compared,
+        stored_quarantine_rows=stored_quarantine_rows,
+        objects_with_dropped_days=len(objects) - len(compared),
+        accepted_compared=sum(o.accepted for o in compared),
+        objects_past_quarantine_retention=len(objects) - len(kept),
+        quarantined_compared=sum(o.quarantined for o in objects if not o.quarantine_expired),
+    )
+    validation = None
+    if contract:
+        outcomes = () if not rows_checked else tuple(
+            ExpectationOutcome(e.name, e.rule, success=unexpected[e.name] == 0, unexpected_count=unexpected[e.name])
+            for e in expectations)
+        validation = RawEventsValidation(start, end, rows_checked=rows_checked, outcomes=outcomes,
+                                         objects=len(objects), events_in_ledger=ledger.accepted,
+                                         seconds=time.perf_counter() - started)
+    return DeliveryWindowChecks(ledger, validation)
+
+
+def _repeated_rows(conn: psycopg.Connection, window: sql.Composable, columns: list[str], params: dict) -> int:
+    """The window's rows whose ``columns`` repeat: the key hashes that repeat first, then (only
+    when some do) the keys behind them, so a hash collision never counts as a repeat."""
+    parts = {"window": window, "columns": sql.SQL(", ").join(map(sql.Identifier, columns))}
+    hashes = [h for (h,) in conn.execute(compose_sql("ingestion/delivery_window_repeats", **parts), params)]
+    if not hashes:
+        return 0
+    return conn.execute(compose_sql("ingestion/delivery_window_repeated_keys", **parts),
+                        {**params, "hashes": hashes}).fetchone()[0]
+
+
+def _event_range(name: str, objects) -> dict[str, datetime | None]:
+    """``<name>_from`` / ``<name>_to``: the event-time range the ``objects`` hold (None without events)."""
+    firsts = [o.min_event_time for o in objects if o.min_event_time is not None]
+    lasts = [o.max_event_time for o in objects if o.max_event_time is not None]
+    return {f"{name}_from": min(firsts, default=None), f"{name}_to": max(lasts, default=None)}
+
+
 def ledger_totals(conn: psycopg.Connection, start: datetime, end: datetime, quarantine_kept_since: datetime,
                   source: str = USAGE_LOGS_SOURCE) -> LedgerTotals:
     """Totals of the objects delivered in ``[start, end)``; the quarantine rows of objects
     ingested before ``quarantine_kept_since`` (see ``quarantine_kept_since()``) and the events
     of objects with a dropped event day are not compared with the ledger."""
-    row = conn.execute(load_sql("ingestion/ledger_totals_for_window"),
-                       {"source": source, "range_start": start, "range_end": end,
-                        "quarantine_kept_since": quarantine_kept_since}).fetchone()
-    return LedgerTotals(*row)
+    return check_delivery_window(conn, start, end, quarantine_kept_since, contract=False, source=source).ledger

@@ -64,6 +64,30 @@ def raw_event_days_dropped(conn: psycopg.Connection, start: datetime, end: datet
     return [day for (day,) in rows.fetchall()]
 
 
+class MissingPriceError(Exception):
+    """Events of the window have no price in effect: they would be billed nothing. Nothing is replaced."""
+
+    def __init__(self, unpriced: list[tuple[str | None, datetime, int]], start: datetime, end: datetime) -> None:
+        self.unpriced = unpriced
+        shown = ", ".join(f"{model or '(no model)'} from {first:%Y-%m-%d %H:%M} UTC ({count:,} events)"
+                          for model, first, count in unpriced[:5])
+        super().__init__(f"{sum(c for *_, c in unpriced):,} events between {start:%Y-%m-%d %H:%M} and "
+                         f"{end:%Y-%m-%d %H:%M} UTC have no price in effect: {shown}. Load the price catalog "
+                         "(materialize model_prices, ANALYTICS_PRICE_CATALOG) or add those prices; no rollup "
+                         "was replaced.")
+
+
+def refuse_unpriced_events(conn: psycopg.Connection, start: datetime, end: datetime) -> None:
+    """Raise ``MissingPriceError`` when an event of ``[start, end)`` has no price in effect.
+    With the '*' default price in effect from ``start`` on, no event needs to be read."""
+    params = {"range_start": start, "range_end": end}
+    if conn.execute(load_sql("rollups/default_price_covers"), params).fetchone()[0]:
+        return
+    unpriced = conn.execute(compose_sql("rollups/unpriced_events", price_periods=_price_periods()), params).fetchall()
+    if unpriced:
+        raise MissingPriceError(unpriced, start, end)
+
+
 def refuse_dropped_days(conn: psycopg.Connection, start: datetime, end: datetime) -> None:
     """Raise ``RawEventsDroppedError`` when ``[start, end)`` has a day without its raw events."""
     days = raw_event_days_dropped(conn, start, end)
@@ -110,6 +134,8 @@ def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, st
     params = {"range_start": start, "range_end": end}
     with conn.transaction():
         refuse_dropped_days(conn, start, end)
+        if granularity is Granularity.HOURLY:  # daily cost is the sum of the hours'
+            refuse_unpriced_events(conn, start, end)
         if work_mem:
             conn.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
         conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
@@ -139,6 +165,8 @@ def replace_usage_rollups_by_day(open_connection: Callable[[], AbstractContextMa
     """
     with open_connection() as conn:
         refuse_dropped_days(conn, start, end)
+        if granularity is Granularity.HOURLY:
+            refuse_unpriced_events(conn, start, end)
     slices = day_slices(start, end)
     shares = [slices[i::max(1, workers)] for i in range(min(max(1, workers), len(slices)))]
 
@@ -176,3 +204,10 @@ def replace_endpoint_rollups(conn: psycopg.Connection, start: datetime, end: dat
         conn.execute(load_sql("rollups/delete_endpoint_rollups"), params)
         conn.execute(load_sql("rollups/replace_endpoint_rollups"), params)
         return EndpointRollupSummary(*conn.execute(load_sql("rollups/endpoint_rollup_summary"), params).fetchone())
+
+
+def stale_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetime]:
+    """The hours among ``hours`` whose hourly rollups lag their events (see sql/rollups/stale_hours.sql)."""
+    if not hours:
+        return []
+    return [hour for (hour,) in conn.execute(load_sql("rollups/stale_hours"), {"hours": list(hours)})]

@@ -174,6 +174,8 @@ def test_one_csv_and_manifest_per_organization_with_usage(warehouse, s3_endpoint
 
 def test_a_month_without_usage_writes_nothing(warehouse_url, s3_endpoint, s3_bucket, s3_client):
     with connect(warehouse_url) as conn:  # usage only after the month
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(CATALOG))
         insert_events(conn, [(THIS_MONTH, "org-late", "r1", "m1", 200, 1.0, None, 1, 1)])
         replace_usage_rollups(conn, Granularity.HOURLY, MONTH, THIS_MONTH + timedelta(days=1))
         replace_usage_rollups(conn, Granularity.DAILY, MONTH, THIS_MONTH + timedelta(days=1))

@@ -20,6 +20,7 @@ from analytics_pipeline.ingestion.batch import objects_delivered_between
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.expectations import raw_event_expectations, validate_raw_events, window_query
 from analytics_pipeline.ingestion.loader import ObjectLoader
+from analytics_pipeline.ingestion.quality import check_delivery_window
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.resources import pipeline_resources
@@ -144,6 +145,46 @@ def test_every_breakable_rule_fails_on_the_rows_that_break_it(store, warehouse_u
     out, err = capfd.readouterr()
     assert "Calculating Metrics" not in out + err
     assert (logging.getLogger().level, os.environ.get("SF_PARTNER")) == (root_level, partner)
+
+
+def test_the_one_pass_sql_form_counts_what_gx_counts(store, warehouse_url):
+    held = tamper(warehouse_url)
+    with connect(warehouse_url) as conn:
+        checked = check_delivery_window(conn, TAMPERED_HOUR, TAMPERED_HOUR + HOUR, TAMPERED_HOUR - timedelta(days=80))
+    gx = validate_raw_events(warehouse_url, TAMPERED_HOUR, TAMPERED_HOUR + HOUR)
+    in_sql = {o.name: o.unexpected_count for o in checked.contract.outcomes}
+    assert in_sql == {o.name: o.unexpected_count for o in gx.outcomes}  # rule for rule, with GX
+    assert {name: count for name, count in in_sql.items() if count} == UNEXPECTED
+    assert checked.contract.rows_checked == gx.rows_checked == held
+    assert [o.name for o in checked.contract.outcomes] == [e.name for e in raw_event_expectations()]
+    # The same pass counts the stored events the ledger comparison needs.
+    assert checked.ledger.stored_events == held and checked.ledger.adds_up
+    with connect(warehouse_url) as conn:
+        clean = check_delivery_window(conn, CLEAN_HOUR, CLEAN_HOUR + HOUR, CLEAN_HOUR - timedelta(days=80))
+    assert clean.contract.success and clean.contract.rows_checked == clean.ledger.stored_events > 0
+
+
+def test_a_repeated_key_hash_is_told_apart_from_a_repeated_key(store, warehouse_url):
+    """The uniqueness rule groups 64-bit hashes first; a hash that repeats without its key (a
+    collision) must not count. Given the hashes of keys that occur once, the key step counts 0."""
+    from psycopg import sql as psql
+
+    from analytics_pipeline.ingestion.quality import _repeated_rows
+    from analytics_pipeline.warehouse.sql import compose_sql
+
+    tamper(warehouse_url)
+    window = compose_sql("ingestion/events_delivered_in_window", **{
+        name: psql.Placeholder(name) for name in ("source", "range_start", "range_end", "events_from", "events_to")})
+    params = {"source": "usage_logs", "range_start": TAMPERED_HOUR, "range_end": TAMPERED_HOUR + HOUR,
+              "events_from": TAMPERED_HOUR - timedelta(days=500), "events_to": TAMPERED_HOUR + timedelta(days=2)}
+    with connect(warehouse_url) as conn:
+        assert _repeated_rows(conn, window, ["organization_id", "request_id"], params) == 2  # the two "dup" rows
+        once = conn.execute("SELECT array_agg(hashtextextended(concat_ws(chr(31), organization_id, request_id), 0)) "
+                            "FROM analytics_events WHERE request_id IN ('t-1', 't-2')").fetchone()[0]
+        parts = {"window": window, "columns": psql.SQL("organization_id, request_id")}
+        counted = conn.execute(compose_sql("ingestion/delivery_window_repeated_keys", **parts),
+                               {**params, "hashes": once}).fetchone()[0]
+    assert counted == 0
 
 
 def test_an_hour_without_events_passes_without_running_gx(warehouse_url):

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up
+from analytics_pipeline.defs.ingestion.checks import INGEST_LEDGER_ADDS_UP, delivery_hour_checks
 from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.ingestion.quality import ledger_totals, quarantine_kept_since
 from analytics_pipeline.retention.policy import RetentionPolicy
@@ -116,9 +116,9 @@ def test_the_blocking_check_passes_old_hours_and_reports_what_it_left_out(wareho
 
     def check(hour: datetime) -> dg.AssetCheckEvaluation:
         key = hour.strftime("%Y-%m-%d-%H:%M")  # only the check runs: a one-partition range
-        result = dg.materialize([raw_usage_events, ingest_ledger_adds_up], instance=dagster_instance,
+        result = dg.materialize([raw_usage_events, delivery_hour_checks], instance=dagster_instance,
                                 resources=resources, tags={RANGE_START_TAG: key, RANGE_END_TAG: key},
-                                selection=dg.AssetSelection.checks(ingest_ledger_adds_up),
+                                selection=dg.AssetSelection.checks(INGEST_LEDGER_ADDS_UP),
                                 raise_on_error=False)  # a failed blocking check fails the run
         [evaluation] = result.get_asset_check_evaluations()
         return evaluation

@@ -45,12 +45,14 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
                                  resources=s3_resources)
     assert all(result.success for _, result in results)
     hourly = results_for(results, RAW_EVENTS)
-    # A single-run range reports the run's totals on each partition's materialization.
+    # A single-run range reports the run's totals on each partition's materialization, named as such.
     ingested = [e.materialization for e in hourly.get_asset_materialization_events()
                 if e.asset_key == RAW_EVENTS]
     assert len(ingested) == 48  # one per delivery hour of the two days
+    assert "accepted" not in ingested[0].metadata
+    assert ingested[0].metadata["figures_cover"].value.startswith("the whole run: 48 delivery hours")
     names = ("accepted", "duplicates", "quarantined", "lines_read")
-    totals = {name: ingested[0].metadata[name].value for name in names}
+    totals = {name: ingested[0].metadata[f"run_{name}"].value for name in names}
     assert totals == {"accepted": generated.valid_events, "duplicates": generated.duplicate_lines,
                       "quarantined": generated.malformed_lines, "lines_read": generated.lines_written}
 
@@ -126,13 +128,14 @@ def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, war
 def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, s3_client, s3_bucket, warehouse_url,
                                                                    dagster_instance):
     from analytics_pipeline.defs.ingestion.assets import raw_usage_events
-    from analytics_pipeline.defs.ingestion.checks import ingest_ledger_adds_up
+    from analytics_pipeline.defs.ingestion.checks import INGEST_LEDGER_ADDS_UP, delivery_hour_checks
     from analytics_pipeline.defs.rollups.assets import daily_usage_rollups, hourly_usage_rollups
     from analytics_pipeline.defs.rollups.checks import (
         daily_rollups_equal_sum_of_hours,
         daily_rollups_match_raw_events,
         hourly_rollups_match_raw_events,
     )
+    from analytics_pipeline.defs.rollups.sensors import usage_rollup_restatement_sensor
 
     logs = S3ObjectStore(s3_client, s3_bucket, "logs")
     day = MONTH + timedelta(days=5)
@@ -146,6 +149,11 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
                                                    "daily_rollups_match_raw_events",
                                                    "exports_reconcile_with_rollups"}
     assert all(e.passed for e in evaluations)
+    # The range ingest touched every hour of the day, and the same plan rolled them up: a tick of
+    # the restatement sensor (which reads the 24 materializations) requests nothing.
+    with dg.build_sensor_context(instance=dagster_instance, resources=s3_resources) as context:
+        tick = usage_rollup_restatement_sensor(context)
+    assert tick.run_requests == [] and tick.cursor
 
     hour = day + timedelta(hours=14)
     with connect(warehouse_url) as conn:
@@ -158,12 +166,12 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
                      "WHERE event_time >= %s AND event_time < %s)", (hour, hour + timedelta(minutes=50)))
         conn.commit()
 
-    def run_checks(assets, checks, partition_key):
+    def run_checks(assets, checks, partition_key, selected=None):
         # Only the checks run (the rollups stay tampered): a one-partition range.
         return dg.materialize([*assets, *checks], instance=dagster_instance, resources=s3_resources,
                               tags={"dagster/asset_partition_range_start": partition_key,
                                     "dagster/asset_partition_range_end": partition_key},
-                              selection=dg.AssetSelection.checks(*checks), raise_on_error=False)
+                              selection=dg.AssetSelection.checks(*(selected or checks)), raise_on_error=False)
 
     hourly = run_checks([hourly_usage_rollups], [hourly_rollups_match_raw_events], hour.strftime("%Y-%m-%d-%H:%M"))
     [evaluation] = hourly.get_asset_check_evaluations()
@@ -173,7 +181,8 @@ def test_checks_pass_on_a_clean_run_and_fail_on_a_tampered_rollup(s3_resources, 
     # the hours were tampered with (sum of hours) and an event is gone (raw events)
     assert {e.check_name: e.passed for e in daily.get_asset_check_evaluations()} == {
         "daily_rollups_equal_sum_of_hours": False, "daily_rollups_match_raw_events": False}
-    ledger = run_checks([raw_usage_events], [ingest_ledger_adds_up], hour.strftime("%Y-%m-%d-%H:%M"))
+    ledger = run_checks([raw_usage_events], [delivery_hour_checks], hour.strftime("%Y-%m-%d-%H:%M"),
+                        selected=[INGEST_LEDGER_ADDS_UP])
     [evaluation] = ledger.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.metadata["stored_events"].value == evaluation.metadata["accepted"].value - 1

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from analytics_pipeline.rollups.pricing import PriceCatalogError, parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.reconciliation import daily_mismatches_against_hourly, rollup_mismatches_against_events
 from analytics_pipeline.rollups.usage import (
     Granularity,
+    MissingPriceError,
     RawEventsDroppedError,
     day_slices,
     replace_endpoint_rollups,
@@ -17,7 +19,7 @@ from analytics_pipeline.rollups.usage import (
     replace_usage_rollups_by_day,
 )
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 from analytics_pipeline_tests.event_rows import insert_events
 
 DAY = datetime(2026, 6, 15, tzinfo=UTC)
@@ -267,3 +269,52 @@ def test_a_window_with_a_day_whose_raw_events_were_dropped_is_refused_before_any
     conn.commit()
     after = snapshot()
     assert [r[:1] for r in after["analytics_daily_rollups"]] == [(old_day,), (kept_day,)]
+
+
+def test_events_without_a_price_in_effect_are_refused_never_priced_at_zero(warehouse_url):
+    with connect(warehouse_url) as conn:
+        insert_events(conn, [ev(10, 0, "a", tokens_in=1000), ev(10, 30, "b", model="m2"), ev(11, 5, "c", model=None)])
+        # No catalog at all (model_prices never materialized): nothing is rolled up, nothing replaced.
+        with pytest.raises(MissingPriceError, match=r"3 events .* have no price in effect: m1 from 2026-06-15 10:00"):
+            replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(days=1))
+        with pytest.raises(MissingPriceError):
+            replace_usage_rollups_by_day(lambda: connect(warehouse_url), Granularity.HOURLY, DAY,
+                                         DAY + timedelta(days=1), workers=2)
+        assert conn.execute("SELECT count(*) FROM analytics_hourly_rollups").fetchone()[0] == 0
+
+        # The '*' default only from 11:00: m2's request at 10:30 has no price; 11:05's has the default.
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(
+                "model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens\n"
+                "m1,2025-01-01T00:00:00Z,0.001,0.5,1.5\n*,2026-06-15T11:00:00Z,0.0001,0.1,0.2\n"))
+        with pytest.raises(MissingPriceError) as refused:
+            replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(days=1))
+        assert [(model, count) for model, _, count in refused.value.unpriced] == [("m2", 1)]
+        assert "1 events between 2026-06-15 00:00 and 2026-06-16 00:00 UTC have no price in effect: m2 from " \
+               "2026-06-15 10:30 UTC (1 events)" in str(refused.value)
+        # From 11:00 every event is priced: rolled up, the '*' price for the model-less request.
+        replace_usage_rollups(conn, Granularity.HOURLY, DAY + timedelta(hours=11), DAY + timedelta(hours=12))
+        assert hourly(conn, 11) == [("-", 1, 0, 0, 0, 0, 0, 0, Decimal("0.0001"))]
+        # The reconciliation's own per-event pricing leaves an unpriced event's cost NULL, never 0.
+        priced = conn.execute(sql.SQL("WITH {} SELECT model_id, cost FROM priced_events ORDER BY event_time").format(
+            compose_sql("rollups/priced_events", price_periods=compose_sql("rollups/price_periods"))),
+            {"range_start": DAY, "range_end": DAY + timedelta(days=1)}).fetchall()
+        assert priced == [("m1", Decimal("0.501")), ("m2", None), (None, Decimal("0.0001"))]
+
+
+def test_the_hourly_rollup_asset_fails_clearly_without_a_price_catalog(warehouse_url, tmp_path):
+    import dagster as dg
+
+    from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
+    from analytics_pipeline_tests.resources import pipeline_resources
+
+    with connect(warehouse_url) as conn:
+        insert_events(conn, [ev(10, 0, "a", tokens_in=1000)])
+    result = dg.materialize([hourly_usage_rollups], partition_key="2026-06-15-10:00", raise_on_error=False,
+                            resources=pipeline_resources(warehouse_url, str(tmp_path)))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "have no price in effect: m1 from 2026-06-15 10:00 UTC" in description
+    assert "materialize model_prices" in description
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]

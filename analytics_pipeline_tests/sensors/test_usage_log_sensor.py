@@ -7,6 +7,7 @@ import dagster as dg
 import orjson
 import pytest
 
+from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
 from analytics_pipeline.defs.rollups.sensors import (
     contiguous_ranges,
@@ -16,6 +17,8 @@ from analytics_pipeline.defs.rollups.sensors import (
 from analytics_pipeline.defs.shared import hourly_partitions
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.loader import ObjectLoader
+from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
+from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.resources import pipeline_resources
@@ -89,25 +92,48 @@ def test_contiguous_ranges_group_consecutive_hours():
     assert contiguous_ranges(["1999-01-01-00:00"], hourly_partitions) == []  # before the first partition
 
 
-def test_restatement_sensor_requests_rollups_of_the_event_hours_touched():
-    with dg.instance_for_test() as instance:
-        def report(hours):
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                "raw_usage_events", partition="2026-01-02-05:00", metadata={"event_hours": hours}))
+def test_restatement_requests_only_the_hours_whose_rollups_lag_their_events(warehouse_url, s3_endpoint, s3_bucket,
+                                                                           s3_client, dagster_instance):
+    store = S3ObjectStore(s3_client, s3_bucket, "logs")
+    resources = pipeline_resources(warehouse_url, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint, now=NOW)
+    with connect(warehouse_url) as conn, conn.transaction():
+        replace_model_prices(conn, parse_catalog(read_catalog_text(None)))
+    h3, h4, h5, h6 = (NOW - timedelta(hours=n) for n in (6, 5, 4, 3))
 
-        report(["2026-01-02-03:00", "2026-01-02-04:00", "2026-01-02-05:00"])  # two late hours and its own
-        context = dg.build_sensor_context(instance=instance)
-        result = usage_rollup_restatement_sensor(context)
-        ranges = sorted((r.job_name, r.tags["dagster/asset_partition_range_start"],
-                         r.tags["dagster/asset_partition_range_end"]) for r in result.run_requests)
-        assert ranges == [("hourly_rollups_job", "2026-01-02-03:00", "2026-01-02-05:00")]
+    def deliver(hour, name, event_hours):
+        lines = [orjson.dumps({"timestamp": (at + timedelta(minutes=10)).isoformat(), "customer_id": "org-1",
+                               "request_id": f"{name}-{i}", "status_code": 200}) for i, at in enumerate(event_hours)]
+        store.write(f"{hour:%Y/%m/%d/%H}/{name}.jsonl.gz", gzip.compress(b"\n".join(lines) + b"\n", mtime=0))
+        dg.materialize([raw_usage_events], instance=dagster_instance, resources=resources,
+                       partition_key=hour.strftime("%Y-%m-%d-%H:%M"))
 
-        # The cursor moves on: nothing new, nothing requested; a new materialization is seen.
-        context = dg.build_sensor_context(instance=instance, cursor=result.cursor)
-        assert not usage_rollup_restatement_sensor(context).run_requests
-        report(["2026-01-01-23:00"])
-        later = usage_rollup_restatement_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
-        assert {r.tags["dagster/asset_partition_range_start"] for r in later.run_requests} == {"2026-01-01-23:00"}
+    def tick(cursor=None):
+        with dg.build_sensor_context(instance=dagster_instance, cursor=cursor, resources=resources) as context:
+            result = usage_rollup_restatement_sensor(context)
+        return result, [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+                        for r in result.run_requests]
+
+    def key(hour):
+        return hour.strftime("%Y-%m-%d-%H:%M")
+
+    deliver(h5, "first", [h3, h4, h5, h5])  # two late hours and its own
+    first, ranges = tick()
+    assert ranges == [(key(h3), key(h5))]
+    assert all(r.job_name == "hourly_rollups_job" for r in first.run_requests)
+
+    with connect(warehouse_url) as conn:  # what hourly_rollups_job does for 03:00..05:00
+        replace_usage_rollups(conn, Granularity.HOURLY, h3, h6)
+    # The same materializations, read again from the start: every hour they touched is rolled up.
+    assert tick()[1] == []
+    assert tick(first.cursor)[1] == []  # nothing new either
+
+    deliver(h6, "late", [h4, h6])  # a late event for 04:00, and 06:00's own
+    late, ranges = tick(first.cursor)
+    assert ranges == [(key(h4), key(h4)), (key(h6), key(h6))]  # 03:00 and 05:00 are up to date
+    with connect(warehouse_url) as conn:
+        replace_usage_rollups(conn, Granularity.HOURLY, h4, h5)
+        replace_usage_rollups(conn, Granularity.HOURLY, h6, h6 + timedelta(hours=1))
+    assert tick(first.cursor)[1] == []
 
 
 @dg.op

@@ -48,6 +48,12 @@ WITH objects AS (
     FROM incoming_lines AS i
     JOIN claimed AS c ON c.object_id = i.object_id AND c.line_number = i.line_number
     RETURNING object_id, event_time
+), event_hours AS (
+    -- The ledger per event hour: what the restatement sensor compares with the hourly rollups.
+    INSERT INTO analytics_ingested_event_hours (event_hour, object_id, events)
+    SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00'), object_id, count(*)
+    FROM inserted
+    GROUP BY 1, 2
 ), repeats AS (
     INSERT INTO incoming_repeats (object_id, line_number, organization_id, request_id, content_hash)
     SELECT i.object_id, i.line_number, i.organization_id, i.request_id, i.content_hash

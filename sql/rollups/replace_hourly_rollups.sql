@@ -6,7 +6,9 @@
 -- CHECK constraint enforce it), so one price holds for a whole (hour, model) group, and
 --   sum over events of (per_request + in/1000 x in_price + out/1000 x out_price)
 --   = billable_requests x per_request + billable_in/1000 x in_price + billable_out/1000 x out_price
--- exactly, in numeric. Requests with status >= 500 are not billable. Thousandths are taken with
+-- exactly, in numeric. Requests with status >= 500 are not billable. A group without a price in
+-- effect would get a NULL cost, which the NOT NULL column refuses: the caller checks first
+-- (refuse_unpriced_events) and fails with the models and times instead. Thousandths are taken with
 -- `* 0.001`, which is exact; numeric `/ 1000` rounds to ~16 significant digits on large sums.
 -- date_bin buckets with integer arithmetic (date_trunc goes through the calendar); in UTC the
 -- buckets are the same. The id columns are COLLATE "C" (migration 0006): the sort compares bytes.
@@ -47,11 +49,11 @@ SELECT
     h.bucket_start, h.organization_id, h.model_id, h.request_count, h.tokens_input, h.tokens_output,
     h.tokens_input + h.tokens_output, h.error_count, h.client_error_count, h.server_error_count,
     trim_scale(
-        (h.request_count - h.server_error_count) * coalesce(m.price_per_request, d.price_per_request, 0)
+        (h.request_count - h.server_error_count) * coalesce(m.price_per_request, d.price_per_request)
         + (h.tokens_input - h.unbilled_tokens_input)
-          * coalesce(m.price_per_1k_input_tokens, d.price_per_1k_input_tokens, 0) * 0.001
+          * coalesce(m.price_per_1k_input_tokens, d.price_per_1k_input_tokens) * 0.001
         + (h.tokens_output - h.unbilled_tokens_output)
-          * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens, 0) * 0.001),
+          * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens) * 0.001),
     h.latency_p50_ms, h.latency_p95_ms, h.latency_p99_ms
 FROM hourly AS h
 LEFT JOIN price_periods AS m

@@ -50,7 +50,9 @@ def raw_usage_events(
     request_id, same content) or quarantined with a reason (`analytics_quarantine`). The
     ingest ledger (`analytics_ingested_objects`, key + etag) makes each object load once;
     events are stored by their own event time, and the event hours touched (late data
-    included) are reported so their rollups can be restated.
+    included) are reported so their rollups can be restated. A run of one delivery hour (what
+    the sensor launches) reports that hour's figures; a single-run range reports the run's,
+    named `run_*`, on each of its hours.
     """
     store = object_storage.logs()
     window = context.partition_time_window
@@ -83,8 +85,7 @@ def raw_usage_events(
         f"{summary.objects_failed} failed; {summary.lines_read} lines: {summary.accepted} accepted, "
         f"{summary.duplicates} duplicates, {summary.quarantined} quarantined"
     )
-    metadata = {
-        **window_metadata(window),
+    figures = {
         "objects_loaded": summary.objects_loaded,
         "objects_skipped": summary.objects_skipped,
         "objects_failed": summary.objects_failed,
@@ -93,11 +94,21 @@ def raw_usage_events(
         "duplicates": summary.duplicates,
         "quarantined": summary.quarantined,
         "late_events": summary.late_events,
+    }
+    if lag_seconds is not None:
+        figures["lag_seconds"] = round(lag_seconds, 1)
+    hours = context.partition_keys
+    if len(hours) > 1:
+        # Dagster stores a single run's metadata on every partition of its range; named run_*,
+        # the run's totals never pass for one hour's figures (nor plot as one).
+        figures = {f"run_{name}": value for name, value in figures.items()}
+        figures["figures_cover"] = (f"the whole run: {len(hours)} delivery hours, {hours[0]} to {hours[-1]} "
+                                    "(a single run's metadata is recorded on each of its partitions)")
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        **figures,
         "quarantine_reasons": dict(summary.quarantine_reasons),
         "event_hours": sorted(h.strftime("%Y-%m-%d-%H:%M") for h in summary.event_hours),
         "failed_objects": summary.failures[:50],
         "damaged_objects": summary.damaged[:50],
-    }
-    if lag_seconds is not None:
-        metadata["lag_seconds"] = round(lag_seconds, 1)
-    return dg.MaterializeResult(metadata=metadata)
+    })

@@ -1,5 +1,6 @@
-"""Data-quality checks of raw_usage_events: quarantine rate, ledger reconciliation, and the
-event contract as a Great Expectations suite."""
+"""Data-quality checks of raw_usage_events: what each delivery hour's run checks (the ledger adds
+up, the quarantine rate, the contract's rules in one SQL pass), and the event contract as a Great
+Expectations suite (daily, and on demand)."""
 
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from analytics_pipeline.defs.ingestion.resources import IngestionSettings
 from analytics_pipeline.defs.resources import ClockResource, RetentionSettings, WarehouseResource
 from analytics_pipeline.defs.shared import hourly_partitions, window_metadata
 from analytics_pipeline.ingestion.expectations import RawEventsValidation, validate_raw_events
-from analytics_pipeline.ingestion.quality import LedgerTotals, ledger_totals, quarantine_kept_since
+from analytics_pipeline.ingestion.quality import LedgerTotals, check_delivery_window, quarantine_kept_since
 
 
 def _totals_metadata(window: dg.TimeWindow, totals) -> dict:
@@ -18,48 +19,72 @@ def _totals_metadata(window: dg.TimeWindow, totals) -> dict:
             "accepted": totals.accepted, "duplicates": totals.duplicates, "quarantined": totals.quarantined}
 
 
-def _ledger_totals(warehouse: WarehouseResource, window: dg.TimeWindow, now: datetime,
-                   quarantine_retention_days: int) -> tuple[LedgerTotals, datetime]:
-    """The window's ledger totals, and the quarantine cutoff they were compared against."""
-    kept_since = quarantine_kept_since(now, quarantine_retention_days)
-    with warehouse.connect() as conn:
-        return ledger_totals(conn, window.start, window.end, kept_since), kept_since
+INGEST_LEDGER_ADDS_UP = dg.AssetCheckKey(raw_usage_events.key, "ingest_ledger_adds_up")
+QUARANTINE_RATE_WITHIN_BOUNDS = dg.AssetCheckKey(raw_usage_events.key, "quarantine_rate_within_bounds")
+RAW_EVENTS_MEET_CONTRACT = dg.AssetCheckKey(raw_usage_events.key, "raw_events_meet_contract")
+
+DELIVERY_HOUR_CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        INGEST_LEDGER_ADDS_UP.name, asset=raw_usage_events, partitions_def=hourly_partitions, blocking=True,
+        description="For the objects delivered in the partition: lines read = accepted + duplicates + quarantined, "
+                    "and the ledger's accepted and quarantined counts equal the event and quarantine rows stored "
+                    "for those objects. Nothing lost, nothing counted twice. What retention removed is not "
+                    "compared (the lines must still add up): the quarantine rows of objects ingested over 89 days "
+                    "ago (`ANALYTICS_QUARANTINE_RETENTION_DAYS` less a day's margin), and the events of objects "
+                    "with an event day whose partition retention dropped; the metadata counts the objects left out."),
+    dg.AssetCheckSpec(
+        QUARANTINE_RATE_WITHIN_BOUNDS.name, asset=raw_usage_events, partitions_def=hourly_partitions,
+        description="Share of lines quarantined among the lines of the objects delivered in the partition: warns "
+                    "above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.1%), fails above "
+                    "`ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."),
+    dg.AssetCheckSpec(
+        RAW_EVENTS_MEET_CONTRACT.name, asset=raw_usage_events, partitions_def=hourly_partitions,
+        description="The rules of the Great Expectations suite (`raw_events_meet_expectations`) on the events of "
+                    "the objects delivered in the partition, counted in one SQL pass: what each delivery hour's "
+                    "run checks, in a few seconds per million events. The GX suite states the same rules as the "
+                    "engine of record, daily over the previous day and on demand; a test keeps the two in "
+                    "agreement rule for rule. An hour without events passes."),
+]
 
 
-@dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
-def quarantine_rate_within_bounds(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                                  ingestion_settings: IngestionSettings, retention_settings: RetentionSettings,
-                                  clock: ClockResource) -> dg.AssetCheckResult:
-    """Share of lines quarantined among the lines of the objects delivered in the partition:
-    warns above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.1%), fails above
-    `ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."""
-    warn_rate, fail_rate = ingestion_settings.quarantine_warn_rate, ingestion_settings.quarantine_fail_rate
+@dg.multi_asset_check(specs=DELIVERY_HOUR_CHECK_SPECS, can_subset=True)
+def delivery_hour_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                         ingestion_settings: IngestionSettings, retention_settings: RetentionSettings,
+                         clock: ClockResource):
+    """The checks of a delivery hour (or range): `ingest_ledger_adds_up` (blocking),
+    `quarantine_rate_within_bounds` and `raw_events_meet_contract`, from the ledger and one pass
+    over the window's events (each can be selected alone)."""
     window = context.partition_time_window
-    totals, _ = _ledger_totals(warehouse, window, clock.now(), retention_settings.quarantine_retention_days)
+    selected = context.selected_asset_check_keys
+    kept_since = quarantine_kept_since(clock.now(), retention_settings.quarantine_retention_days)
+    with warehouse.connect() as conn:
+        checked = check_delivery_window(conn, window.start, window.end, kept_since,
+                                        contract=RAW_EVENTS_MEET_CONTRACT in selected,
+                                        retention_days=retention_settings.raw_retention_days)
+    if INGEST_LEDGER_ADDS_UP in selected:
+        yield _ledger_result(window, checked.ledger, kept_since)
+    if QUARANTINE_RATE_WITHIN_BOUNDS in selected:
+        yield _quarantine_rate_result(window, checked.ledger, ingestion_settings)
+    if RAW_EVENTS_MEET_CONTRACT in selected:
+        yield _expectations_result(window, checked.contract, RAW_EVENTS_MEET_CONTRACT.name, "sql_seconds")
+
+
+def _quarantine_rate_result(window: dg.TimeWindow, totals: LedgerTotals,
+                            ingestion_settings: IngestionSettings) -> dg.AssetCheckResult:
+    warn_rate, fail_rate = ingestion_settings.quarantine_warn_rate, ingestion_settings.quarantine_fail_rate
     rate = totals.quarantine_rate
     passed = rate <= fail_rate
-    severity = dg.AssetCheckSeverity.ERROR if not passed else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
+        check_name=QUARANTINE_RATE_WITHIN_BOUNDS.name,
         passed=passed and rate <= warn_rate,
-        severity=severity,
+        severity=dg.AssetCheckSeverity.ERROR if not passed else dg.AssetCheckSeverity.WARN,
         description=f"{rate:.3%} of {totals.lines_read:,} lines quarantined "
                     f"(warn above {warn_rate:.2%}, fail above {fail_rate:.2%})",
         metadata={**_totals_metadata(window, totals), "quarantine_rate": rate},
     )
 
 
-@dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions, blocking=True)
-def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                          retention_settings: RetentionSettings, clock: ClockResource) -> dg.AssetCheckResult:
-    """For the objects delivered in the partition: lines read = accepted + duplicates +
-    quarantined, and the ledger's accepted and quarantined counts equal the event and
-    quarantine rows actually stored for those objects. Nothing lost, nothing counted twice.
-    What retention removed is not compared (the lines must still add up): the quarantine rows
-    of objects ingested over 89 days ago (`ANALYTICS_QUARANTINE_RETENTION_DAYS` less a day's
-    margin), and the events of objects with an event day whose partition retention dropped
-    (`analytics_raw_archives.dropped_at`); the metadata counts the objects left out."""
-    window = context.partition_time_window
-    totals, kept_since = _ledger_totals(warehouse, window, clock.now(), retention_settings.quarantine_retention_days)
+def _ledger_result(window: dg.TimeWindow, totals: LedgerTotals, kept_since: datetime) -> dg.AssetCheckResult:
     excluded = []
     if totals.objects_past_quarantine_retention:
         excluded.append(f"quarantine rows of {totals.objects_past_quarantine_retention:,} objects ingested before "
@@ -77,6 +102,7 @@ def ingest_ledger_adds_up(context: dg.AssetCheckExecutionContext, warehouse: War
     if excluded:
         description += "; not compared (removed by retention): " + ", ".join(excluded)
     return dg.AssetCheckResult(
+        check_name=INGEST_LEDGER_ADDS_UP.name,
         passed=totals.adds_up,
         description=description,
         metadata={**_totals_metadata(window, totals), "stored_events": totals.stored_events,
@@ -103,18 +129,8 @@ def _expectations_description(validation: RawEventsValidation) -> str:
             f"{validation.rows_checked:,} events: {failures}")
 
 
-@dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
-def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                                 retention_settings: RetentionSettings) -> dg.AssetCheckResult:
-    """The event contract as a Great Expectations suite on the events of the objects delivered
-    in the partition, every metric computed by PostgreSQL: ids present and well formed,
-    (organization_id, request_id) unique, event time within the contract's window of its
-    delivery hour (retention `ANALYTICS_RAW_RETENTION_DAYS` before, 1 h + 1 day of clock skew
-    after), status codes 100-599, durations and tokens >= 0, MD5 content hashes, JSON-object
-    attributes. An hour without events passes."""
-    window = context.partition_time_window
-    validation = validate_raw_events(warehouse.url(), window.start, window.end,
-                                     retention_days=retention_settings.raw_retention_days)
+def _expectations_result(window: dg.TimeWindow, validation: RawEventsValidation, check_name: str,
+                         seconds_name: str) -> dg.AssetCheckResult:
     metadata = {
         **window_metadata(window),
         "objects": validation.objects,
@@ -123,11 +139,28 @@ def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext, warehou
         "expectations_evaluated": validation.evaluated,
         "expectations_failed": validation.failed,
         "unexpected_rows": validation.unexpected_total,
-        "gx_seconds": round(validation.seconds, 2),
+        seconds_name: round(validation.seconds, 2),
     }
     if validation.outcomes:
         metadata["expectations"] = dg.MetadataValue.md(validation.markdown())
         metadata["unexpected_by_expectation"] = {o.name: o.unexpected_count for o in validation.outcomes
                                                  if o.unexpected_count}
-    return dg.AssetCheckResult(passed=validation.success, description=_expectations_description(validation),
-                               metadata=metadata)
+    return dg.AssetCheckResult(check_name=check_name, passed=validation.success,
+                               description=_expectations_description(validation), metadata=metadata)
+
+
+@dg.asset_check(asset=raw_usage_events, partitions_def=hourly_partitions)
+def raw_events_meet_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                                 retention_settings: RetentionSettings) -> dg.AssetCheckResult:
+    """The event contract as a Great Expectations suite on the events of the objects delivered
+    in the partition (or range), every metric computed by PostgreSQL: ids present and well
+    formed, (organization_id, request_id) unique, event time within the contract's window of its
+    delivery hour (retention `ANALYTICS_RAW_RETENTION_DAYS` before, 1 h + 1 day of clock skew
+    after), status codes 100-599, durations and tokens >= 0, MD5 content hashes, JSON-object
+    attributes. Evaluated daily over the previous day's delivery hours
+    (`raw_events_expectations_schedule`), by backfills, and on demand; each delivery hour's own run
+    checks the same rules in one SQL query (`raw_events_meet_contract`). An hour without events passes."""
+    window = context.partition_time_window
+    validation = validate_raw_events(warehouse.url(), window.start, window.end,
+                                     retention_days=retention_settings.raw_retention_days)
+    return _expectations_result(window, validation, "raw_events_meet_expectations", "gx_seconds")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from analytics_pipeline.defs.ingestion.assets import raw_usage_events
+from analytics_pipeline.defs.ingestion.jobs import raw_usage_events_job
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, OBJECTS_TAG, hourly_partitions
 from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
@@ -16,15 +16,16 @@ MAX_OBJECTS_PER_TICK = 5_000
 
 
 @dg.sensor(
-    target=[raw_usage_events],
+    job=raw_usage_events_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def usage_log_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                      object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
-    """Requests a `raw_usage_events` run per delivery hour that has log objects not yet in the
-    ingest ledger. Lists only the last `ANALYTICS_SENSOR_LOOKBACK_DAYS` (default 2) days of
-    `YYYY/MM/DD/` prefixes, page by page, and at most 5,000 objects per tick. The ledger in
+    """Requests a `raw_usage_events_job` run (the asset and its delivery-hour checks) per
+    delivery hour that has log objects not yet in the ingest ledger. Lists only the last
+    `ANALYTICS_SENSOR_LOOKBACK_DAYS` (default 2) days of `YYYY/MM/DD/` prefixes, page by page,
+    and at most 5,000 objects per tick. The ledger in
     the warehouse, not the cursor, decides what is new; `run_key` is built from the objects'
     keys and etags, so a re-evaluated tick never launches the same work twice."""
     now = clock.now()

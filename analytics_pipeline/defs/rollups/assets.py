@@ -10,6 +10,7 @@ from analytics_pipeline.defs.shared import daily_partitions, hourly_partitions, 
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import (
     Granularity,
+    MissingPriceError,
     RawEventsDroppedError,
     RollupTotals,
     replace_endpoint_rollups,
@@ -68,6 +69,11 @@ def _replace(warehouse: WarehouseResource, settings: RollupSettings, granularity
                                             workers=settings.workers, work_mem=settings.work_mem)
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
+    except MissingPriceError as error:
+        # Never a cost of 0 for an event without a price: fail clearly, without retrying.
+        raise dg.Failure(description=str(error), allow_retries=False, metadata={
+            "unpriced_models": [model or "(no model)" for model, _, _ in error.unpriced[:50]],
+            "unpriced_events": sum(count for *_, count in error.unpriced)}) from None
 
 
 def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:

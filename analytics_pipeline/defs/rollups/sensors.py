@@ -10,15 +10,18 @@ import json
 
 import dagster as dg
 
+from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.rollups.assets import RAW_USAGE_EVENTS
 from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job
 from analytics_pipeline.defs.shared import (
+    HOUR_KEY_FORMAT,
     PARTITION_TAG,
     RANGE_END_TAG,
     RANGE_START_TAG,
     hourly_partitions,
     range_tags,
 )
+from analytics_pipeline.rollups.usage import stale_hours
 
 
 def contiguous_ranges(keys: list[str], partitions_def) -> list[tuple[str, str]]:
@@ -38,10 +41,14 @@ def contiguous_ranges(keys: list[str], partitions_def) -> list[tuple[str, str]]:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Restates the hourly rollups of every event hour that new `raw_usage_events`
-    materializations touched (their `event_hours` metadata), late events included: one
-    single-run range per stretch of consecutive hours. The days follow once those runs
+def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext,
+                                    warehouse: WarehouseResource) -> dg.SensorResult:
+    """Restates the hourly rollups of the event hours that new `raw_usage_events`
+    materializations touched (their `event_hours` metadata, late events included), but only
+    those whose rollups lag their events: the warehouse compares each hour's rollup requests with
+    the events the ingest ledger says were added to it, so hours already rolled up (a backfill
+    that rolled them up in the same run, a re-run that loaded nothing) request nothing. One
+    single-run range per stretch of consecutive stale hours; the days follow once those runs
     succeed (`daily_rollups_follow_hours_sensor`). The cursor is the last materialization's
     storage id."""
     after = int(context.cursor) if context.cursor else None
@@ -49,17 +56,23 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.S
         dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=after), limit=200, ascending=True)
     if not result.records:
         return dg.SensorResult()
-    hours: set[str] = set()
+    touched: set[str] = set()
     for record in result.records:
         entry = record.asset_materialization.metadata.get("event_hours")
         if entry is not None:
-            hours.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
+            touched.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
     last = result.records[-1].storage_id
+    candidates = [hourly_partitions.time_window_for_partition_key(key).start
+                  for key in sorted(touched) if hourly_partitions.has_partition_key(key)]
+    with warehouse.connect() as conn:
+        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, candidates)]
     requests = [
         dg.RunRequest(run_key=f"{last}:{hourly_rollups_job.name}:{first}:{final}", job_name=hourly_rollups_job.name,
                       tags=range_tags(first, final))
-        for first, final in contiguous_ranges(sorted(hours), hourly_partitions)
+        for first, final in contiguous_ranges(stale, hourly_partitions)
     ]
+    context.log.info(f"{len(result.records)} new raw materialization(s) touched {len(candidates)} hour(s); "
+                     f"{len(stale)} lag their events")
     return dg.SensorResult(run_requests=requests, cursor=str(last))
 
 
