@@ -8,6 +8,7 @@ model. Prices are Decimals end to end; the warehouse stores them as ``numeric``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import urllib.request
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ def read_catalog_text(location: str | None) -> str:
         with urllib.request.urlopen(location, timeout=30) as response:  # noqa: S310 (scheme checked)
             return response.read().decode("utf-8")
     return Path(location).expanduser().read_text()
+
+
+def catalog_digest(text: str) -> str:
+    """The sha256 of a catalog's text: what tells one version of the catalog from another."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def parse_catalog(text: str) -> list[ModelPrice]:

@@ -318,3 +318,28 @@ def test_the_hourly_rollup_asset_fails_clearly_without_a_price_catalog(warehouse
     assert "have no price in effect: m1 from 2026-06-15 10:00 UTC" in description
     assert "materialize model_prices" in description
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+
+
+def test_the_catalog_sensor_loads_a_missing_or_changed_catalog_once(warehouse_url, tmp_path, dagster_instance):
+    import dagster as dg
+
+    from analytics_pipeline.defs.rollups.assets import model_prices
+    from analytics_pipeline.defs.rollups.sensors import price_catalog_sensor
+    from analytics_pipeline_tests.resources import pipeline_resources
+
+    catalog = tmp_path / "prices.csv"
+    catalog.write_text(CATALOG)
+    resources = pipeline_resources(warehouse_url, str(tmp_path), environ={"ANALYTICS_PRICE_CATALOG": str(catalog)})
+
+    def tick():
+        with dg.build_sensor_context(instance=dagster_instance, resources=resources) as context:
+            return price_catalog_sensor(context)
+
+    first = tick()  # never loaded: a new deployment
+    assert isinstance(first, dg.RunRequest) and first.run_key.startswith("price-catalog-")
+    assert tick().run_key == first.run_key  # the same catalog: the same run key, launched once
+    dg.materialize([model_prices], instance=dagster_instance, resources=resources)
+    assert isinstance(tick(), dg.SkipReason)
+    catalog.write_text(CATALOG + "m9,2026-07-01T00:00:00Z,0.01,1,2\n")  # a new model priced
+    changed = tick()
+    assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key

@@ -1,9 +1,11 @@
--- One pass over the events of the objects delivered in the window (delivery_hour_checks): how
--- many there are, how many belong to the objects the ledger comparison covers (within their
--- event-time range, as the ledger counts them), and {rule_counts}: each contract rule's
--- unexpected rows. Aggregates only, so PostgreSQL can run it on parallel workers.
-SELECT count(*) AS rows_checked,
-       count(*) FILTER (WHERE object_id = ANY (%(compared_ids)s::bigint[])
-                          AND event_time >= %(compared_from)s AND event_time <= %(compared_to)s) AS stored_compared
+-- One pass over the events of the objects delivered in the window (delivery_hour_checks), per
+-- object: how many events it has, how many of them lie in the event-time range the ledger
+-- comparison covers, and {rule_counts}: each contract rule's unexpected rows. Aggregates by
+-- object (a few thousand groups at most), so PostgreSQL can run it on parallel workers; the
+-- caller adds them up, keeping for the ledger only the objects it compares.
+SELECT object_id,
+       count(*) AS events,
+       count(*) FILTER (WHERE event_time >= %(compared_from)s AND event_time <= %(compared_to)s) AS in_compared_range
        {rule_counts}
 FROM ({window}) AS window_events
+GROUP BY object_id

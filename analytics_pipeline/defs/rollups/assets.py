@@ -6,8 +6,8 @@ import dagster as dg
 
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.rollups.resources import RollupSettings
-from analytics_pipeline.defs.shared import daily_partitions, hourly_partitions, window_metadata
-from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
+from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, hourly_partitions, window_metadata
+from analytics_pipeline.rollups.pricing import catalog_digest, parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import (
     Granularity,
     MissingPriceError,
@@ -19,6 +19,7 @@ from analytics_pipeline.rollups.usage import (
 from analytics_pipeline.settings import current_settings
 
 RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
+CATALOG_DIGEST = "catalog_sha256"  # model_prices metadata: which catalog text is loaded
 # Rollups may trail raw events by the restatement sensor's interval and their own run.
 HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
     warn_window=timedelta(minutes=current_settings().raw_freshness_warn_minutes + 30),
@@ -27,19 +28,23 @@ HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=30))
 
 
-@dg.asset(kinds={"postgres", "csv"}, group_name="usage", owners=["team:data-engineering"])
+@dg.asset(kinds={"postgres", "csv"}, group_name="usage", owners=["team:data-engineering"], retry_policy=NETWORK_RETRY)
 def model_prices(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """The effective-dated model price catalog (`analytics_model_prices`), loaded from the CSV
     shipped in the package or from `ANALYTICS_PRICE_CATALOG` (a path or URL). Model `*` prices
-    requests of a missing or unlisted model."""
+    requests of a missing or unlisted model. `price_catalog_sensor` loads it on a new
+    deployment and again whenever the catalog's content changes; the hourly rollups refuse to
+    price an event without a price in effect."""
     location = rollup_settings.price_catalog
-    prices = parse_catalog(read_catalog_text(location))
+    text = read_catalog_text(location)
+    prices = parse_catalog(text)
     with warehouse.connect() as conn, conn.transaction():
         replace_model_prices(conn, prices)
     models = sorted({p.model_id for p in prices})
     return dg.MaterializeResult(metadata={
         "source": location or "shipped price_catalog.csv",
+        CATALOG_DIGEST: catalog_digest(text),
         "price_rows": len(prices),
         "models": len(models),
         "catalog": dg.MetadataValue.md(

@@ -1,4 +1,5 @@
-"""Rollups follow the event hours that ingestion touched, and the days follow their hours.
+"""Rollups follow the event hours that ingestion touched, the days follow their hours, and the
+price catalog is loaded when it is missing or changed.
 
 ``usage_rollup_restatement_sensor`` restates the hourly rollups of the hours new raw events
 fell in; ``daily_rollups_follow_hours_sensor`` restates the days of an hourly run once it has
@@ -11,8 +12,9 @@ import json
 import dagster as dg
 
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.rollups.assets import RAW_USAGE_EVENTS
+from analytics_pipeline.defs.rollups.assets import CATALOG_DIGEST, RAW_USAGE_EVENTS, model_prices
 from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job
+from analytics_pipeline.defs.rollups.resources import RollupSettings
 from analytics_pipeline.defs.shared import (
     HOUR_KEY_FORMAT,
     PARTITION_TAG,
@@ -21,6 +23,7 @@ from analytics_pipeline.defs.shared import (
     hourly_partitions,
     range_tags,
 )
+from analytics_pipeline.rollups.pricing import catalog_digest, read_catalog_text
 from analytics_pipeline.rollups.usage import stale_hours
 
 
@@ -101,3 +104,18 @@ def daily_rollups_follow_hours_sensor(context: dg.RunStatusSensorContext):
         return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition tags")
     first, final = days
     return dg.RunRequest(run_key=f"{context.dagster_run.run_id}:days", tags=range_tags(first, final))
+
+
+@dg.sensor(target=[model_prices], minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+def price_catalog_sensor(context: dg.SensorEvaluationContext, rollup_settings: RollupSettings):
+    """Loads the price catalog (`model_prices`) when it has never been loaded (a new deployment:
+    the hourly rollups refuse to price events without it) and whenever the catalog's content
+    (`ANALYTICS_PRICE_CATALOG`, or the shipped CSV) differs from what the last load read. Reads the
+    catalog every 5 minutes; the run key is the content's sha256, so one version loads once."""
+    digest = catalog_digest(read_catalog_text(rollup_settings.price_catalog))
+    latest = context.instance.get_latest_materialization_event(model_prices.key)
+    materialization = latest.asset_materialization if latest else None
+    loaded = materialization.metadata.get(CATALOG_DIGEST) if materialization else None
+    if loaded is not None and loaded.value == digest:
+        return dg.SkipReason(f"the catalog loaded is the current one (sha256 {digest[:12]})")
+    return dg.RunRequest(run_key=f"price-catalog-{digest}")
