@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": dagster_storage_url(dagster_db),
                "ANALYTICS_DATABASE_URL": warehouse, "ANALYTICS_LOGS_URL": str(store.root),
                "ANALYTICS_HOME": str(pg.scratch_dir("analytics-home")), "PYTHONPATH": str(REPO)}
-        daemon = subprocess.Popen([sys.executable, "-m", "dagster", "daemon", "run", "-w", str(REPO / "workspace.yaml")],
-                                  env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command = [sys.executable, "-m", "dagster", "daemon", "run", "-w", str(REPO / "workspace.yaml")]
+        daemon = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         try:
             started = time.time()
