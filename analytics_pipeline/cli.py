@@ -5,6 +5,7 @@
     analytics-pipeline generate     write synthetic usage logs
     analytics-pipeline export       request an ad hoc export (--org --start --end), or --list jobs
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
+    analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
 """
 
 from __future__ import annotations
@@ -288,6 +289,23 @@ def cmd_db(args) -> int:
     return 0
 
 
+def cmd_storage(args) -> int:
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.storage.object_store import ensure_buckets, s3_buckets_of
+
+    settings = current_settings()
+    stores = (settings.logs_url, settings.exports_url, settings.archive_url, settings.focus_costs_url,
+              settings.build_metrics_url)
+    buckets = s3_buckets_of(stores) + list(args.buckets)
+    if not buckets:
+        print("no store is on S3 and no bucket was named: nothing to create")
+        return 0
+    created = set(ensure_buckets(_s3_client(), buckets))
+    for bucket in dict.fromkeys(buckets):
+        print(f"{bucket}: {'created' if bucket in created else 'exists'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="analytics-pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -322,6 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])
     db.set_defaults(func=cmd_db)
+
+    storage = commands.add_parser("storage", help="object storage administration")
+    storage_commands = storage.add_subparsers(dest="storage_command", required=True)
+    create_buckets = storage_commands.add_parser(
+        "create-buckets", help="create the bucket of every s3:// store the settings name, and BUCKET ...")
+    create_buckets.add_argument("buckets", nargs="*", metavar="BUCKET", help="more buckets (e.g. Dagster's logs)")
+    create_buckets.set_defaults(func=cmd_storage)
     return parser
 
 

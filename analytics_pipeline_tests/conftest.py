@@ -100,6 +100,14 @@ def dagster_instance(pg_server_url, dagster_template):
 
 
 @pytest.fixture
+def dagster_pg_url(pg_server_url, dagster_template) -> str:
+    """A fresh database holding Dagster's (empty) storage schema, as ``DAGSTER_PG_URL`` names it."""
+    name = _clone_database(pg_server_url, dagster_template)
+    yield dagster_storage_url(with_database(pg_server_url, name))
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
 def empty_database_url(pg_server_url) -> str:
     """A fresh database with no schema at all (for migration tests)."""
     name = f"e_{uuid.uuid4().hex[:12]}"

@@ -117,11 +117,6 @@ def count_day(conn: psycopg.Connection, day: date) -> int:
     return conn.execute(load_sql("retention/count_event_day"), {"day_start": start, "day_end": end}).fetchone()[1]
 
 
-def timescaledb_version(conn: psycopg.Connection) -> str | None:
-    row = conn.execute(load_sql("retention/timescaledb_version")).fetchone()
-    return row[0] if row else None
-
-
 def _still_stored(store: ObjectStore, entry: ArchiveEntry) -> bool:
     stored = store.head(entry.object_key)
     return stored is not None and stored.size == entry.bytes
@@ -261,7 +256,6 @@ def archive_raw_event_days(conn: psycopg.Connection, store: ObjectStore, cutoffs
     require_autocommit(conn)
     report = ActionReport("archive_raw_event_days", dry_run)
     due, unchanged = days_to_archive(conn, store, cutoffs)
-    timescale = timescaledb_version(conn)
     archived_days: list[date] = []
     rows = size = 0
     for item in due:
@@ -298,8 +292,5 @@ def archive_raw_event_days(conn: psycopg.Connection, store: ObjectStore, cutoffs
         "newest_day_archived": iso(max(archived_days, default=None)),
         "archive_days_ending_by": cutoffs.archive_before.isoformat(),
         "location": store.url,
-        "in_database_compression": (
-            f"handled by TimescaleDB {timescale} (its compression policy); the Parquet archive is the cold copy"
-            if timescale else "none: plain PostgreSQL; the zstd Parquet archive is the compressed copy"),
     })
     return report

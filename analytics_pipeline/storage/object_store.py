@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,3 +261,35 @@ def open_store(url: str, s3_client_factory=None) -> ObjectStore:
     if url.startswith("file://"):
         url = url[len("file://") :]
     return LocalDirectoryStore(url)
+
+
+def s3_buckets_of(urls: Iterable[str]) -> list[str]:
+    """The distinct buckets of the ``s3://`` URLs among ``urls``, in order (directories are skipped)."""
+    return list(dict.fromkeys(parse_s3_url(url)[0] for url in urls if is_s3_url(url)))
+
+
+def ensure_buckets(client, buckets: Iterable[str]) -> list[str]:
+    """Create each of ``buckets`` that does not exist yet (in the client's region); return those created.
+
+    Safe to run again and by several processes at once: an existing bucket is left as it is."""
+    from botocore.exceptions import ClientError
+
+    region = client.meta.region_name
+    # us-east-1 is the one region S3 refuses an explicit LocationConstraint for; MinIO accepts either.
+    placement = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    created = []
+    for bucket in dict.fromkeys(buckets):
+        try:
+            client.head_bucket(Bucket=bucket)
+            continue
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        try:
+            client.create_bucket(Bucket=bucket, **placement)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+            continue
+        created.append(bucket)
+    return created

@@ -100,3 +100,22 @@ def test_open_store_by_url(tmp_path, s3_client, s3_bucket):
     assert isinstance(s3_store, S3ObjectStore) and s3_store.prefix == "some/prefix/"
     with pytest.raises(ValueError, match="no S3 client"):
         open_store("s3://bucket/x")
+
+
+def test_the_buckets_of_the_s3_stores_once_each_in_order():
+    from analytics_pipeline.storage.object_store import s3_buckets_of
+
+    urls = ["s3://usage-logs/firehose", "/var/lib/exports", "s3://archive", "s3://usage-logs/other", "file:///x"]
+    assert s3_buckets_of(urls) == ["usage-logs", "archive"]
+
+
+def test_ensure_buckets_creates_the_missing_ones_and_can_run_again(s3_client, s3_bucket):
+    import uuid
+
+    from analytics_pipeline.storage.object_store import ensure_buckets
+
+    fresh = f"fresh-{uuid.uuid4().hex[:10]}"
+    assert ensure_buckets(s3_client, [s3_bucket, fresh, fresh]) == [fresh]
+    assert ensure_buckets(s3_client, [s3_bucket, fresh]) == []
+    names = {b["Name"] for b in s3_client.list_buckets()["Buckets"]}
+    assert {s3_bucket, fresh} <= names
