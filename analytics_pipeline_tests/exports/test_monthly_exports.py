@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
@@ -83,7 +84,7 @@ def expected_daily_lines(conn, org):
     groups = defaultdict(lambda: [0, 0, 0, Decimal(0)])
     raw_cost = Decimal(0)
     for bucket, model, requests, tokens, errors, cost in records:
-        g = groups[(bucket.astimezone(UTC), model)]
+        g = groups[(bucket.astimezone(UTC), model or MODEL_LESS_ID)]
         g[0] += requests
         g[1] += tokens
         g[2] += errors
