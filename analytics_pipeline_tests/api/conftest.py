@@ -15,6 +15,7 @@ import boto3
 import httpx
 import pytest
 import uvicorn
+from botocore.config import Config
 
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.api.keys import create_key
@@ -86,8 +87,8 @@ def start_api(tmp_path) -> Iterator[Callable[..., RunningApi]]:
             api_signing_key="test-signing-key-0123456789abcdefghijklmnopqrstuv", api_pool_size=4,
             api_pool_timeout_seconds=2.0, **overrides)
         clock = clock or FrozenClock()
-        factory = (lambda: boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")) if s3_endpoint \
-            else None
+        factory = (lambda: boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                                        config=Config(signature_version="s3v4"))) if s3_endpoint else None
         app = create_app(settings, clock=clock, s3_client_factory=factory)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
