@@ -73,7 +73,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             pool.close()
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url="/docs",
-                  redoc_url=None)
+                  redoc_url=None, generate_unique_id_function=lambda route: route.name)
     app.state.settings = settings
     app.state.clock = clock or wall_clock
     app.state.signing_key = signing_key(settings)

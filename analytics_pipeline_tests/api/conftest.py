@@ -72,18 +72,21 @@ def free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture
-def start_api(tmp_path) -> Iterator[Callable[..., RunningApi]]:
-    """Starts the API (uvicorn, a thread) with ``settings`` overrides; stopped at teardown."""
-    servers: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+class ApiServers:
+    """Starts APIs (uvicorn, a thread each) on the given warehouse with settings overrides; stops them all."""
 
-    def start(database_url: str, *, exports_url: str | None = None, s3_endpoint: str | None = None,
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+
+    def start(self, database_url: str, *, exports_url: str | None = None, s3_endpoint: str | None = None,
               clock: FrozenClock | None = None, **overrides) -> RunningApi:
         sock = free_socket()
         port = sock.getsockname()[1]
+        home = self.directory / f"api-{len(self.running)}"
         settings = dataclasses.replace(
-            load_settings({}), home=tmp_path / "home", database_url=database_url,
-            exports_url=exports_url or str(tmp_path / "exports"), api_public_url=f"http://127.0.0.1:{port}",
+            load_settings({}), home=home / "home", database_url=database_url,
+            exports_url=exports_url or str(home / "exports"), api_public_url=f"http://127.0.0.1:{port}",
             api_signing_key="test-signing-key-0123456789abcdefghijklmnopqrstuv", api_pool_size=4,
             api_pool_timeout_seconds=2.0, **overrides)
         clock = clock or FrozenClock()
@@ -100,14 +103,41 @@ def start_api(tmp_path) -> Iterator[Callable[..., RunningApi]]:
             time.sleep(0.02)
         url = f"http://127.0.0.1:{port}"
         client = httpx.Client(base_url=url, timeout=30, follow_redirects=False)
-        servers.append((server, thread, client))
+        self.running.append((server, thread, client))
         return RunningApi(url, settings, clock, database_url, client)
 
-    yield start
-    for server, thread, client in servers:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=15)
+    def stop(self) -> None:
+        for server, thread, client in self.running:
+            client.close()
+            server.should_exit = True
+            thread.join(timeout=15)
+
+
+@pytest.fixture
+def start_api(tmp_path) -> Iterator[Callable[..., RunningApi]]:
+    """Starts the API with ``settings`` overrides (see :meth:`ApiServers.start`); stopped at teardown."""
+    servers = ApiServers(tmp_path)
+    yield servers.start
+    servers.stop()
+
+
+@pytest.fixture(scope="module")
+def module_warehouse_url(pg_server_url, migrated_template) -> Iterator[str]:
+    """A migrated database shared by one module's tests (for read-mostly tests)."""
+    from analytics_pipeline.warehouse.database import drop_database, with_database
+    from analytics_pipeline_tests.conftest import _clone_database
+
+    name = _clone_database(pg_server_url, migrated_template)
+    yield with_database(pg_server_url, name)
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory, module_warehouse_url) -> Iterator[RunningApi]:
+    """One API for a whole module, on its own database, at NOW."""
+    servers = ApiServers(tmp_path_factory.mktemp("module-api"))
+    yield servers.start(module_warehouse_url)
+    servers.stop()
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from analytics_pipeline.warehouse.sql import load_sql
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health, name="healthz")
+@router.get("/healthz", response_model=Health, name="healthz", summary="The process is up")
 async def healthz() -> JsonResponse:
     """The process is up (no dependency is checked)."""
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/readyz", response_model=Readiness, name="readyz",
+@router.get("/readyz", response_model=Readiness, name="readyz", summary="The API can serve requests",
             responses={503: {"model": Readiness, "description": "The warehouse is unreachable or not migrated."}})
 def readyz(request: Request, clock: Clock) -> JsonResponse:
     """Ready when the warehouse answers and its schema is at the API's migration. Jobs pending
