@@ -3,11 +3,12 @@ cap, signed downloads, failures, stuck jobs, pagination, the warehouse down, the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import urllib.parse
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -361,3 +362,35 @@ def test_usage_series_are_the_organizations_rollups(api, form):
                             params={"start": "2024-01-01T00:00:00Z", "end": "2024-01-01T23:59:59Z",
                                     "granularity": "hourly"}).json()
     assert sum(p["requestCount"] for p in hourly["series"]) == 12
+
+
+def test_monthly_exports_are_listed_and_downloaded_like_any_job(start_api, warehouse_url, tmp_path):
+    import dagster as dg
+
+    from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+    from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+    from analytics_pipeline_tests.event_rows import insert_events
+
+    march, april = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC)
+    scheduled_at = april + timedelta(hours=2)
+    with connect(warehouse_url) as conn:
+        insert_events(conn, [(march + timedelta(days=d, hours=5), org, f"{org}-{d}", None, 200, 3.0, None, 10, 5)
+                             for d in range(31) for org in (ORG, "org-b")])
+        for granularity in (Granularity.HOURLY, Granularity.DAILY):
+            replace_usage_rollups(conn, granularity, march, april)
+    exports_url = str(tmp_path / "exports")
+    api = start_api(warehouse_url, exports_url=exports_url, clock=FrozenClock(scheduled_at + timedelta(hours=3)))
+    result = dg.materialize([monthly_usage_exports], partition_key="2025-03-01",
+                            resources=export_resources(warehouse_url, exports_url=exports_url, now=scheduled_at),
+                            instance=dg.DagsterInstance.ephemeral(),
+                            tags={"dagster/schedule_name": "monthly_exports_job_schedule"})
+    assert result.success
+    token, _ = api.key(ORG)
+    [job] = api.client.get(JOBS.format(org=ORG), headers=api.auth(token)).json()["jobs"]
+    assert job["initiatedBy"] == "schedule" and job["status"] == "succeeded"
+    assert job["timeRange"] == {"start": "2025-03-01T00:00:00Z", "end": "2025-04-01T00:00:00Z"}
+    location = api.client.get(f"{JOBS.format(org=ORG)}/{job['jobId']}/download",
+                              headers=api.auth(token)).headers["Location"]
+    data = httpx.get(location).content
+    assert "sha256:" + hashlib.sha256(data).hexdigest() == job["checksum"]
+    assert data.decode().count(f",{ORG},(none),1,15,0,") == 31  # one model-less request a day
