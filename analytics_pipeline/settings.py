@@ -57,6 +57,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _boolean(text: str) -> bool:
     lowered = text.lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -119,6 +126,8 @@ class Settings:
     api_pool_size: int = _setting("ANALYTICS_API_POOL_SIZE", 10, _positive_int)
     api_pool_timeout_seconds: float = _setting("ANALYTICS_API_POOL_TIMEOUT_SECONDS", 5.0, _positive_float)
     api_max_active_jobs: int = _setting("ANALYTICS_API_MAX_ACTIVE_JOBS", 10, _positive_int)
+    # How long a key's row is reused before it is read again (a revocation takes this long); 0: never.
+    api_key_cache_seconds: float = _setting("ANALYTICS_API_KEY_CACHE_SECONDS", 5.0, _non_negative_float)
     api_access_log: bool = _setting("ANALYTICS_API_ACCESS_LOG", True, _boolean)
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
 from analytics_pipeline.api.errors import BodyLimitMiddleware, install_error_handlers
+from analytics_pipeline.api.keys import KeyCache
 from analytics_pipeline.api.routes import exports, files, health, usage
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
                                          s3_client_factory=s3_client_factory or _default_s3_client)
     app.state.migration_head = head_revision()
     app.state.pool_timeout = settings.api_pool_timeout_seconds
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     for module in (health, exports, usage, files):

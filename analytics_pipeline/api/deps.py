@@ -1,17 +1,24 @@
 """The dependencies routes declare, once each: the warehouse connection, the authenticated
 key, and the organization scope every ``/orgs/{orgId}`` route takes (a route without
-:data:`OrgScope` cannot reach an organization's data)."""
+:data:`OrgScope` cannot reach an organization's data).
+
+FastAPI runs a sync dependency in its thread pool, a hop of its own each (and a generator
+dependency in an exit stack of its own): these are ``async`` and run on the event loop. A key
+found in the key cache needs no lookup (else it is looked up in the thread pool), the scope
+check is pure, and a route's connection is taken by the route on the thread of its queries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-import psycopg
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.keys import ApiKey, find_key
@@ -19,16 +26,16 @@ from analytics_pipeline.api.security import parse_key, secret_matches
 from analytics_pipeline.exports.usage_csv import UnsafeOrganizationIdError, checked_organization_id
 
 
-def warehouse_connection(request: Request) -> Iterator[psycopg.Connection]:
-    """A connection from the pool (autocommit), for the request's duration."""
-    with request.app.state.pool.connection() as conn:
-        yield conn
+async def warehouse_pool(request: Request) -> ConnectionPool:
+    """The warehouse's connection pool. A route takes its connection (autocommit) inside its own
+    sync body, ``with warehouse.connection() as conn``, on the thread that runs its queries."""
+    return request.app.state.pool
 
 
-Connection = Annotated[psycopg.Connection, Depends(warehouse_connection)]
+Warehouse = Annotated[ConnectionPool, Depends(warehouse_pool)]
 
 
-def request_clock(request: Request) -> Callable[[], datetime]:
+async def request_clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
@@ -38,9 +45,15 @@ _bearer = HTTPBearer(auto_error=False, description="An API key, `ak_<key_id>_<se
                                                    "(`analytics-pipeline api-keys create`).")
 
 
-def authenticated_key(request: Request, conn: Connection, clock: Clock,
-                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
-    """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired."""
+def _find_key(pool: ConnectionPool, key_id: str) -> ApiKey | None:
+    with pool.connection() as conn:
+        return find_key(conn, key_id)
+
+
+async def authenticated_key(request: Request, warehouse: Warehouse, clock: Clock,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired.
+    Its row comes from the key cache, or from the warehouse (in the thread pool)."""
     if credentials is None:
         raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
                        {"WWW-Authenticate": "Bearer"})
@@ -49,7 +62,12 @@ def authenticated_key(request: Request, conn: Connection, clock: Clock,
         raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
                        {"WWW-Authenticate": "Bearer"})
     key_id, secret = parsed
-    key = find_key(conn, key_id)
+    cache = request.app.state.key_cache
+    key = cache.get(key_id)
+    if key is None:
+        key = await run_in_threadpool(_find_key, warehouse, key_id)
+        if key is not None:
+            cache.put(key)
     if key is None or not secret_matches(secret, key.secret_sha256):
         raise ApiError(401, "invalid_api_key", "the API key is not valid", {"WWW-Authenticate": "Bearer"})
     request.state.key_id = key.key_id
@@ -73,7 +91,8 @@ class Scope:
     organization_id: str
 
 
-def org_scope(request: Request, key: CurrentKey, org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
+async def org_scope(request: Request, key: CurrentKey,
+                    org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
     """The organization of the path, when the key may read it: 403 otherwise."""
     valid = _valid_organization_id(org_id)
     if valid:

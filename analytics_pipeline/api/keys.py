@@ -3,6 +3,8 @@ list and revoke. Used by the API (authentication) and by ``analytics-pipeline ap
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,3 +67,32 @@ def list_keys(conn: psycopg.Connection) -> list[ApiKey]:
 def revoke_key(conn: psycopg.Connection, key_id: str, now: datetime) -> bool:
     """Revoke a key from ``now`` on; False when there is no such key (revoking twice keeps the first time)."""
     return conn.execute(load_sql("api/revoke_api_key"), {"key_id": key_id, "now": now}).fetchone() is not None
+
+
+class KeyCache:
+    """Key rows read in the last ``ttl`` seconds, so a busy client's requests do not each look
+    their key up. Only rows are cached, never a verdict: the secret is checked against the
+    stored hash and expiry against the clock on every request. A key revoked meanwhile keeps
+    working in this process for at most ``ttl`` seconds (``ANALYTICS_API_KEY_CACHE_SECONDS``;
+    0 turns the cache off)."""
+
+    def __init__(self, ttl: float, max_keys: int = 10_000) -> None:
+        self.ttl, self.max_keys = ttl, max_keys
+        self._rows: dict[str, tuple[float, ApiKey]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_id: str) -> ApiKey | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._rows.get(key_id)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: ApiKey) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._rows) >= self.max_keys:
+                self._rows.clear()
+            self._rows[key.key_id] = (time.monotonic(), key)

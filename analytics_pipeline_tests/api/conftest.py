@@ -84,6 +84,8 @@ class ApiServers:
         sock = free_socket()
         port = sock.getsockname()[1]
         home = self.directory / f"api-{len(self.running)}"
+        # The key cache off unless a test turns it on: a revocation then takes effect at once.
+        overrides = {"api_key_cache_seconds": 0.0, **overrides}
         settings = dataclasses.replace(
             load_settings({}), home=home / "home", database_url=database_url,
             exports_url=exports_url or str(home / "exports"), api_public_url=f"http://127.0.0.1:{port}",

@@ -394,3 +394,18 @@ def test_monthly_exports_are_listed_and_downloaded_like_any_job(start_api, wareh
     data = httpx.get(location).content
     assert "sha256:" + hashlib.sha256(data).hexdigest() == job["checksum"]
     assert data.decode().count(f",{ORG},(none),1,15,0,") == 31  # one model-less request a day
+
+
+def test_a_cached_key_is_still_checked_and_a_revocation_reaches_it_within_the_cache_time(start_api, warehouse_url):
+    import time
+
+    api = start_api(warehouse_url, api_key_cache_seconds=0.5)
+    token, key_id = api.key(ORG)
+    assert api.client.get(JOBS.format(org=ORG), headers=api.auth(token)).status_code == 200  # now cached
+    prefix, key, secret = token.split("_", 2)
+    wrong = f"{prefix}_{key}_{'A' * len(secret)}"
+    assert error_of(api.client.get(JOBS.format(org=ORG), headers=api.auth(wrong))) == (401, "invalid_api_key")
+    with connect(warehouse_url, autocommit=True) as conn:
+        revoke_key(conn, key_id, api.clock.now)
+    time.sleep(0.6)
+    assert error_of(api.client.get(JOBS.format(org=ORG), headers=api.auth(token))) == (401, "revoked_api_key")

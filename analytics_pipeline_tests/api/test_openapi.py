@@ -33,3 +33,23 @@ def test_the_document_has_every_route_with_examples_and_the_error_shape():
 def test_the_regeneration_script_reports_a_current_document(capsys):
     assert main(["--check"]) == 0
     assert "current" in capsys.readouterr().out
+
+
+def test_job_bodies_are_what_the_documented_model_describes():
+    import uuid
+    from datetime import UTC, datetime
+
+    from analytics_pipeline.api.models import ExportJobOut, job_body
+    from analytics_pipeline.exports.export_jobs import JOB_COLUMNS, ExportJob
+
+    at = datetime(2024, 1, 15, 10, tzinfo=UTC)
+    for status in ("pending", "running", "succeeded", "failed", "expired"):
+        values = dict.fromkeys(JOB_COLUMNS)
+        values.update(job_id=uuid.uuid4(), organization_id="org-a", range_start=at, range_end=at, granularity="daily",
+                      by_model=True, status=status, created_at=at, completed_at=at, output_uri="s3://b/k",
+                      checksum="sha256:00", row_count=3, initiated_by="someone", error="it broke")
+        body = job_body(ExportJob(**values))
+        model = ExportJobOut.model_validate(body)
+        assert model.model_dump(by_alias=True, exclude_none=True) == body
+        assert ("checksum" in body) == (status in ("succeeded", "expired"))
+        assert ("error" in body) == (status == "failed") and ("completedAt" in body) == (status != "running")

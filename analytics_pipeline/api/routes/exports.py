@@ -11,9 +11,9 @@ from fastapi.responses import RedirectResponse
 
 from analytics_pipeline.api.audit import AuditEntry, write_audit
 from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
-from analytics_pipeline.api.deps import Clock, Connection, OrgScope
+from analytics_pipeline.api.deps import Clock, OrgScope, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
-from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut
+from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
 from analytics_pipeline.api.security import sign_download
 from analytics_pipeline.exports.export_jobs import (
     ExportJob,
@@ -73,7 +73,7 @@ def _client(request: Request) -> str | None:
                          "createdAt": "2024-01-15T10:00:00Z", "initiatedBy": "finance-reporting"}}}},
                **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)})
 def create_export(
-    request: Request, scope: OrgScope, conn: Connection, clock: Clock, body: CreateExport,
+    request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock, body: CreateExport,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
         description="A retried POST with the same key (and the same body) returns the same job.")] = None,
@@ -90,37 +90,41 @@ def create_export(
     except InvalidExportRequest as error:
         raise ApiError(422, error.code, str(error)) from None
     now = clock()
-    try:
-        created = create_job(conn, export, created_at=now, max_active=state.settings.api_max_active_jobs,
-                             idempotency_key=idempotency_key, api_key_id=scope.key.key_id)
-    except TooManyActiveJobs as error:
-        raise ApiError(429, "too_many_active_jobs", str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
-    except IdempotencyKeyReused as error:
-        request.state.job_id = error.job.job_id
-        raise ApiError(409, "idempotency_key_reused", str(error)) from None
-    job = created.job
-    write_audit(conn, AuditEntry(at=now, action="create_export", status_code=202,
-                                 outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
-                                 organization_id=scope.organization_id, job_id=job.job_id,
-                                 client_address=_client(request)))
+    with warehouse.connection() as conn:
+        try:
+            created = create_job(conn, export, created_at=now, max_active=state.settings.api_max_active_jobs,
+                                 idempotency_key=idempotency_key, api_key_id=scope.key.key_id)
+        except TooManyActiveJobs as error:
+            raise ApiError(429, "too_many_active_jobs", str(error),
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        except IdempotencyKeyReused as error:
+            request.state.job_id = error.job.job_id
+            raise ApiError(409, "idempotency_key_reused", str(error)) from None
+        job = created.job
+        write_audit(conn, AuditEntry(at=now, action="create_export", status_code=202,
+                                     outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
+                                     organization_id=scope.organization_id, job_id=job.job_id,
+                                     client_address=_client(request)))
     headers = {"Location": f"{router.prefix.replace('{orgId}', scope.organization_id)}/{job.job_id}"}
     if not created.created:
         headers["Idempotent-Replayed"] = "true"
-    return JsonResponse(ExportJobOut.of(job).body(), status_code=202, headers=headers)
+    return JsonResponse(job_body(job), status_code=202, headers=headers)
 
 
 @router.get("/{jobId}", name="get_export", response_model=ExportJobOut, response_model_exclude_none=True,
             summary="Get an export job", responses=_errors(401, 403, 404, 422, 503))
-def get_export(request: Request, scope: OrgScope, conn: Connection, job_id: JobId) -> JsonResponse:
+def get_export(request: Request, scope: OrgScope, warehouse: Warehouse, job_id: JobId) -> JsonResponse:
     """The job and where it stands; once succeeded, its checksum, row count and where the CSV is."""
-    job = _scoped_job(conn, scope, _job_id(request, job_id))
-    return JsonResponse(ExportJobOut.of(job).body())
+    parsed = _job_id(request, job_id)
+    with warehouse.connection() as conn:
+        job = _scoped_job(conn, scope, parsed)
+    return JsonResponse(job_body(job))
 
 
 @router.get("", name="list_exports", response_model=ExportJobList, summary="List export jobs",
             responses=_errors(401, 403, 422, 503))
 def list_exports(
-    scope: OrgScope, conn: Connection,
+    scope: OrgScope, warehouse: Warehouse,
     status: Annotated[Literal["pending", "running", "succeeded", "failed", "expired"] | None,
                       Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1 to 200).")] = 50,
@@ -132,11 +136,12 @@ def list_exports(
         before = decode_cursor(cursor) if cursor else None
     except InvalidCursor as error:
         raise ApiError(422, "invalid_cursor", str(error)) from None
-    jobs = page_jobs(conn, scope.organization_id, status=status, limit=limit + 1, before=before)
+    with warehouse.connection() as conn:
+        jobs = page_jobs(conn, scope.organization_id, status=status, limit=limit + 1, before=before)
     more = len(jobs) > limit
     jobs = jobs[:limit]
     next_cursor = encode_cursor(jobs[-1].created_at, jobs[-1].job_id) if more else None
-    return JsonResponse({"jobs": [ExportJobOut.of(job).body() for job in jobs], "nextCursor": next_cursor})
+    return JsonResponse({"jobs": [job_body(job) for job in jobs], "nextCursor": next_cursor})
 
 
 @router.get("/{jobId}/download", name="download_export", status_code=302, summary="Download an export's CSV",
@@ -146,27 +151,29 @@ def list_exports(
                              "headers": {"Location": {"schema": {"type": "string"},
                                                       "description": "The signed URL."}}},
                        **_errors(401, 403, 404, 409, 410, 422, 503)})
-def download_export(request: Request, scope: OrgScope, conn: Connection, clock: Clock,
+def download_export(request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock,
                     job_id: JobId) -> RedirectResponse:
     """Redirects (302) to the CSV through a URL signed now and valid until 24 h after the export
     completed. Later, or once retention deleted the file (90 days, status `expired`): 410, request
     a new export. A job that has not succeeded: 409."""
-    job = _scoped_job(conn, scope, _job_id(request, job_id))
+    parsed = _job_id(request, job_id)
     now = clock()
-    if job.status == "expired":
-        raise ApiError(410, "export_expired", "retention deleted this export's file; request a new export")
-    if job.status != "succeeded" or not job.output_key or job.completed_at is None:
-        detail = f": {job.error}" if job.status == "failed" and job.error else ""
-        raise ApiError(409, "export_not_ready", f"the export is {job.status}, not succeeded{detail}")
-    valid_until = job.completed_at + DOWNLOAD_LIFETIME
-    if now >= valid_until:
-        raise ApiError(410, "download_expired", f"downloads of this export were valid until "
-                                                f"{valid_until:%Y-%m-%dT%H:%M:%SZ} (24 h after it completed); "
-                                                "request a new export")
-    url = _signed_url(request, job, now, valid_until)
-    write_audit(conn, AuditEntry(at=now, action="download_export", status_code=302, outcome="ok",
-                                 key_id=scope.key.key_id, organization_id=scope.organization_id, job_id=job.job_id,
-                                 client_address=_client(request)))
+    with warehouse.connection() as conn:
+        job = _scoped_job(conn, scope, parsed)
+        if job.status == "expired":
+            raise ApiError(410, "export_expired", "retention deleted this export's file; request a new export")
+        if job.status != "succeeded" or not job.output_key or job.completed_at is None:
+            detail = f": {job.error}" if job.status == "failed" and job.error else ""
+            raise ApiError(409, "export_not_ready", f"the export is {job.status}, not succeeded{detail}")
+        valid_until = job.completed_at + DOWNLOAD_LIFETIME
+        if now >= valid_until:
+            raise ApiError(410, "download_expired", f"downloads of this export were valid until "
+                                                    f"{valid_until:%Y-%m-%dT%H:%M:%SZ} (24 h after it completed); "
+                                                    "request a new export")
+        url = _signed_url(request, job, now, valid_until)
+        write_audit(conn, AuditEntry(at=now, action="download_export", status_code=302, outcome="ok",
+                                     key_id=scope.key.key_id, organization_id=scope.organization_id,
+                                     job_id=job.job_id, client_address=_client(request)))
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
 

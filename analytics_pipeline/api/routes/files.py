@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 
 from analytics_pipeline.api.audit import AuditEntry, write_audit
-from analytics_pipeline.api.deps import Clock, Connection
+from analytics_pipeline.api.deps import Clock, Warehouse
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.models import ErrorBody
 from analytics_pipeline.api.security import download_signature_valid
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/analytics/v1/files", tags=["files"])
                                                                 "is gone (`export_expired`): request a new export."},
                        422: {"model": ErrorBody, "description": "The link is incomplete."}})
 def download_file(
-    request: Request, conn: Connection, clock: Clock,
+    request: Request, warehouse: Warehouse, clock: Clock,
     job_id: Annotated[str, Path(alias="jobId", max_length=64)],
     filename: Annotated[str, Path(max_length=255)],
     expires: Annotated[int, Query(ge=0, le=2**40)],
@@ -53,13 +53,14 @@ def download_file(
     now = clock()
     if now >= datetime.fromtimestamp(expires, UTC):
         raise ApiError(410, "download_expired", "the download link expired; request a new export")
-    job = get_job(conn, parsed_id)
-    request.state.organization_id = job.organization_id if job else None
-    if (job is None or job.status != "succeeded" or not job.output_key
-            or job.output_key.rsplit("/", 1)[-1] != filename or not store.path_of(job.output_key).is_file()):
-        raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
-    write_audit(conn, AuditEntry(at=now, action="download_file", status_code=200, outcome="ok",
-                                 organization_id=job.organization_id, job_id=job.job_id,
-                                 client_address=request.client.host if request.client else None))
+    with warehouse.connection() as conn:
+        job = get_job(conn, parsed_id)
+        request.state.organization_id = job.organization_id if job else None
+        if (job is None or job.status != "succeeded" or not job.output_key
+                or job.output_key.rsplit("/", 1)[-1] != filename or not store.path_of(job.output_key).is_file()):
+            raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
+        write_audit(conn, AuditEntry(at=now, action="download_file", status_code=200, outcome="ok",
+                                     organization_id=job.organization_id, job_id=job.job_id,
+                                     client_address=request.client.host if request.client else None))
     return FileResponse(store.path_of(job.output_key), media_type="text/csv", filename=filename,
                         headers={"Cache-Control": "no-store"})

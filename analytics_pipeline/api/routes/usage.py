@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from analytics_pipeline.api.deps import Connection, OrgScope
+from analytics_pipeline.api.deps import OrgScope, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.models import ErrorBody, UsageSeries
 from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/usage", tags=["usage"])
             responses={status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
                        for status in (401, 403, 422, 503)})
 def usage(
-    scope: OrgScope, conn: Connection,
+    scope: OrgScope, warehouse: Warehouse,
     start: Annotated[str, Query(max_length=64, description="ISO 8601, on a boundary of the granularity.")],
     end: Annotated[str, Query(max_length=64, description="Exclusive, or inclusive when 1 s before a boundary.")],
     granularity: Annotated[str, Query(max_length=32, description="`hourly` or `daily` (default).")] = "daily",
@@ -35,7 +35,8 @@ def usage(
                                      granularity=granularity)
     except InvalidExportRequest as error:
         raise ApiError(422, error.code, str(error)) from None
-    rows = usage_series(conn, Granularity(granularity), scope.organization_id, window.start, window.end)
+    with warehouse.connection() as conn:
+        rows = usage_series(conn, Granularity(granularity), scope.organization_id, window.start, window.end)
     series, cost = [], Decimal(0)
     for row in rows:
         series.append({
