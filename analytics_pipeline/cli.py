@@ -237,7 +237,13 @@ NO_DAEMON_HINT = ("no Dagster daemon has picked up export job {job_id} within {s
 
 def cmd_export(args) -> int:
     """Creates the export job's row, as the export API does; export_request_sensor runs it."""
-    from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, list_jobs, record_request
+    from analytics_pipeline.exports.export_jobs import (
+        ExportRequest,
+        InvalidExportRequest,
+        TooManyActiveJobs,
+        create_job,
+        list_jobs,
+    )
     from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import connect
 
@@ -263,7 +269,11 @@ def cmd_export(args) -> int:
         print(f"export request rejected: {error}", file=sys.stderr)
         return 2
     with connect(url, autocommit=True) as conn:
-        record_request(conn, request, created_at=datetime.now(UTC))
+        try:  # the export API's path: the same cap of pending and running jobs per organization
+            create_job(conn, request, created_at=datetime.now(UTC), max_active=settings.api_max_active_jobs)
+        except TooManyActiveJobs as error:
+            print(f"export request rejected: {error}", file=sys.stderr)
+            return 2
     print(f"export job {request.job_id} is pending; export_request_sensor runs it "
           f"(`analytics-pipeline export --list` shows it)", file=sys.stderr)
     if not args.wait:

@@ -8,7 +8,7 @@ import dagster as dg
 from analytics_pipeline.defs.exports.jobs import export_job
 from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
 from analytics_pipeline.defs.shared import EXPORT_JOB_ID_TAG, EXPORT_TAG
-from analytics_pipeline.exports.export_jobs import mark_failed, pending_jobs, running_jobs
+from analytics_pipeline.exports.export_jobs import STUCK_AFTER, mark_failed, pending_jobs, running_jobs
 
 MAX_JOBS_PER_TICK = 100
 #: A pending job older than this whose run has ended is looked at (its run failed before the op ran).
@@ -57,6 +57,11 @@ def export_request_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
     ]
     if ended:
         context.log.warning(f"{ended} export job(s) marked failed: their runs ended without finishing")
+    waiting = [job for job in pending if now - job.created_at > STUCK_AFTER]
+    if waiting:  # e.g. the daemon was stopped, or the run queue holds their runs behind 2 running exports
+        context.log.warning(f"{len(waiting)} export job(s) pending for more than {STUCK_AFTER}, the oldest "
+                            f"{waiting[0].job_id} since {waiting[0].created_at.isoformat()} (also shown by the "
+                            "export API's /readyz)")
     if not run_requests:
         return dg.SkipReason("no pending export jobs")
     context.log.info(f"{len(run_requests)} pending export job(s); the oldest since {pending[0].created_at.isoformat()}")
