@@ -26,12 +26,13 @@ logger = logging.getLogger("analytics_pipeline.api")
 
 
 class JsonResponse(Response):
-    """JSON rendered by orjson (datetimes as RFC 3339, no NaN)."""
+    """JSON rendered by orjson: UUIDs as strings, datetimes (UTC: the warehouse's sessions are)
+    as ``YYYY-MM-DDTHH:MM:SSZ``, the contract's form."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return orjson.dumps(content, option=orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS)
 
 
 class ApiError(Exception):

@@ -39,16 +39,20 @@ def test_job_bodies_are_what_the_documented_model_describes():
     import uuid
     from datetime import UTC, datetime
 
+    import orjson
+
+    from analytics_pipeline.api.errors import JsonResponse
     from analytics_pipeline.api.models import ExportJobOut, job_body
     from analytics_pipeline.exports.export_jobs import JOB_COLUMNS, ExportJob
 
-    at = datetime(2024, 1, 15, 10, tzinfo=UTC)
+    at = datetime(2024, 1, 15, 10, 0, 0, 654321, tzinfo=UTC)
     for status in ("pending", "running", "succeeded", "failed", "expired"):
         values = dict.fromkeys(JOB_COLUMNS)
         values.update(job_id=uuid.uuid4(), organization_id="org-a", range_start=at, range_end=at, granularity="daily",
                       by_model=True, status=status, created_at=at, completed_at=at, output_uri="s3://b/k",
                       checksum="sha256:00", row_count=3, initiated_by="someone", error="it broke")
-        body = job_body(ExportJob(**values))
+        body = orjson.loads(JsonResponse(job_body(ExportJob(**values))).body)
+        assert body["createdAt"] == "2024-01-15T10:00:00Z"
         model = ExportJobOut.model_validate(body)
         assert model.model_dump(by_alias=True, exclude_none=True) == body
         assert ("checksum" in body) == (status in ("succeeded", "expired"))

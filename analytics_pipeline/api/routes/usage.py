@@ -40,7 +40,7 @@ def usage(
     series, cost = [], Decimal(0)
     for row in rows:
         series.append({
-            "bucketStart": format_timestamp(row.bucket_start), "modelId": row.model_id or MODEL_LESS_ID,
+            "bucketStart": row.bucket_start, "modelId": row.model_id or MODEL_LESS_ID,
             "requestCount": row.request_count, "tokensInput": row.tokens_input, "tokensOutput": row.tokens_output,
             "tokensTotal": row.tokens_total, "errorCount": row.error_count, "costTotal": format_cost(row.cost_total),
             "latencyP50Ms": row.latency_p50_ms, "latencyP95Ms": row.latency_p95_ms,
