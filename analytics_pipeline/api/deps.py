@@ -50,10 +50,12 @@ def _find_key(pool: ConnectionPool, key_id: str) -> ApiKey | None:
         return find_key(conn, key_id)
 
 
-async def authenticated_key(request: Request, warehouse: Warehouse, clock: Clock,
+async def authenticated_key(request: Request,
                             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
     """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired.
-    Its row comes from the key cache, or from the warehouse (in the thread pool)."""
+    Its row comes from the key cache, or from the warehouse (in the thread pool). (The pool and
+    the clock are read from the app here, not declared: every dependency costs each request.)"""
+    state = request.app.state
     if credentials is None:
         raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
                        {"WWW-Authenticate": "Bearer"})
@@ -62,10 +64,10 @@ async def authenticated_key(request: Request, warehouse: Warehouse, clock: Clock
         raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
                        {"WWW-Authenticate": "Bearer"})
     key_id, secret = parsed
-    cache = request.app.state.key_cache
+    cache = state.key_cache
     key = cache.get(key_id)
     if key is None:
-        key = await run_in_threadpool(_find_key, warehouse, key_id)
+        key = await run_in_threadpool(_find_key, state.pool, key_id)
         if key is not None:
             cache.put(key)
     if key is None or not secret_matches(secret, key.secret_sha256):
@@ -74,7 +76,7 @@ async def authenticated_key(request: Request, warehouse: Warehouse, clock: Clock
     if key.revoked_at is not None:
         raise ApiError(401, "revoked_api_key", "the API key was revoked; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
-    if not key.usable_at(clock()):
+    if not key.usable_at(state.clock()):
         raise ApiError(401, "expired_api_key", "the API key expired; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
     return key
