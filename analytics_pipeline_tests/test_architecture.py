@@ -1,8 +1,9 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
 Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``
-(domain-neutral); the pure domains; ``defs`` (Dagster wiring; its domains import pure packages
-and the shared wiring, never each other); ``definitions`` and ``cli`` on top.
+(domain-neutral); the pure domains (``api``, the export API, among them: it serves the exports
+and rollups domains and imports nothing from Dagster); ``defs`` (Dagster wiring; its domains
+import pure packages and the shared wiring, never each other); ``definitions`` and ``cli`` on top.
 """
 
 import ast
