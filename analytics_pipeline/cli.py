@@ -3,7 +3,9 @@
     analytics-pipeline demo         generate a month of data and run the whole pipeline on it
     analytics-pipeline ui           the Dagster UI on the same data (embedded PostgreSQL)
     analytics-pipeline generate     write synthetic usage logs
-    analytics-pipeline export       request an ad hoc export (--org --start --end), or --list jobs
+    analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
+    analytics-pipeline api          the export API (FastAPI on uvicorn)
+    analytics-pipeline api-keys     create, list and revoke API keys of the export API
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
 """
@@ -219,19 +221,35 @@ def _print_job(job: dict) -> None:
             print(f"{key:>16}: {value.isoformat() if hasattr(value, 'isoformat') else value}")
 
 
-def cmd_export(args) -> int:
-    import dagster as dg
-
-    from analytics_pipeline.definitions import resources_from_settings
-    from analytics_pipeline.defs.exports.jobs import export_job
-    from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, list_jobs, record_request
-    from analytics_pipeline.settings import current_settings
-    from analytics_pipeline.warehouse.database import connect, resolve_database_url
+def _warehouse_url(settings) -> str:
+    from analytics_pipeline.warehouse.database import resolve_database_url
     from analytics_pipeline.warehouse.migrate import ensure_migrated
 
-    settings = current_settings()
     url = resolve_database_url(settings.database_url, settings.embedded_pgdata)
     ensure_migrated(url)
+    return url
+
+
+NO_DAEMON_HINT = ("no Dagster daemon has picked up export job {job_id} within {seconds:g} s: it stays pending until "
+                  "one runs export_request_sensor. Start one with `analytics-pipeline ui` (the UI runs a daemon) or "
+                  "`dagster-daemon run` (with DAGSTER_HOME set as `analytics-pipeline ui` sets it), and the job "
+                  "will run then.")
+
+
+def cmd_export(args) -> int:
+    """Creates the export job's row, as the export API does; export_request_sensor runs it."""
+    from analytics_pipeline.exports.export_jobs import (
+        ExportRequest,
+        InvalidExportRequest,
+        TooManyActiveJobs,
+        create_job,
+        list_jobs,
+    )
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    settings = current_settings()
+    url = _warehouse_url(settings)
     if args.list:
         with connect(url) as conn:
             jobs = list_jobs(conn, status=args.status, organization_id=args.org)
@@ -247,23 +265,84 @@ def cmd_export(args) -> int:
     try:
         request = ExportRequest.parse(organization_id=args.org, start=args.start, end=args.end,
                                       granularity=args.granularity, by_model=not args.across_models,
-                                      initiated_by=args.initiated_by or os.environ.get("USER"))
+                                      initiated_by=args.initiated_by or os.environ.get("USER") or "cli")
     except InvalidExportRequest as error:
         print(f"export request rejected: {error}", file=sys.stderr)
         return 2
     with connect(url, autocommit=True) as conn:
-        record_request(conn, request)
-    prepare_dagster_home(settings)
-    run_config = {"ops": {"run_usage_export": {"config": {
-        "organization_id": request.organization_id, "start": request.start.isoformat(),
-        "end": request.end.isoformat(), "granularity": request.granularity.value, "by_model": request.by_model,
-        "initiated_by": request.initiated_by, "job_id": str(request.job_id)}}}}
-    with dg.DagsterInstance.get() as instance:
-        result = export_job.execute_in_process(run_config=run_config, instance=instance,
-                                               resources=resources_from_settings(settings), raise_on_error=False)
-    with connect(url) as conn:
-        _print_job(list_jobs(conn, job_id=request.job_id)[0])
-    return 0 if result.success else 1
+        try:  # the export API's path: the same cap of pending and running jobs per organization
+            create_job(conn, request, created_at=datetime.now(UTC), max_active=settings.api_max_active_jobs)
+        except TooManyActiveJobs as error:
+            print(f"export request rejected: {error}", file=sys.stderr)
+            return 2
+    print(f"export job {request.job_id} is pending; export_request_sensor runs it "
+          f"(`analytics-pipeline export --list` shows it)", file=sys.stderr)
+    if not args.wait:
+        print(request.job_id)
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while True:
+        with connect(url) as conn:
+            [job] = list_jobs(conn, job_id=request.job_id)
+        if job["status"] in ("succeeded", "failed", "expired"):
+            _print_job(job)
+            return 0 if job["status"] == "succeeded" else 1
+        if time.monotonic() >= deadline:
+            if job["status"] == "pending" and job["run_id"] is None:
+                print(NO_DAEMON_HINT.format(job_id=request.job_id, seconds=args.timeout), file=sys.stderr)
+            else:
+                print(f"export job {request.job_id} is still {job['status']} after {args.timeout:g} s "
+                      f"(run {job['run_id']}); `analytics-pipeline export --list` shows it later", file=sys.stderr)
+            return 3
+        time.sleep(args.poll_seconds)
+
+
+def cmd_api(args) -> int:
+    from analytics_pipeline.api.app import serve
+    from analytics_pipeline.settings import current_settings
+
+    serve(current_settings(), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_api_keys(args) -> int:
+    """API keys: ``create`` prints the key (shown once, only its hash is stored) on stdout, alone."""
+    from analytics_pipeline.api.keys import create_key, list_keys, revoke_key
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    url = _warehouse_url(current_settings())
+    now = datetime.now(UTC)
+    with connect(url, autocommit=True) as conn:
+        if args.keys_command == "create":
+            if bool(args.finance) == bool(args.org):
+                print("api-keys create: give --org ORG, or --finance for a key that reads every organization",
+                      file=sys.stderr)
+                return 2
+            try:
+                key, new = create_key(conn, name=args.name, organization_id=args.org, finance=args.finance, now=now,
+                                      expires_in=timedelta(days=args.expires_days) if args.expires_days else None)
+            except ValueError as error:
+                print(f"api-keys create: {error}", file=sys.stderr)
+                return 2
+            scope = "every organization (finance)" if args.finance else f"organization {args.org}"
+            expiry = f"expires {key.expires_at:%Y-%m-%dT%H:%MZ}" if key.expires_at else "does not expire"
+            print(f"key {key.key_id} ({key.name!r}) for {scope}, {expiry}; it is shown once, below:", file=sys.stderr)
+            print(new.token)
+        elif args.keys_command == "list":
+            keys = list_keys(conn)
+            for key in keys:
+                state = "revoked" if key.revoked_at else "expired" if not key.usable_at(now) else "active"
+                expiry = f"expires {key.expires_at:%Y-%m-%d}" if key.expires_at else "no expiry"
+                print(f"{key.key_id}  {state:<7}  {key.scope:<12}  {key.organization_id or '*':<24}  "
+                      f"created {key.created_at:%Y-%m-%d}  {expiry:<18}  {key.name}")
+            print(f"{len(keys)} key(s)", file=sys.stderr)
+        else:
+            if not revoke_key(conn, args.key_id, now):
+                print(f"api-keys revoke: there is no key {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"key {args.key_id} revoked", file=sys.stderr)
+    return 0
 
 
 def cmd_db(args) -> int:
@@ -335,7 +414,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--initiated-by", help="who asked (default: $USER)")
     export.add_argument("--list", action="store_true", help="list export jobs instead")
     export.add_argument("--status", choices=["pending", "running", "succeeded", "failed", "expired"])
+    export.add_argument("--wait", action="store_true", help="wait until the job has run and print it")
+    export.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits (default 300)")
+    export.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
     export.set_defaults(func=cmd_export)
+
+    api = commands.add_parser("api", help="run the export API (FastAPI on uvicorn)")
+    api.add_argument("--host", default=None, help="default: ANALYTICS_API_HOST (127.0.0.1)")
+    api.add_argument("--port", type=int, default=None, help="default: ANALYTICS_API_PORT (8080)")
+    api.set_defaults(func=cmd_api)
+
+    keys = commands.add_parser("api-keys", help="create, list or revoke API keys of the export API")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="create a key; prints it (once) on stdout")
+    create.add_argument("--org", help="the organization the key reads")
+    create.add_argument("--finance", action="store_true", help="a finance-wide key: reads every organization")
+    create.add_argument("--name", required=True, help="who holds it (the jobs' initiatedBy)")
+    create.add_argument("--expires-days", type=int, help="days until it expires (default: never)")
+    key_commands.add_parser("list", help="list keys (never their secrets)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id", metavar="ID", help="the key's id (the part after ak_)")
+    keys.set_defaults(func=cmd_api_keys)
 
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])

@@ -43,6 +43,36 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a TCP port, 1..65535")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be more than 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The resolved configuration: build it with :func:`load_settings` (``Settings()`` is the defaults)."""
@@ -86,6 +116,19 @@ class Settings:
     archive_glacier_after_days: int = _setting("ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS", 365, _positive_int)
     archive_expire_after_days: int = _setting("ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS", 2555, _positive_int)  # 7 years
     dagster_run_retention_days: int = _setting("ANALYTICS_DAGSTER_RUN_RETENTION_DAYS", 90, _positive_int)
+    # The export API (analytics-pipeline api).
+    api_host: str = _setting("ANALYTICS_API_HOST", "127.0.0.1")
+    api_port: int = _setting("ANALYTICS_API_PORT", 8080, _port)
+    # Base of the signed download links the API serves itself (local-directory exports store).
+    api_public_url: str = _setting("ANALYTICS_API_PUBLIC_URL", "http://127.0.0.1:8080", _base_url)
+    # None: a random key, made once and kept in $ANALYTICS_HOME/api-signing-key (0600).
+    api_signing_key: str | None = _setting("ANALYTICS_API_SIGNING_KEY", None, secret=True)
+    api_pool_size: int = _setting("ANALYTICS_API_POOL_SIZE", 10, _positive_int)
+    api_pool_timeout_seconds: float = _setting("ANALYTICS_API_POOL_TIMEOUT_SECONDS", 5.0, _positive_float)
+    api_max_active_jobs: int = _setting("ANALYTICS_API_MAX_ACTIVE_JOBS", 10, _positive_int)
+    # How long a key's row is reused before it is read again (a revocation takes this long); 0: never.
+    api_key_cache_seconds: float = _setting("ANALYTICS_API_KEY_CACHE_SECONDS", 5.0, _non_negative_float)
+    api_access_log: bool = _setting("ANALYTICS_API_ACCESS_LOG", True, _boolean)
 
     def __post_init__(self) -> None:
         # Frozen: derived values are set once, here. Home is absolute so child processes agree on it.

@@ -132,13 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": dagster_storage_url(dagster_db),
                "ANALYTICS_DATABASE_URL": warehouse, "ANALYTICS_LOGS_URL": str(store.root),
                "ANALYTICS_HOME": str(pg.scratch_dir("analytics-home")), "PYTHONPATH": str(REPO)}
-        command = [sys.executable, "-m", "dagster", "daemon", "run", "-w", str(REPO / "workspace.yaml")]
-        daemon = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command = [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")]
+        daemon_log = (pg.root / "daemon.log").open("w")
+        daemon = subprocess.Popen(command, env=env, cwd=REPO, stdout=daemon_log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         try:
             started = time.time()
             with connect(warehouse, autocommit=True) as conn:
                 while not conn.execute("SELECT EXISTS (SELECT FROM analytics_model_prices)").fetchone()[0]:
+                    if daemon.poll() is not None:
+                        raise SystemExit(f"the daemon exited ({daemon.returncode}): see {pg.root / 'daemon.log'}")
                     if time.time() - started > TIMEOUT:
                         raise SystemExit("the price catalog never loaded (is price_catalog_sensor running?)")
                     time.sleep(1)

@@ -1,5 +1,5 @@
-"""Reconciliation of an export with the rollups: the contract's 1% tolerance, and what the
-rollups say an export's totals must be."""
+"""Reconciliation of an export: the contract's 1% tolerance, and what an export's totals must
+be, read along a path independent of the one the export was made from."""
 
 from __future__ import annotations
 
@@ -17,19 +17,31 @@ RECONCILIATION_TOLERANCE = Decimal("0.01")  # 1%, the export contract
 HALF_OF_LAST_DECIMAL = Decimal("0.00005")  # the most one row's cost moves when rounded to 4 decimals
 
 
-def rollup_totals_by_organization(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime,
-                                  end: datetime, organization_id: str | None = None) -> dict[str, ExportTotals]:
-    """The rollups' column totals per organization for a range: what exports reconcile against."""
-    query = compose_sql("exports/rollup_totals_for_export", rollup_table=sql.Identifier(granularity.rollup_table))
+def _priced_events() -> sql.Composed:
+    # The rollup checks' own per-event pricing fragment, reused as it is.
+    return compose_sql("rollups/priced_events", price_periods=compose_sql("rollups/price_periods"))
+
+
+def expected_totals_by_organization(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime,
+                                    end: datetime, organization_id: str | None = None) -> dict[str, ExportTotals]:
+    """What exports of ``granularity`` must total per organization for a range, read along a path
+    independent of the one the export is made from: daily and monthly exports (made from the
+    daily rollups) against the hourly rollups; hourly exports (made from the hourly rollups)
+    against the raw events, each priced on its own."""
+    if granularity is ExportGranularity.HOURLY:
+        query = compose_sql("exports/raw_event_totals_for_export", priced_events=_priced_events())
+    else:
+        query = compose_sql("exports/rollup_totals_for_export",
+                            rollup_table=sql.Identifier(ExportGranularity.HOURLY.rollup_table))
     rows = conn.execute(query, {"range_start": start, "range_end": end, "organization_id": organization_id})
     return {org: ExportTotals(0, int(requests), int(tokens), int(errors), Decimal(cost))
             for org, requests, tokens, errors, cost in rows}
 
 
-def rollup_totals_for(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime, end: datetime,
-                      organization_id: str) -> ExportTotals:
-    """The rollups' totals for one organization and range (zeros when it had no usage)."""
-    totals = rollup_totals_by_organization(conn, granularity, start, end, organization_id)
+def expected_totals_for(conn: psycopg.Connection, granularity: ExportGranularity, start: datetime, end: datetime,
+                        organization_id: str) -> ExportTotals:
+    """What one organization's export must total (zeros when it had no usage)."""
+    totals = expected_totals_by_organization(conn, granularity, start, end, organization_id)
     return totals.get(organization_id, ExportTotals(0, 0, 0, 0, Decimal(0)))
 
 

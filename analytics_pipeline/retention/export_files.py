@@ -9,7 +9,8 @@ Two kinds of export files live in the exports store:
   Pending and running jobs are never touched, and each job's row is locked while its files
   go, so a retry starting meanwhile waits.
 * monthly exports (``monthly_usage_exports``): ``monthly/YYYY-MM/<org>/usage_daily_YYYY-MM.csv``
-  and manifest, recorded only in storage (and the asset's materializations). A file goes when
+  and manifest, with a job row each (initiated by the schedule) that becomes ``expired`` when
+  its CSV goes. A file goes when
   its last write is older than the period; a month is written after it ends, so the listing
   stops at the first month that cannot hold such a file.
 
@@ -89,11 +90,13 @@ def _expire_adhoc_jobs(conn: psycopg.Connection, store: ObjectStore, cutoffs: Cu
                            "oldest_adhoc_job_finished": iso(oldest)})
 
 
-def _expire_monthly_files(store: ObjectStore, cutoffs: Cutoffs, report: ActionReport) -> None:
+def _expire_monthly_files(conn: psycopg.Connection, store: ObjectStore, cutoffs: Cutoffs,
+                          report: ActionReport) -> None:
     # Files of a month are written after it ends: months starting at or after the cutoff's
     # month cannot hold a file written before the cutoff.
     stop_month = month_start(cutoffs.exports_before)
     deleted: dict[str, list[int]] = {}
+    deleted_keys: list[str] = []
     oldest: datetime | None = None
     for obj in store.list(MONTHLY_PREFIX):
         match = _MONTHLY_KEY.match(obj.key)
@@ -105,8 +108,12 @@ def _expire_monthly_files(store: ObjectStore, cutoffs: Cutoffs, report: ActionRe
             continue  # regenerated (restated) recently
         if not report.dry_run:
             store.delete(obj.key)
+            deleted_keys.append(obj.key)
         deleted.setdefault(f"{match[1]}-{match[2]}", []).append(obj.size)
         oldest = obj.last_modified if oldest is None else min(oldest, obj.last_modified)
+    if deleted_keys:  # their job rows (the export API's audit trail) stay, marked expired
+        conn.execute(load_sql("retention/expire_monthly_export_jobs"), {"output_keys": deleted_keys,
+                                                                        "now": cutoffs.now})
     for month, sizes in sorted(deleted.items()):
         report.items.append({"export": f"monthly {month}", "action": report.verb("deleted", "would delete"),
                              "files": len(sizes), "bytes": sum(sizes)})
@@ -122,6 +129,6 @@ def expire_export_files(conn: psycopg.Connection, store: ObjectStore, cutoffs: C
     """Delete export files written before ``cutoffs.exports_before`` (see the module docstring)."""
     report = ActionReport("expire_export_files", dry_run)
     _expire_adhoc_jobs(conn, store, cutoffs, report)
-    _expire_monthly_files(store, cutoffs, report)
+    _expire_monthly_files(conn, store, cutoffs, report)
     report.figures["files_written_before"] = cutoffs.exports_before.isoformat()
     return report

@@ -211,3 +211,28 @@ def stale_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetim
     if not hours:
         return []
     return [hour for (hour,) in conn.execute(load_sql("rollups/stale_hours"), {"hours": list(hours)})]
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One rollup row of an organization: a bucket and model (None: requests without a model)."""
+
+    bucket_start: datetime
+    model_id: str | None
+    request_count: int
+    tokens_input: int
+    tokens_output: int
+    tokens_total: int
+    error_count: int
+    cost_total: Decimal
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+
+
+def usage_series(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
+                 end: datetime) -> list[UsageRow]:
+    """An organization's rollup rows of ``[start, end)``, by bucket then model (the export API's usage)."""
+    rows = conn.execute(rollup_sql("rollups/usage_series", granularity),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [UsageRow(*row) for row in rows.fetchall()]

@@ -73,6 +73,10 @@ class ObjectStore(abc.ABC):
     def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME) -> str:
         """A URL to hand to a person: presigned on S3 (24 h by default), the path locally."""
 
+    @abc.abstractmethod
+    def object_url(self, key: str) -> str:
+        """Where the object is, without any credential: an http(s) URL on S3, the path locally."""
+
     def read(self, key: str) -> bytes:
         """The whole object (for small objects such as manifests)."""
         return b"".join(self.stream(key))
@@ -160,6 +164,13 @@ class LocalDirectoryStore(ObjectStore):
     def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME) -> str:
         return str(self._path(key))
 
+    def object_url(self, key: str) -> str:
+        return str(self._path(key))
+
+    def path_of(self, key: str) -> Path:
+        """The file holding the object (served by the export API's signed downloads)."""
+        return self._path(key)
+
 
 class S3ObjectStore(ObjectStore):
     """Objects under ``s3://bucket/prefix``, through a boto3 S3 client.
@@ -225,6 +236,10 @@ class S3ObjectStore(ObjectStore):
             Params={"Bucket": self.bucket, "Key": self._full_key(key)},
             ExpiresIn=int(expires_in.total_seconds()),
         )
+
+    def object_url(self, key: str) -> str:
+        endpoint = self.client.meta.endpoint_url.rstrip("/")
+        return f"{endpoint}/{self.bucket}/{self._full_key(key)}"
 
     def head(self, key: str) -> StoredObject | None:
         from botocore.exceptions import ClientError

@@ -73,3 +73,12 @@ def current_revision(url: str) -> str | None:
             return connection.execute(text(f"SELECT version_num FROM {SCHEMA}.alembic_version")).scalar()  # noqa: S608
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration this code ships (what ``upgrade`` brings a warehouse to)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

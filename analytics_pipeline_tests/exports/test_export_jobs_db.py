@@ -7,8 +7,6 @@ import json
 import random
 import threading
 import time
-import urllib.parse
-import urllib.request
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -33,6 +31,7 @@ from analytics_pipeline.exports.export_jobs import (
     record_request,
 )
 from analytics_pipeline.exports.usage_csv import (
+    MODEL_LESS_ID,
     ExportGranularity,
     build_manifest,
     manifest_bytes,
@@ -159,7 +158,7 @@ def expected_lines(conn, org, start, end, granularity, by_model):
         bucket = bucket.astimezone(UTC)
         if granularity == "monthly":
             bucket = bucket.replace(day=1)
-        key = (bucket, model if by_model else None)
+        key = (bucket, (model or MODEL_LESS_ID) if by_model else None)
         g = groups[key]
         g[0] += requests
         g[1] += tokens
@@ -266,15 +265,9 @@ def test_export_job_writes_the_csv_the_manifest_and_the_job_row(
     assert (job["range_start"], job["range_end"]) == (start, end)
     assert job["initiated_by"] == "tests" and job["error"] is None
     assert job["completed_at"] >= job["created_at"]
-    assert job["output_uri"].startswith(s3_endpoint + "/")
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(job["output_uri"]).query)
-    assert "Signature" in query or "X-Amz-Signature" in query
-    if "X-Amz-Expires" in query:  # SigV4
-        assert query["X-Amz-Expires"] == ["86400"]
-    else:  # SigV2: an absolute expiry, 24 h from now
-        assert abs(int(query["Expires"][0]) - (time.time() + 86400)) < 600
-    with urllib.request.urlopen(job["output_uri"], timeout=10) as response:  # noqa: S310 - moto on loopback
-        assert response.read() == data
+    # Where the file is, without a credential (the export API signs a fresh URL on each download).
+    assert job["output_uri"] == f"{s3_endpoint}/{s3_bucket}/{csv_key}"
+    assert "Signature" not in job["output_uri"] and "?" not in job["output_uri"]
 
 
 def test_other_organizations_and_out_of_range_rows_never_leak(

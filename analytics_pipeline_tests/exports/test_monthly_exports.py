@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
+from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
@@ -83,7 +84,7 @@ def expected_daily_lines(conn, org):
     groups = defaultdict(lambda: [0, 0, 0, Decimal(0)])
     raw_cost = Decimal(0)
     for bucket, model, requests, tokens, errors, cost in records:
-        g = groups[(bucket.astimezone(UTC), model)]
+        g = groups[(bucket.astimezone(UTC), model or MODEL_LESS_ID)]
         g[0] += requests
         g[1] += tokens
         g[2] += errors
@@ -190,3 +191,31 @@ def test_monthly_export_materializes_as_written(warehouse, s3_endpoint, s3_bucke
     result = materialize(resources(warehouse, s3_endpoint, s3_bucket), raise_on_error=False)
     assert result.success
     assert len(keys(s3_client, s3_bucket)) == 6
+
+
+def test_each_monthly_export_has_one_job_row_initiated_by_the_schedule(warehouse, s3_endpoint, s3_bucket, s3_client):
+    from analytics_pipeline.exports.export_jobs import list_jobs
+
+    materialize(resources(warehouse, s3_endpoint, s3_bucket))
+    with connect(warehouse) as conn:
+        first = {job["organization_id"]: job for job in list_jobs(conn)}
+    assert set(first) == set(ORGS_WITH_USAGE)
+    for org, job in first.items():
+        manifest = json.loads(s3_client.get_object(
+            Bucket=s3_bucket, Key=f"{PREFIX}{org}/usage_daily_{MONTH:%Y-%m}.manifest.json")["Body"].read())
+        assert job["status"] == "succeeded" and job["initiated_by"] == "dagster"  # a manual materialization
+        assert job["checksum"] == manifest["checksum"] and job["row_count"] == manifest["row_count"]
+        assert (job["range_start"], job["range_end"], job["granularity"]) == (MONTH, THIS_MONTH, "daily")
+        assert job["completed_at"] == NOW and job["output_key"] == f"monthly/{MONTH:%Y-%m}/{org}/" \
+                                                                   f"usage_daily_{MONTH:%Y-%m}.csv"
+        assert job["output_uri"] == f"{s3_endpoint}/{s3_bucket}/exports/{job['output_key']}"
+    # Re-materialized by the schedule an hour later: the same rows, refreshed.
+    later = pipeline_resources(warehouse, f"s3://{s3_bucket}", s3_endpoint=s3_endpoint, now=NOW + timedelta(hours=1))
+    result = dg.materialize([monthly_usage_exports], partition_key=PARTITION, resources=later,
+                            instance=dg.DagsterInstance.ephemeral(),
+                            tags={"dagster/schedule_name": "monthly_exports_job_schedule"})
+    with connect(warehouse) as conn:
+        again = {job["organization_id"]: job for job in list_jobs(conn)}
+    assert {org: job["job_id"] for org, job in again.items()} == {org: job["job_id"] for org, job in first.items()}
+    assert all(job["initiated_by"] == "schedule" and job["completed_at"] == NOW + timedelta(hours=1)
+               and job["run_id"] == result.run_id and job["created_at"] == NOW for job in again.values())

@@ -1,3 +1,3 @@
 UPDATE analytics_export_jobs
-SET status = 'failed', completed_at = now(), error = %(error)s
+SET status = 'failed', completed_at = coalesce(%(at)s::timestamptz, now()), error = %(error)s
 WHERE job_id = %(job_id)s

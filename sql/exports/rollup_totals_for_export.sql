@@ -1,5 +1,6 @@
--- What the rollups say per organization for a range (optionally one organization): the
--- reconciliation target of exports. {rollup_table} is fixed by the caller.
+-- What the rollups say per organization for a range (optionally one organization): what
+-- daily and monthly exports (made from the daily rollups) reconcile against, read from
+-- the hourly rollups (an independent path), a table fixed by the caller.
 SELECT organization_id,
        coalesce(sum(request_count), 0)::bigint, coalesce(sum(tokens_total), 0)::bigint,
        coalesce(sum(error_count), 0)::bigint, coalesce(sum(cost_total), 0)

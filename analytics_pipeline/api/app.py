@@ -1,0 +1,127 @@
+"""The export API's application: :func:`create_app` builds it from the settings, :func:`serve`
+runs it on uvicorn (``analytics-pipeline api``).
+
+At startup the warehouse is migrated (``ensure_migrated``) and a psycopg connection pool is
+opened; it is closed at shutdown. "Now" comes from ``clock`` (tests freeze it). Secrets stay out
+of the logs: uvicorn's access log never carries headers (so no ``Authorization``), and the
+signatures of download links are redacted from the request lines it writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from analytics_pipeline.api.errors import BodyLimitMiddleware, install_error_handlers
+from analytics_pipeline.api.keys import KeyCache
+from analytics_pipeline.api.routes import exports, files, health, usage
+from analytics_pipeline.api.security import signing_key
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.storage.object_store import open_store
+from analytics_pipeline.warehouse.database import SESSION_OPTIONS, resolve_database_url
+from analytics_pipeline.warehouse.migrate import ensure_migrated, head_revision
+
+TITLE = "Analytics Export API"
+VERSION = "1.0.0"
+DESCRIPTION = """Finance self-serves usage and cost exports of its organization.
+
+Authenticate with `Authorization: Bearer ak_<key_id>_<secret>` (`analytics-pipeline api-keys create`).
+Create an export job (202), poll it until `succeeded`, then follow `.../download` (302) to a signed URL
+valid until 24 h after the export completed. Every error is `{"error": {"code", "message"}}`.
+
+Time ranges are `[start, end)`, at most 31 days, on boundaries of the granularity; an end 1 second
+before a boundary (`2024-01-31T23:59:59Z`) is read as that boundary (`2024-02-01T00:00:00Z`), so the
+inclusive and the exclusive form request the same month.
+"""
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_s3_client():
+    # The standard AWS chain: AWS_ENDPOINT_URL (MinIO, Linode), AWS_REGION, credentials.
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"},
+                                            signature_version="s3v4"))
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+               s3_client_factory: Callable[[], object] | None = None, database_url: str | None = None) -> FastAPI:
+    """The export API for ``settings``: the warehouse (``database_url``, default the settings'),
+    the exports store, the signing key; ``clock`` is "now" (default: the wall clock)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url or resolve_database_url(settings.database_url, settings.embedded_pgdata)
+        ensure_migrated(url)
+        pool = ConnectionPool(url, min_size=min(2, settings.api_pool_size), max_size=settings.api_pool_size,
+                              kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+                              timeout=settings.api_pool_timeout_seconds, open=False, name="analytics-api")
+        pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url="/docs",
+                  redoc_url=None, generate_unique_id_function=lambda route: route.name)
+    app.state.settings = settings
+    app.state.clock = clock or wall_clock
+    app.state.signing_key = signing_key(settings)
+    app.state.exports_store = open_store(settings.exports_url,
+                                         s3_client_factory=s3_client_factory or _default_s3_client)
+    app.state.migration_head = head_revision()
+    app.state.pool_timeout = settings.api_pool_timeout_seconds
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    for module in (health, exports, usage, files):
+        app.include_router(module.router)
+    return app
+
+
+_SIGNATURE = re.compile(r"((?:^|[?&])(?:signature|X-Amz-Signature|Signature)=)[^&\s]*")
+
+
+class RedactSignatures(logging.Filter):
+    """Removes download-link signatures from uvicorn's access-log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = _SIGNATURE.sub(r"\1[redacted]", args[2])
+            record.args = tuple(args)
+        return True
+
+
+def log_config(access_log: bool) -> dict:
+    """uvicorn's logging: its default formats, the access log with signatures redacted."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = {**LOGGING_CONFIG, "filters": {"redact_signatures": {"()": RedactSignatures}}}
+    config["handlers"] = {**LOGGING_CONFIG["handlers"],
+                          "access": {**LOGGING_CONFIG["handlers"]["access"], "filters": ["redact_signatures"]}}
+    config["loggers"] = {**LOGGING_CONFIG["loggers"],
+                         "uvicorn.access": {**LOGGING_CONFIG["loggers"]["uvicorn.access"],
+                                            "level": "INFO" if access_log else "WARNING"},
+                         "analytics_pipeline.api": {"handlers": ["default"], "level": "INFO", "propagate": False}}
+    return config
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the API on uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                log_config=log_config(settings.api_access_log), access_log=settings.api_access_log,
+                proxy_headers=True, server_header=False)

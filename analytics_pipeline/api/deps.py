@@ -1,0 +1,118 @@
+"""The dependencies routes declare, once each: the warehouse connection, the authenticated
+key, and the organization scope every ``/orgs/{orgId}`` route takes (a route without
+:data:`OrgScope` cannot reach an organization's data).
+
+FastAPI runs a sync dependency in its thread pool, a hop of its own each (and a generator
+dependency in an exit stack of its own): these are ``async`` and run on the event loop. A key
+found in the key cache needs no lookup (else it is looked up in the thread pool), the scope
+check is pure, and a route's connection is taken by the route on the thread of its queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+
+from analytics_pipeline.api.errors import ApiError
+from analytics_pipeline.api.keys import ApiKey, find_key
+from analytics_pipeline.api.security import parse_key, secret_matches
+from analytics_pipeline.exports.usage_csv import UnsafeOrganizationIdError, checked_organization_id
+
+
+async def warehouse_pool(request: Request) -> ConnectionPool:
+    """The warehouse's connection pool. A route takes its connection (autocommit) inside its own
+    sync body, ``with warehouse.connection() as conn``, on the thread that runs its queries."""
+    return request.app.state.pool
+
+
+Warehouse = Annotated[ConnectionPool, Depends(warehouse_pool)]
+
+
+async def request_clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
+Clock = Annotated[Callable[[], datetime], Depends(request_clock)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key, `ak_<key_id>_<secret>` "
+                                                   "(`analytics-pipeline api-keys create`).")
+
+
+def _find_key(pool: ConnectionPool, key_id: str) -> ApiKey | None:
+    with pool.connection() as conn:
+        return find_key(conn, key_id)
+
+
+async def authenticated_key(request: Request,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired.
+    Its row comes from the key cache, or from the warehouse (in the thread pool). (The pool and
+    the clock are read from the app here, not declared: every dependency costs each request.)"""
+    state = request.app.state
+    if credentials is None:
+        raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
+                       {"WWW-Authenticate": "Bearer"})
+    parsed = parse_key(credentials.credentials)
+    if parsed is None:
+        raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
+                       {"WWW-Authenticate": "Bearer"})
+    key_id, secret = parsed
+    cache = state.key_cache
+    key = cache.get(key_id)
+    if key is None:
+        key = await run_in_threadpool(_find_key, state.pool, key_id)
+        if key is not None:
+            cache.put(key)
+    if key is None or not secret_matches(secret, key.secret_sha256):
+        raise ApiError(401, "invalid_api_key", "the API key is not valid", {"WWW-Authenticate": "Bearer"})
+    request.state.key_id = key.key_id
+    if key.revoked_at is not None:
+        raise ApiError(401, "revoked_api_key", "the API key was revoked; ask for a new one",
+                       {"WWW-Authenticate": "Bearer"})
+    if not key.usable_at(state.clock()):
+        raise ApiError(401, "expired_api_key", "the API key expired; ask for a new one",
+                       {"WWW-Authenticate": "Bearer"})
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(authenticated_key)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An authenticated key acting on one organization it may read."""
+
+    key: ApiKey
+    organization_id: str
+
+
+async def org_scope(request: Request, key: CurrentKey,
+                    org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
+    """The organization of the path, when the key may read it: 403 otherwise."""
+    valid = _valid_organization_id(org_id)
+    if valid:
+        request.state.organization_id = org_id  # audited with a refusal too
+    if not key.may_read(org_id):
+        raise ApiError(403, "organization_out_of_scope", "this API key may not read that organization")
+    if not valid:
+        raise ApiError(422, "invalid_organization_id", "the organization id is not "
+                                                       "[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+    return Scope(key, org_id)
+
+
+def _valid_organization_id(org_id: str) -> bool:
+    try:
+        checked_organization_id(org_id)
+    except UnsafeOrganizationIdError:
+        return False
+    return True
+
+
+OrgScope = Annotated[Scope, Depends(org_scope)]

@@ -1,0 +1,204 @@
+"""One error shape for every refusal, ``{"error": {"code": ..., "message": ...}}``, and the
+handlers that give every failure that shape: the API's own refusals (:class:`ApiError`),
+request validation (422; malformed JSON 400), bodies over 64 KiB (413), unknown routes and
+methods (404/405), the warehouse being down (503). Unexpected errors are logged with their
+traceback and answered 500 ``internal_error`` without one. Every refusal is audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+import psycopg
+import psycopg_pool
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from analytics_pipeline.api.audit import AuditEntry, write_audit
+
+MAX_BODY_BYTES = 64 * 1024
+logger = logging.getLogger("analytics_pipeline.api")
+
+
+class JsonResponse(Response):
+    """JSON rendered by orjson: UUIDs as strings, datetimes (UTC: the warehouse's sessions are)
+    as ``YYYY-MM-DDTHH:MM:SSZ``, the contract's form."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS)
+
+
+class ApiError(Exception):
+    """A refusal: its HTTP status, a stable code, and one sentence for a person."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+#: Errors documented in the OpenAPI document for each status.
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON (`malformed_json`), or a body that could not be read (`malformed_body`).",
+    401: "Missing, malformed, unknown, revoked or expired API key (`missing_api_key`, `invalid_api_key`, "
+         "`revoked_api_key`, `expired_api_key`).",
+    403: "The organization is outside the key's scope (`organization_out_of_scope`), or a download link's "
+         "signature is wrong (`invalid_signature`).",
+    404: "No such export job in this organization (`export_not_found`), or no such route (`not_found`).",
+    409: "The export has not succeeded (yet) (`export_not_ready`), or an Idempotency-Key was reused for a "
+         "different request (`idempotency_key_reused`).",
+    410: "The download link expired 24 h after the export completed, or retention deleted the file: request a "
+         "new export (`download_expired`, `export_expired`).",
+    413: "The request body is over 64 KiB (`body_too_large`).",
+    415: "The body is not JSON (`unsupported_media_type`).",
+    422: "The request is invalid; the code names the rule it broke (`invalid_time`, `range_too_long`, ...).",
+    429: "The organization has 10 export jobs pending or running (`too_many_active_jobs`); see Retry-After.",
+    503: "The warehouse is unavailable (`warehouse_unavailable`).",
+}
+
+
+class BodyLimitMiddleware:
+    """Refuses (413) a request whose body is over ``limit`` bytes: by its Content-Length at
+    once, or as it streams in (chunked bodies)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                scope.setdefault("state", {})["body_too_large"] = True
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if scope.get("state", {}).get("body_too_large"):
+                raise BodyTooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _validation_code(error: dict) -> tuple[int, str]:
+    kind, loc = error.get("type", ""), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        return 400, "malformed_json"
+    where = loc[0] if loc else ""
+    name = str(loc[-1]) if len(loc) > 1 else ""
+    if where == "query":
+        return 422, f"invalid_{name.lower()}" if name else "invalid_query"
+    if where == "header":
+        return 422, "invalid_idempotency_key" if name.lower() == "idempotency-key" else "invalid_header"
+    if where == "path":
+        return 422, {"jobId": "invalid_job_id", "orgId": "invalid_organization_id"}.get(name, "invalid_path")
+    if where == "body":
+        if len(loc) == 1:
+            return 422, "missing_body" if kind == "missing" else "invalid_body"
+        return 422, {"missing": "missing_field", "extra_forbidden": "unknown_field"}.get(kind, "invalid_field")
+    return 422, "invalid_request"
+
+
+def _validation_message(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'syntax error')})"
+    where = {"body": "body", "query": "query parameter", "header": "header", "path": "path"}.get(loc[0] if loc else "",
+                                                                                               "request")
+    field = ".".join(loc[1:])
+    return f"{where} {field}: {error.get('msg', 'invalid')}" if field else f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _action_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "name", None) or "unknown_route"
+
+
+def _audit_refusal(request: Request, status: int, code: str) -> None:
+    state = request.state
+    entry = AuditEntry(
+        at=request.app.state.clock(), action=_action_of(request), status_code=status, outcome=code,
+        key_id=getattr(state, "key_id", None), organization_id=getattr(state, "organization_id", None),
+        job_id=getattr(state, "job_id", None), client_address=request.client.host if request.client else None)
+    try:
+        with request.app.state.pool.connection() as conn:
+            write_audit(conn, entry)
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
+        logger.warning("refused request not audited (warehouse unavailable: %s): %s %s -> %s", type(error).__name__,
+                       entry.action, entry.status_code, entry.outcome)
+
+
+async def _refuse(request: Request, status: int, code: str, message: str,
+                  headers: dict[str, str] | None = None, *, audit: bool = True) -> JsonResponse:
+    if audit:
+        await run_in_threadpool(_audit_refusal, request, status, code)
+    return error_response(status, code, message, headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JsonResponse:
+        return await _refuse(request, error.status, error.code, error.message, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JsonResponse:
+        errors = list(error.errors()) or [{}]
+        status, code = _validation_code(errors[0])
+        content_type = request.headers.get("content-type", "")
+        if code == "invalid_body" and "json" not in content_type.lower():
+            return await _refuse(request, 415, "unsupported_media_type",
+                                 "send the body as JSON, with Content-Type: application/json")
+        return await _refuse(request, status, code, _validation_message(errors[0]))
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, error: BodyTooLarge) -> JsonResponse:
+        return await _refuse(request, 413, "body_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JsonResponse:
+        if isinstance(error.__cause__, BodyTooLarge):  # FastAPI wraps what reading the body raised
+            return await body_too_large(request, error.__cause__)
+        if error.status_code == 400:
+            return await _refuse(request, 400, "malformed_body", "the request body could not be read")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        message = {404: f"no such resource: {request.url.path}",
+                   405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code,
+                                                                                      str(error.detail))
+        return await _refuse(request, error.status_code, code, message, getattr(error, "headers", None))
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg_pool.PoolTimeout)
+    async def warehouse_down(request: Request, error: Exception) -> JsonResponse:
+        logger.error("warehouse unavailable: %s: %s", type(error).__name__, error)
+        return await _refuse(request, 503, "warehouse_unavailable",
+                             "the warehouse is unavailable; retry in a minute", {"Retry-After": "30"}, audit=False)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JsonResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "an unexpected error occurred; it was logged")

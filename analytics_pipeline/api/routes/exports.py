@@ -1,0 +1,192 @@
+"""Export jobs of an organization: create (202), get, list (keyset pages), download (302)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import RedirectResponse
+
+from analytics_pipeline.api.audit import AuditEntry, write_audit
+from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
+from analytics_pipeline.api.deps import Clock, OrgScope, Warehouse
+from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
+from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
+from analytics_pipeline.api.security import sign_download
+from analytics_pipeline.exports.export_jobs import (
+    ExportJob,
+    ExportRequest,
+    IdempotencyKeyReused,
+    InvalidExportRequest,
+    TooManyActiveJobs,
+    create_job,
+    get_job,
+    page_jobs,
+)
+from analytics_pipeline.storage.object_store import SHARE_URL_LIFETIME, LocalDirectoryStore
+
+router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/exports", tags=["exports"])
+RETRY_AFTER_SECONDS = 60
+DOWNLOAD_LIFETIME = SHARE_URL_LIFETIME  # a download link is valid until 24 h after the export completed
+
+
+def _errors(*statuses: int) -> dict:
+    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
+
+
+JobId = Annotated[str, Path(alias="jobId", max_length=64, description="The export job's UUID.")]
+
+
+def _job_id(request: Request, text: str) -> uuid.UUID:
+    try:
+        job_id = uuid.UUID(text)
+    except ValueError:
+        raise ApiError(422, "invalid_job_id", f"{text!r} is not an export job id (a UUID)") from None
+    request.state.job_id = job_id
+    return job_id
+
+
+def _scoped_job(conn, scope, job_id: uuid.UUID) -> ExportJob:
+    job = get_job(conn, job_id, scope.organization_id)
+    if job is None:  # another organization's job is "not found" too: its existence never leaks
+        raise ApiError(404, "export_not_found", f"there is no export job {job_id} in organization "
+                                                f"{scope.organization_id}")
+    return job
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.post(
+    "", status_code=202, name="create_export", response_model=ExportJobOut,
+    summary="Create an export job",
+    responses={202: {"description": "The job was created (or, for a repeated Idempotency-Key, is the job that "
+                                    "key created); poll it until it has succeeded.",
+                     "content": {"application/json": {"example": {
+                         "jobId": "550e8400-e29b-41d4-a716-446655440000",
+                         "orgId": "123e4567-e89b-12d3-a456-426614174000", "status": "pending",
+                         "granularity": "daily", "byModel": True,
+                         "timeRange": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-31T23:59:59Z"},
+                         "createdAt": "2024-01-15T10:00:00Z", "initiatedBy": "finance-reporting"}}}},
+               **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)})
+def create_export(
+    request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock, body: CreateExport,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+        description="A retried POST with the same key (and the same body) returns the same job.")] = None,
+) -> JsonResponse:
+    """Creates a `pending` export job of the organization's usage; Dagster runs it (at most 2 at
+    once). The range covers at most 31 days; an end 1 s before a boundary of the granularity
+    (`2024-01-31T23:59:59Z`) is read as that boundary (`2024-02-01T00:00:00Z`, exclusive), so both
+    forms request the same month. At most 10 jobs of an organization are pending or running."""
+    state = request.app.state
+    try:
+        export = ExportRequest.parse(organization_id=scope.organization_id, start=body.time_range.start,
+                                     end=body.time_range.end, granularity=body.granularity, by_model=body.by_model,
+                                     initiated_by=scope.key.name)
+    except InvalidExportRequest as error:
+        raise ApiError(422, error.code, str(error)) from None
+    now = clock()
+    with warehouse.connection() as conn:
+        try:
+            created = create_job(conn, export, created_at=now, max_active=state.settings.api_max_active_jobs,
+                                 idempotency_key=idempotency_key, api_key_id=scope.key.key_id)
+        except TooManyActiveJobs as error:
+            raise ApiError(429, "too_many_active_jobs", str(error),
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        except IdempotencyKeyReused as error:
+            request.state.job_id = error.job.job_id
+            raise ApiError(409, "idempotency_key_reused", str(error)) from None
+        job = created.job
+        write_audit(conn, AuditEntry(at=now, action="create_export", status_code=202,
+                                     outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
+                                     organization_id=scope.organization_id, job_id=job.job_id,
+                                     client_address=_client(request)))
+    headers = {"Location": f"{router.prefix.replace('{orgId}', scope.organization_id)}/{job.job_id}"}
+    if not created.created:
+        headers["Idempotent-Replayed"] = "true"
+    return JsonResponse(job_body(job), status_code=202, headers=headers)
+
+
+@router.get("/{jobId}", name="get_export", response_model=ExportJobOut, response_model_exclude_none=True,
+            summary="Get an export job", responses=_errors(401, 403, 404, 422, 503))
+def get_export(request: Request, scope: OrgScope, warehouse: Warehouse, job_id: JobId) -> JsonResponse:
+    """The job and where it stands; once succeeded, its checksum, row count and where the CSV is."""
+    parsed = _job_id(request, job_id)
+    with warehouse.connection() as conn:
+        job = _scoped_job(conn, scope, parsed)
+    return JsonResponse(job_body(job))
+
+
+@router.get("", name="list_exports", response_model=ExportJobList, summary="List export jobs",
+            responses=_errors(401, 403, 422, 503))
+def list_exports(
+    scope: OrgScope, warehouse: Warehouse,
+    status: Annotated[Literal["pending", "running", "succeeded", "failed", "expired"] | None,
+                      Query(description="Only jobs in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1 to 200).")] = 50,
+    cursor: Annotated[str | None, Query(max_length=256, description="`nextCursor` of the previous page.")] = None,
+) -> JsonResponse:
+    """The organization's jobs, newest first, `limit` at a time. Pages follow a keyset
+    (creation time, job id), so a page never repeats or skips a job while new jobs arrive."""
+    try:
+        before = decode_cursor(cursor) if cursor else None
+    except InvalidCursor as error:
+        raise ApiError(422, "invalid_cursor", str(error)) from None
+    with warehouse.connection() as conn:
+        jobs = page_jobs(conn, scope.organization_id, status=status, limit=limit + 1, before=before)
+    more = len(jobs) > limit
+    jobs = jobs[:limit]
+    next_cursor = encode_cursor(jobs[-1].created_at, jobs[-1].job_id) if more else None
+    return JsonResponse({"jobs": [job_body(job) for job in jobs], "nextCursor": next_cursor})
+
+
+@router.get("/{jobId}/download", name="download_export", status_code=302, summary="Download an export's CSV",
+            response_class=RedirectResponse,
+            responses={302: {"description": "Redirect to a freshly signed URL of the CSV (an S3 presigned GET, or a "
+                                            "link the API serves), valid until 24 h after the export completed.",
+                             "headers": {"Location": {"schema": {"type": "string"},
+                                                      "description": "The signed URL."}}},
+                       **_errors(401, 403, 404, 409, 410, 422, 503)})
+def download_export(request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock,
+                    job_id: JobId) -> RedirectResponse:
+    """Redirects (302) to the CSV through a URL signed now and valid until 24 h after the export
+    completed. Later, or once retention deleted the file (90 days, status `expired`): 410, request
+    a new export. A job that has not succeeded: 409."""
+    parsed = _job_id(request, job_id)
+    now = clock()
+    with warehouse.connection() as conn:
+        job = _scoped_job(conn, scope, parsed)
+        if job.status == "expired":
+            raise ApiError(410, "export_expired", "retention deleted this export's file; request a new export")
+        if job.status != "succeeded" or not job.output_key or job.completed_at is None:
+            detail = f": {job.error}" if job.status == "failed" and job.error else ""
+            raise ApiError(409, "export_not_ready", f"the export is {job.status}, not succeeded{detail}")
+        valid_until = job.completed_at + DOWNLOAD_LIFETIME
+        if now >= valid_until:
+            raise ApiError(410, "download_expired", f"downloads of this export were valid until "
+                                                    f"{valid_until:%Y-%m-%dT%H:%M:%SZ} (24 h after it completed); "
+                                                    "request a new export")
+        url = _signed_url(request, job, now, valid_until)
+        write_audit(conn, AuditEntry(at=now, action="download_export", status_code=302, outcome="ok",
+                                     key_id=scope.key.key_id, organization_id=scope.organization_id,
+                                     job_id=job.job_id, client_address=_client(request)))
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _signed_url(request: Request, job: ExportJob, now: datetime, valid_until: datetime) -> str:
+    state = request.app.state
+    store = state.exports_store
+    if isinstance(store, LocalDirectoryStore):
+        if not store.path_of(job.output_key).is_file():
+            raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
+        filename = job.output_key.rsplit("/", 1)[-1]
+        expires = int(valid_until.timestamp())
+        signature = sign_download(state.signing_key, job.job_id, filename, expires)
+        return f"{state.settings.api_public_url}/analytics/v1/files/{job.job_id}/{filename}" \
+               f"?expires={expires}&signature={signature}"
+    remaining = max(int((valid_until - now) / timedelta(seconds=1)), 1)
+    return store.share_url(job.output_key, expires_in=timedelta(seconds=remaining))

@@ -1,0 +1,55 @@
+"""An organization's usage series from the rollups, for customer-facing dashboards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from analytics_pipeline.api.deps import OrgScope, Warehouse
+from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
+from analytics_pipeline.api.models import ErrorBody, UsageSeries
+from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest
+from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID, format_cost, format_timestamp
+from analytics_pipeline.rollups.usage import Granularity, usage_series
+
+router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/usage", tags=["usage"])
+
+
+@router.get("", name="usage", response_model=UsageSeries, summary="Usage series of an organization",
+            responses={status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+                       for status in (401, 403, 422, 503)})
+def usage(
+    scope: OrgScope, warehouse: Warehouse,
+    start: Annotated[str, Query(max_length=64, description="ISO 8601, on a boundary of the granularity.")],
+    end: Annotated[str, Query(max_length=64, description="Exclusive, or inclusive when 1 s before a boundary.")],
+    granularity: Annotated[str, Query(max_length=32, description="`hourly` or `daily` (default).")] = "daily",
+) -> JsonResponse:
+    """Requests, tokens, errors, cost (decimal string) and latency p50/p95/p99 per bucket and
+    model, from the hourly or daily rollups; the same range rules as exports (at most 31 days)."""
+    if granularity not in ("hourly", "daily"):
+        raise ApiError(422, "invalid_granularity", f"usage series are hourly or daily, not {granularity!r}")
+    try:
+        window = ExportRequest.parse(organization_id=scope.organization_id, start=start, end=end,
+                                     granularity=granularity)
+    except InvalidExportRequest as error:
+        raise ApiError(422, error.code, str(error)) from None
+    with warehouse.connection() as conn:
+        rows = usage_series(conn, Granularity(granularity), scope.organization_id, window.start, window.end)
+    series, cost = [], Decimal(0)
+    for row in rows:
+        series.append({
+            "bucketStart": row.bucket_start, "modelId": row.model_id or MODEL_LESS_ID,
+            "requestCount": row.request_count, "tokensInput": row.tokens_input, "tokensOutput": row.tokens_output,
+            "tokensTotal": row.tokens_total, "errorCount": row.error_count, "costTotal": format_cost(row.cost_total),
+            "latencyP50Ms": row.latency_p50_ms, "latencyP95Ms": row.latency_p95_ms,
+            "latencyP99Ms": row.latency_p99_ms})
+        cost += row.cost_total
+    return JsonResponse({
+        "orgId": scope.organization_id, "granularity": granularity,
+        "timeRange": {"start": format_timestamp(window.start),
+                      "end": format_timestamp(window.requested_end or window.end)},
+        "series": series,
+        "totals": {"requestCount": sum(r.request_count for r in rows), "tokensTotal": sum(r.tokens_total for r in rows),
+                   "errorCount": sum(r.error_count for r in rows), "costTotal": format_cost(cost)}})

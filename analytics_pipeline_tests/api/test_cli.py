@@ -1,0 +1,124 @@
+"""The command line of the export API: ``api-keys`` (the secret on stdout, once), ``export`` as a
+client of the job row (``--wait`` names the command that starts a daemon), and ``api`` itself
+in a subprocess, whose access log carries neither keys nor signatures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from analytics_pipeline import cli
+from analytics_pipeline.api.keys import create_key, find_key
+from analytics_pipeline.api.security import parse_key, secret_digest, signing_key
+from analytics_pipeline.exports.export_jobs import list_jobs
+from analytics_pipeline.settings import Settings, current_settings
+from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.api.conftest import REPO, free_socket
+
+
+@pytest.fixture
+def cli_env(warehouse_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYTICS_DATABASE_URL", warehouse_url)
+    monkeypatch.setenv("ANALYTICS_HOME", str(tmp_path / "home"))
+    current_settings.cache_clear()
+    yield warehouse_url
+    current_settings.cache_clear()
+
+
+def test_api_keys_create_prints_only_the_secret_and_stores_its_hash(cli_env, capsys):
+    assert cli.main(["api-keys", "create", "--org", "org-a", "--name", "finance-reporting", "--expires-days",
+                     "30"]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert out == token + "\n" and parse_key(token) is not None
+    key_id, secret = parse_key(token)
+    assert key_id in err and secret not in err
+    with connect(cli_env) as conn:
+        key = find_key(conn, key_id)
+        stored = conn.execute("SELECT * FROM analytics_api_keys").fetchone()
+    assert key.secret_sha256 == secret_digest(secret) and key.organization_id == "org-a"
+    assert (key.expires_at - key.created_at).days == 30 and key.scope == "organization"
+    assert secret not in repr(stored) and token not in repr(stored)
+
+    assert cli.main(["api-keys", "create", "--finance", "--name", "all of finance"]) == 0
+    finance_token = capsys.readouterr().out.strip()
+    assert cli.main(["api-keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert key_id in listing and "finance-reporting" in listing and "all of finance" in listing
+    assert secret not in listing and parse_key(finance_token)[1] not in listing
+    assert cli.main(["api-keys", "revoke", key_id]) == 0
+    assert cli.main(["api-keys", "list"]) == 0
+    assert f"{key_id}  revoked" in capsys.readouterr().out
+    assert cli.main(["api-keys", "revoke", "000000000000"]) == 1
+    assert cli.main(["api-keys", "create", "--org", "org-a", "--finance", "--name", "x"]) == 2
+    assert cli.main(["api-keys", "create", "--org", "../etc", "--name", "x"]) == 2
+
+
+def test_export_creates_the_pending_job_and_wait_names_the_command_that_starts_a_daemon(cli_env, capsys):
+    assert cli.main(["export", "--org", "org-a", "--start", "2024-01-01T00:00:00Z",
+                     "--end", "2024-01-31T23:59:59Z"]) == 0
+    job_id = uuid.UUID(capsys.readouterr().out.strip())
+    with connect(cli_env) as conn:
+        [job] = list_jobs(conn, job_id=job_id)
+    assert job["status"] == "pending" and job["range_end"].day == 1 and job["range_end"].month == 2
+    assert cli.main(["export", "--org", "org-a", "--start", "2024-01-01", "--end", "2024-01-08", "--wait",
+                     "--timeout", "0.3", "--poll-seconds", "0.1"]) == 3
+    err = capsys.readouterr().err
+    assert "no Dagster daemon has picked up export job" in err
+    assert "`analytics-pipeline ui`" in err and "`dagster-daemon run`" in err
+    assert cli.main(["export", "--org", "org-a", "--start", "2024-01-01", "--end", "2024-03-01"]) == 2
+    assert "at most 31 days" in capsys.readouterr().err
+
+
+def test_the_signing_key_is_made_once_and_kept_private(tmp_path):
+    settings = Settings(home=tmp_path)
+    first = signing_key(settings)
+    assert signing_key(Settings(home=tmp_path)) == first and len(first) >= 32
+    assert (tmp_path / "api-signing-key").stat().st_mode & 0o777 == 0o600
+    assert signing_key(Settings(home=tmp_path, api_signing_key="from-the-environment")) == b"from-the-environment"
+
+
+def test_analytics_pipeline_api_serves_and_logs_no_secrets(warehouse_url, tmp_path):
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ANALYTICS_DATABASE_URL": warehouse_url,
+           "ANALYTICS_HOME": str(tmp_path / "home"), "ANALYTICS_EXPORTS_URL": str(tmp_path / "exports")}
+    env.pop("ANALYTICS_API_SIGNING_KEY", None)
+    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.2)
+        with connect(warehouse_url, autocommit=True) as conn:
+            _, new = create_key(conn, name="log check", organization_id="org-a", finance=False,
+                                now=datetime(2024, 1, 1, tzinfo=UTC))
+        assert httpx.get(f"{url}/analytics/v1/orgs/org-a/exports",
+                         headers={"Authorization": f"Bearer {new.token}"}).status_code == 200
+        signature = "ab" * 32
+        link = f"{url}/analytics/v1/files/{uuid.uuid4()}/usage_daily.csv?expires=99999999999&signature={signature}"
+        assert httpx.get(link).status_code == 403
+        assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
+    finally:
+        server.send_signal(signal.SIGINT)
+        log, _ = server.communicate(timeout=30)
+    assert "GET /analytics/v1/orgs/org-a/exports HTTP/1.1" in log
+    assert "signature=[redacted]" in log and "expires=99999999999" in log
+    assert signature not in log and new.secret not in log and new.token not in log
+    assert (tmp_path / "home" / "api-signing-key").stat().st_mode & 0o777 == 0o600
