@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from analytics_pipeline.api.errors import BodyLimitMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
@@ -67,10 +67,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
                               kwargs={"autocommit": True, "options": SESSION_OPTIONS},
                               timeout=settings.api_pool_timeout_seconds, open=False, name="analytics-api")
         pool.open(wait=False)
-        app.state.pool = pool
+        # The hot reads (a job, a page of jobs) run on the event loop, without a thread hop.
+        read_pool = AsyncConnectionPool(url, min_size=min(2, settings.api_pool_size), max_size=settings.api_pool_size,
+                                        kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+                                        timeout=settings.api_pool_timeout_seconds, open=False,
+                                        name="analytics-api-reads")
+        await read_pool.open(wait=False)
+        app.state.pool, app.state.read_pool = pool, read_pool
         try:
             yield
         finally:
+            await read_pool.close()
             pool.close()
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url="/docs",

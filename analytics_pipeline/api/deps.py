@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from analytics_pipeline.api.errors import ApiError
@@ -33,6 +33,14 @@ async def warehouse_pool(request: Request) -> ConnectionPool:
 
 
 Warehouse = Annotated[ConnectionPool, Depends(warehouse_pool)]
+
+
+async def read_pool(request: Request) -> AsyncConnectionPool:
+    """The asyncio pool of the hot reads (a job, a page of jobs): ``async with pool.connection()``."""
+    return request.app.state.read_pool
+
+
+ReadWarehouse = Annotated[AsyncConnectionPool, Depends(read_pool)]
 
 
 async def request_clock(request: Request) -> Callable[[], datetime]:

@@ -300,14 +300,35 @@ def get_job(conn: psycopg.Connection, job_id: uuid.UUID, organization_id: str | 
     return found[0] if found else None
 
 
+async def get_job_async(conn: psycopg.AsyncConnection, job_id: uuid.UUID,
+                        organization_id: str | None = None) -> ExportJob | None:
+    """:func:`get_job` on an asyncio connection (the API's read path: no thread hop per request)."""
+    cursor = await conn.execute(_job_query("exports/get_export_job"),
+                                {"job_id": job_id, "organization_id": organization_id})
+    row = await cursor.fetchone()
+    return ExportJob._make(row) if row else None
+
+
+def _page_query(organization_id: str, status: str | None, limit: int,
+                before: tuple[datetime, uuid.UUID] | None) -> tuple[str, dict]:
+    params = {"organization_id": organization_id, "status": status, "limit": limit,
+              "before_created_at": before[0] if before else None, "before_job_id": before[1] if before else None}
+    return _page_sql(bool(status), bool(before)), params
+
+
 def page_jobs(conn: psycopg.Connection, organization_id: str, *, status: str | None = None, limit: int = 50,
               before: tuple[datetime, uuid.UUID] | None = None) -> list[ExportJob]:
     """One page of an organization's jobs, newest first: ordered by (created_at, job_id) descending
     and, with ``before``, strictly after that position (keyset pagination: rows inserted meanwhile
     never shift a page, so a page never repeats or skips a job)."""
-    params = {"organization_id": organization_id, "status": status, "limit": limit,
-              "before_created_at": before[0] if before else None, "before_job_id": before[1] if before else None}
-    return _jobs(conn.execute(_page_sql(bool(status), bool(before)), params))
+    return _jobs(conn.execute(*_page_query(organization_id, status, limit, before)))
+
+
+async def page_jobs_async(conn: psycopg.AsyncConnection, organization_id: str, *, status: str | None = None,
+                          limit: int = 50, before: tuple[datetime, uuid.UUID] | None = None) -> list[ExportJob]:
+    """:func:`page_jobs` on an asyncio connection."""
+    cursor = await conn.execute(*_page_query(organization_id, status, limit, before))
+    return list(map(ExportJob._make, await cursor.fetchall()))
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from analytics_pipeline.api.audit import AuditEntry, write_audit
 from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
-from analytics_pipeline.api.deps import Clock, OrgScope, Warehouse
+from analytics_pipeline.api.deps import Clock, OrgScope, ReadWarehouse, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
 from analytics_pipeline.api.security import sign_download
@@ -23,7 +23,8 @@ from analytics_pipeline.exports.export_jobs import (
     TooManyActiveJobs,
     create_job,
     get_job,
-    page_jobs,
+    get_job_async,
+    page_jobs_async,
 )
 from analytics_pipeline.storage.object_store import SHARE_URL_LIFETIME, LocalDirectoryStore
 
@@ -49,7 +50,10 @@ def _job_id(request: Request, text: str) -> uuid.UUID:
 
 
 def _scoped_job(conn, scope, job_id: uuid.UUID) -> ExportJob:
-    job = get_job(conn, job_id, scope.organization_id)
+    return _found(get_job(conn, job_id, scope.organization_id), scope, job_id)
+
+
+def _found(job: ExportJob | None, scope, job_id: uuid.UUID) -> ExportJob:
     if job is None:  # another organization's job is "not found" too: its existence never leaks
         raise ApiError(404, "export_not_found", f"there is no export job {job_id} in organization "
                                                 f"{scope.organization_id}")
@@ -113,18 +117,18 @@ def create_export(
 
 @router.get("/{jobId}", name="get_export", response_model=ExportJobOut, response_model_exclude_none=True,
             summary="Get an export job", responses=_errors(401, 403, 404, 422, 503))
-def get_export(request: Request, scope: OrgScope, warehouse: Warehouse, job_id: JobId) -> JsonResponse:
+async def get_export(request: Request, scope: OrgScope, reads: ReadWarehouse, job_id: JobId) -> JsonResponse:
     """The job and where it stands; once succeeded, its checksum, row count and where the CSV is."""
     parsed = _job_id(request, job_id)
-    with warehouse.connection() as conn:
-        job = _scoped_job(conn, scope, parsed)
+    async with reads.connection() as conn:
+        job = _found(await get_job_async(conn, parsed, scope.organization_id), scope, parsed)
     return JsonResponse(job_body(job))
 
 
 @router.get("", name="list_exports", response_model=ExportJobList, summary="List export jobs",
             responses=_errors(401, 403, 422, 503))
-def list_exports(
-    scope: OrgScope, warehouse: Warehouse,
+async def list_exports(
+    scope: OrgScope, reads: ReadWarehouse,
     status: Annotated[Literal["pending", "running", "succeeded", "failed", "expired"] | None,
                       Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1 to 200).")] = 50,
@@ -136,8 +140,8 @@ def list_exports(
         before = decode_cursor(cursor) if cursor else None
     except InvalidCursor as error:
         raise ApiError(422, "invalid_cursor", str(error)) from None
-    with warehouse.connection() as conn:
-        jobs = page_jobs(conn, scope.organization_id, status=status, limit=limit + 1, before=before)
+    async with reads.connection() as conn:
+        jobs = await page_jobs_async(conn, scope.organization_id, status=status, limit=limit + 1, before=before)
     more = len(jobs) > limit
     jobs = jobs[:limit]
     next_cursor = encode_cursor(jobs[-1].created_at, jobs[-1].job_id) if more else None
