@@ -121,6 +121,9 @@ class Settings:
     api_port: int = _setting("ANALYTICS_API_PORT", 8080, _port)
     # Base of the signed download links the API serves itself (local-directory exports store).
     api_public_url: str = _setting("ANALYTICS_API_PUBLIC_URL", "http://127.0.0.1:8080", _base_url)
+    # The S3 endpoint finance's browsers reach, for the presigned download URLs, when it is not the
+    # one the API itself uses (compose: MinIO is minio:9000 inside, localhost:9000 outside).
+    api_download_s3_endpoint_url: str | None = _setting("ANALYTICS_API_DOWNLOAD_S3_ENDPOINT_URL", None, _base_url)
     # None: a random key, made once and kept in $ANALYTICS_HOME/api-signing-key (0600).
     api_signing_key: str | None = _setting("ANALYTICS_API_SIGNING_KEY", None, secret=True)
     api_pool_size: int = _setting("ANALYTICS_API_POOL_SIZE", 10, _positive_int)

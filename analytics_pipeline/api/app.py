@@ -45,13 +45,13 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _default_s3_client():
+def _default_s3_client(endpoint_url: str | None = None):
     # The standard AWS chain: AWS_ENDPOINT_URL (MinIO, Linode), AWS_REGION, credentials.
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                                            signature_version="s3v4"))
+    return boto3.client("s3", endpoint_url=endpoint_url,
+                        config=Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4"))
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,
@@ -87,6 +87,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.signing_key = signing_key(settings)
     app.state.exports_store = open_store(settings.exports_url,
                                          s3_client_factory=s3_client_factory or _default_s3_client)
+    # Presigning makes no request: a client for the endpoint the downloads' browsers reach signs them.
+    public = settings.api_download_s3_endpoint_url
+    app.state.download_store = open_store(settings.exports_url, s3_client_factory=(
+        lambda: _default_s3_client(public))) if public else app.state.exports_store
     app.state.migration_head = head_revision()
     app.state.pool_timeout = settings.api_pool_timeout_seconds
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)

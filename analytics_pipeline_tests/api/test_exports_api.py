@@ -215,6 +215,17 @@ def test_s3_downloads_redirect_to_a_presigned_url_valid_until_a_day_after_comple
     assert query["X-Amz-Expires"] == str(4 * 3600)  # the 4 h left of the day after completion
     job = api.client.get(f"{JOBS.format(org=ORG)}/{job_id}", headers=api.auth(token)).json()
     assert job["outputUri"] == f"{s3_endpoint}/{s3_bucket}/exports/adhoc/{ORG}/{job_id}/usage_daily.csv"
+    assert httpx.get(location).content.startswith(b"bucket_start,")  # the URL works
+
+    # Where the API reaches S3 by another name than finance's browsers do (compose: minio:9000
+    # inside, localhost:9000 outside), the URL is signed for the outside endpoint.
+    outside = start_api(warehouse_url, exports_url=exports_url, s3_endpoint=s3_endpoint,
+                        api_download_s3_endpoint_url="http://downloads.example:9000", clock=api.clock)
+    token, _ = outside.key(ORG)
+    signed = outside.client.get(f"{JOBS.format(org=ORG)}/{job_id}/download",
+                                headers=outside.auth(token)).headers["Location"]
+    assert signed.startswith(f"http://downloads.example:9000/{s3_bucket}/exports/adhoc/{ORG}/{job_id}/usage_daily.csv?")
+    assert "X-Amz-Signature=" in signed
 
 
 def test_a_failed_export_says_why_in_one_sentence(start_api, warehouse_url, dagster_instance, s3_endpoint,
