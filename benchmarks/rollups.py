@@ -13,7 +13,7 @@ heavy-tailed latencies). Then it times, each on its own:
       over the month, the measured reference (27 s for 10M events on the reference machine);
   (b) replace_usage_rollups_by_day hourly, then daily, over the month on --workers
       connections (the code path of the hourly/daily_usage_rollups assets in a single-run
-      backfill); target hourly + daily <= 30 s for 10M events;
+      backfill); target hourly + daily within 2.5x of (a) in the same run;
   (c) a 31-day daily export of the largest organization (query_export_rows + render_csv),
       target < 1 s;
   (d) the monthly exports of every organization into a LocalDirectoryStore, the code path
@@ -75,7 +75,7 @@ from benchmarks._common import (  # noqa: E402
 MONTH_START = datetime(2026, 7, 1, tzinfo=UTC)  # a 31-day month after the catalog's last price change
 REFERENCE_EVENTS = 10_000_000
 BASELINE_REFERENCE_S = 27.0  # (a) as measured for the issue, for 10M events
-ROLLUP_TARGET_S = 30.0  # (b) hourly + daily, for 10M events
+ROLLUP_TARGET_RATIO = 2.5  # (b) hourly + daily within 2.5x of (a), measured in the same run (issue 16)
 SINGLE_EXPORT_TARGET_S = 1.0  # (c)
 MONTHLY_EXPORTS_TARGET_S = 60.0  # (d)
 
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     def verdict(seconds: float, target: float) -> str:
         return "PASS" if seconds <= target else "FAIL"
 
-    rollup_target = ROLLUP_TARGET_S * scale
+    rollup_target = ROLLUP_TARGET_RATIO * results["a"]
     scaled = "" if args.events == REFERENCE_EVENTS else f" (x{scale:g} of 10M)"
     rows = [
         ("(a) baseline percentile_cont pass", f"{results['a']:.2f}", rate(args.events, results["a"]),
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         ("(b) daily rollups", f"{results[Granularity.DAILY]:.2f}", rate(args.events, results[Granularity.DAILY]),
          "", ""),
         ("(b) hourly + daily", f"{results['b']:.2f}", rate(args.events, results["b"]),
-         f"<= {rollup_target:.1f}{scaled}", verdict(results["b"], rollup_target)),
+         f"<= {rollup_target:.1f} (2.5 x (a))", verdict(results["b"], rollup_target)),
         (f"(c) {args.days}-day export, 1 org", f"{results['c']:.3f}", "", f"< {SINGLE_EXPORT_TARGET_S:g}",
          verdict(results["c"], SINGLE_EXPORT_TARGET_S)),
         (f"(d) monthly exports, {organizations:,} orgs", f"{results['d']:.2f}", "", f"< {MONTHLY_EXPORTS_TARGET_S:g}",
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rerun:
         rerun = results[("rerun", Granularity.HOURLY)] + results[("rerun", Granularity.DAILY)]
         rows.insert(4, ("(b') hourly + daily again (restatement)", f"{rerun:.2f}", rate(args.events, rerun),
-                        f"<= {rollup_target:.1f}{scaled}", verdict(rerun, rollup_target)))
+                        f"<= {rollup_target:.1f} (2.5 x (a))", verdict(rerun, rollup_target)))
     log(f"\nresults: {args.events:,} events, {args.orgs:,} organizations, {args.days} days; "
         f"session settings: {args.settings or 'server defaults'}; load average now {load_average()}")
     print_table(("step", "seconds", "events/s", "target (s)", "result"), rows)
