@@ -1,7 +1,7 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
-Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``
-(domain-neutral); the pure domains; ``defs`` (Dagster wiring; its domains import pure packages
+Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``,
+``forecasting`` (domain-neutral); the pure domains; ``defs`` (Dagster wiring; its domains import pure packages
 and the shared wiring, never each other); ``definitions`` and ``cli`` on top.
 """
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
-NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness"}
-PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention"}
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting"}
+PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
+                "metrics"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS}
 
