@@ -17,25 +17,27 @@ The **weekly-seasonal** method, as of the end of day ``t``:
 The **run rate** (what the budget check used before) is the month-to-date mean times the
 days in the month.
 
-The **backtest** replays the method where the outcome is known: for every origin ``t`` of the
-14 days ending ``horizon`` (7) days before the as-of day, and every series with at least 7 days
-of history at ``t``, it forecasts the sum of the ``horizon`` days after ``t`` from the data
-through ``t`` only, by both methods (the run rate: the mean of ``t``'s month to date times
-``horizon``), and compares with what happened. ``MAPE`` is the mean of ``|forecast - actual| /
-actual`` over those cases (actual > 0); ``WAPE`` is ``sum |forecast - actual| / sum actual``,
-which weights large series by their size.
+The **backtest** replays the month-end forecast where the outcome is known: for every origin
+``t`` of the 28 days before the as-of day, and every series with at least 7 days of history at
+``t``, it forecasts the rest of ``t``'s month (the days after ``t`` through the end of its month,
+or through the as-of day when that comes first) from the data through ``t`` only, by both
+methods (the run rate: the mean of ``t``'s month to date times those days), and compares with
+what happened. The horizons so run from 1 day to most of a month, as the forecast's do.
+``MAPE`` is the mean of ``|forecast - actual| / actual`` over those cases (actual > 0);
+``WAPE`` is ``sum |forecast - actual| / sum actual``, which weights large series by their
+size.
 """
 
 from __future__ import annotations
 
 import calendar
+import itertools
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
 __all__ = [
-    "BACKTEST_HORIZON_DAYS",
     "BACKTEST_ORIGINS",
     "Backtest",
     "FACTOR_DAYS",
@@ -54,8 +56,7 @@ FACTOR_DAYS = 28  # days of platform totals behind the day-of-week factors
 MIN_SEASONAL_DAYS = 14  # fewer days of data: flat factors
 LEVEL_DAYS = 14  # days behind a series' level
 MIN_HISTORY_DAYS = 7  # a backtest case needs this much history at its origin
-BACKTEST_HORIZON_DAYS = 7
-BACKTEST_ORIGINS = 14
+BACKTEST_ORIGINS = 28
 _FLAT = (1.0,) * 7
 
 
@@ -170,30 +171,35 @@ class Backtest:
 
 
 def backtest(series_by_key: Mapping[K, Mapping[date, float]], through: date, *,
-             horizon: int = BACKTEST_HORIZON_DAYS, origins: int = BACKTEST_ORIGINS) -> Backtest:
+             origins: int = BACKTEST_ORIGINS) -> Backtest:
     """Replay both methods on the days through ``through`` (see the module docstring)."""
     grid = _Grid(series_by_key, through)
-    last_origin = grid.length - 1 - horizon
+    last = grid.length - 1
+    cumulative = [list(itertools.accumulate(values, initial=0.0)) for values in grid.values]
     seasonal_ape = run_rate_ape = 0.0
     seasonal_abs = run_rate_abs = actual_sum = 0.0
     cases = 0
     used_origins = 0
-    for t in range(max(0, last_origin - origins + 1), last_origin + 1):
-        factors = grid.factors(t)
-        weight = sum(factors[grid.weekday(t + i)] for i in range(1, horizon + 1))
+    for t in range(max(0, last - origins), last):
         origin_day = grid.base + timedelta(days=t)
-        month_start = max(0, (origin_day.replace(day=1) - grid.base).days)
+        month_first, days_in_month = _month_days(origin_day)
+        horizon = min(days_in_month - origin_day.day, last - t)
+        if horizon < 1:  # the origin is a month's last day: nothing of its month is left
+            continue
+        factors = grid.factors(t)
+        weight = sum(factors[grid.weekdays[t + i]] for i in range(1, horizon + 1))
+        month_start = max(0, (month_first - grid.base).days)
         counted = False
         for row in range(len(grid.keys)):
             if t - grid.first[row] + 1 < MIN_HISTORY_DAYS:
                 continue
-            values = grid.values[row]
-            actual = sum(values[t + 1:t + 1 + horizon])
+            running = cumulative[row]  # running[i] = the sum of the days before index i
+            actual = running[t + 1 + horizon] - running[t + 1]
             if actual <= 0:
                 continue
             seasonal = grid.level(row, t, factors) * weight
             mtd_start = max(month_start, grid.first[row])
-            run_rate = sum(values[mtd_start:t + 1]) / (t - mtd_start + 1) * horizon
+            run_rate = (running[t + 1] - running[mtd_start]) / (t - mtd_start + 1) * horizon
             seasonal_ape += abs(seasonal - actual) / actual
             run_rate_ape += abs(run_rate - actual) / actual
             seasonal_abs += abs(seasonal - actual)

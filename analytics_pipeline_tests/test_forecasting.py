@@ -55,11 +55,12 @@ def test_the_backtest_scores_the_seasonal_method_better_on_a_weekly_series():
     result = backtest(series, MONDAY + timedelta(days=27))
     assert result.seasonal_mape == pytest.approx(0, abs=1e-12) and result.seasonal_wape == pytest.approx(0, abs=1e-12)
     assert result.run_rate_mape > 0.03 and result.improvement == pytest.approx(1)
-    assert (result.origins, result.cases) == (14, 42)
+    # the 28 days before June 28, but May 31 (its month has no day left): 27 origins x 3 series
+    assert (result.origins, result.cases) == (27, 81)
 
 
 def test_the_backtest_skips_young_series_and_days_without_usage():
-    series = {"young": {MONDAY + timedelta(days=d): 5.0 for d in range(20, 28)},
+    series = {"young": {MONDAY + timedelta(days=d): 5.0 for d in range(21, 28)},  # 6 days old on the 27th
               "silent": {MONDAY: 0.0, MONDAY + timedelta(days=27): 0.0}}
     result = backtest(series, MONDAY + timedelta(days=27))
     assert (result.cases, result.seasonal_mape) == (0, None)
