@@ -119,6 +119,22 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     assert endpoint_requests == generated.valid_events
     assert revenue_rows == 5
 
+    # The dashboards' views read what the assets wrote.
+    with connect(warehouse_url) as conn:
+        business = conn.execute("SELECT count(*), sum(mrr), count(revenue_rank), count(health_score), count(mau) "
+                                "FROM analytics_view_business_dashboard WHERE month = %s", (MONTH.date(),)).fetchone()
+        developer = conn.execute("SELECT sum(request_count), count(DISTINCT endpoint) FROM "
+                                 "analytics_view_developer_dashboard WHERE scope = 'all organizations'").fetchone()
+        quality = conn.execute("SELECT sum(accepted), sum(quarantined), sum(error_types_on_non_errors) "
+                               "FROM analytics_view_data_quality_dashboard").fetchone()
+        customer = conn.execute("SELECT sum(request_count), sum(cost_total), min(availability_pct), "
+                                "sum(agent_invocations) FROM analytics_view_customer_dashboard").fetchone()
+    assert business == (5, cost_daily, 5, 5, 5)
+    assert developer[0] == generated.valid_events and developer[1] > 3
+    assert quality == (generated.valid_events, generated.malformed_lines, 0)
+    assert customer[0] == generated.valid_events and customer[1] == cost_daily
+    assert 90 < customer[2] <= 100 and customer[3] > 0
+
 
 def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, warehouse_url, dagster_instance):
     """The same window twice (Dagster writes an event per hourly partition, so a whole month
