@@ -9,7 +9,7 @@ they handled as their cursor and request one single-run range per stretch of par
 """
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -50,11 +50,13 @@ def daily_metrics_follow_rollups_sensor(context: dg.SensorEvaluationContext) -> 
         for first, final in contiguous_ranges(days, daily_partitions)])
 
 
+def _hour(key: str) -> datetime:
+    return datetime.strptime(key, HOUR_KEY_FORMAT).replace(tzinfo=UTC)
+
+
 def _hours_between(first: datetime, last: datetime) -> set[str]:
-    """The existing hourly partition keys of ``[first, last]``."""
-    window = dg.TimeWindow(first, last + (hourly_partitions.time_window_for_partition_key(
-        last.strftime(HOUR_KEY_FORMAT)).end - last))
-    return set(hourly_partitions.get_partition_keys_in_time_window(window))
+    """The hourly partition keys of ``[first, last]`` that exist (none after the current hour)."""
+    return set(hourly_partitions.get_partition_keys_in_time_window(dg.TimeWindow(first, last + timedelta(hours=1))))
 
 
 @dg.sensor(jobs=[sre_metrics_job, session_concurrency_job], minimum_interval_seconds=60,
@@ -79,8 +81,7 @@ def sre_metrics_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.Se
                 for first, final in contiguous_ranges(hours, hourly_partitions)]
     reached: set[str] = set()
     for first, final in contiguous_ranges(hours, hourly_partitions):
-        start, end = restatement_reach(datetime.strptime(first, HOUR_KEY_FORMAT),
-                                       datetime.strptime(final, HOUR_KEY_FORMAT))
+        start, end = restatement_reach(_hour(first), _hour(final))
         reached |= _hours_between(start, end)
     requests += [dg.RunRequest(run_key=f"{last}:{session_concurrency_job.name}:{first}:{final}",
                                job_name=session_concurrency_job.name, tags=range_tags(first, final))
