@@ -82,3 +82,22 @@ def test_the_domain_registers_its_assets_checks_jobs_and_sensors():
         "top_customers", "endpoint_hourly_metrics", "agent_hourly_metrics", "session_concurrency"}
     assert {s.name for s in metrics_defs.sensors} == {"daily_metrics_follow_rollups_sensor",
                                                        "sre_metrics_restatement_sensor"}
+
+
+def test_the_headlines_of_a_month(loaded, tmp_path, dagster_instance):
+    from datetime import date
+
+    from analytics_pipeline.metrics.headlines import month_headlines
+    from analytics_pipeline.metrics.revenue import replace_monthly_revenue, replace_top_customers
+
+    assert run(pipeline_resources(loaded, str(tmp_path), now=at("2026-03-29 06:00")), dagster_instance).success
+    with connect(loaded) as conn:
+        replace_monthly_revenue(conn, date(2026, 3, 1))
+        replace_top_customers(conn, date(2026, 3, 1))
+        headlines = month_headlines(conn, date(2026, 3, 1))
+    assert (headlines.last_day, headlines.month_active_customers, headlines.mau) == (date(2026, 3, 28), 2, 4)
+    assert [(org, score) for org, score, *_ in headlines.least_healthy] == [("org-a", 100), ("org-b", 100)]  # by id
+    assert [c.organization_id for c in headlines.top_by_revenue] == ["org-a", "org-b"]
+    forecast = headlines.forecast
+    assert forecast.as_of == date(2026, 3, 15) and forecast.requests_actual == 28 * 30 + 1
+    assert forecast.requests_to_date == 15 * 30 + 1
