@@ -70,7 +70,7 @@ class _Grid:
 
     def __init__(self, series_by_key: Mapping[K, Mapping[date, float]], through: date):
         firsts = [min(days) for days in series_by_key.values() if days]
-        self.base = min(firsts, default=through)
+        self.base = min((d for d in firsts if d <= through), default=through)
         self.length = (through - self.base).days + 1
         self.keys = list(series_by_key)
         self.values: list[list[float]] = []
@@ -83,7 +83,7 @@ class _Grid:
                 if 0 <= index < self.length:
                     row[index] = float(value)
             self.values.append(row)
-            self.first.append((min(days) - self.base).days if days else self.length)
+            self.first.append(max(0, (min(days) - self.base).days) if days else self.length)
         self.totals = [sum(column) for column in zip(*self.values, strict=True)] if self.values else []
         first_weekday = self.base.weekday()
         self.weekdays = [(first_weekday + i) % 7 for i in range(self.length + 366)]
@@ -106,13 +106,17 @@ class _Grid:
             return _FLAT
         return tuple((sums[w] / counts[w]) / overall if sums[w] > 0 else 1.0 for w in range(7))
 
-    def level(self, row: int, t: int, factors: tuple[float, ...]) -> float:
-        """The deseasonalized mean of series ``row`` over its last LEVEL_DAYS days through ``t``."""
+    def level(self, row: int, t: int, inverse: list[float]) -> float:
+        """The deseasonalized mean of series ``row`` over its last LEVEL_DAYS days through ``t``
+        (``inverse``: 1 / each weekday's factor)."""
         start = max(self.first[row], t - LEVEL_DAYS + 1)
         if start > t:
             return 0.0
         values, weekdays = self.values[row], self.weekdays
-        return sum(values[i] / factors[weekdays[i]] for i in range(start, t + 1)) / (t - start + 1)
+        total = 0.0
+        for i in range(start, t + 1):  # the backtest's inner loop: plain arithmetic on locals
+            total += values[i] * inverse[weekdays[i]]
+        return total / (t - start + 1)
 
 
 def weekday_factors(totals: Mapping[date, float], through: date) -> tuple[float, ...]:
@@ -134,19 +138,31 @@ class MonthEndForecast:
 
 def month_end_forecasts(series_by_key: Mapping[K, Mapping[date, float]], through: date) -> dict[K, MonthEndForecast]:
     """The month-end forecast of every series as of the end of ``through`` (daily values by day;
-    a day missing after a series' first day is 0). Factors come from the sum of all series."""
+    a day missing after a series' first day is 0; days after ``through`` are not read). Factors
+    come from the sum of all series."""
+    return _month_end(_Grid(series_by_key, through), through)
+
+
+def forecast_and_backtest(series_by_key: Mapping[K, Mapping[date, float]], through: date, *,
+                          origins: int = BACKTEST_ORIGINS) -> tuple[dict[K, MonthEndForecast], Backtest]:
+    """:func:`month_end_forecasts` and :func:`backtest` of the same series, laid out once."""
     grid = _Grid(series_by_key, through)
+    return _month_end(grid, through), _backtest(grid, origins)
+
+
+def _month_end(grid: _Grid, through: date) -> dict:
     t = grid.length - 1
     month_start, days_in_month = _month_days(through)
     elapsed = (through - month_start).days + 1
     factors = grid.factors(t)
+    inverse = [1.0 / f for f in factors]
     remaining = [(through + timedelta(days=i)).weekday() for i in range(1, days_in_month - elapsed + 1)]
     remaining_weight = sum(factors[w] for w in remaining)
     start = max(0, (month_start - grid.base).days)
     forecasts: dict[K, MonthEndForecast] = {}
     for row, key in enumerate(grid.keys):
         actual = sum(grid.values[row][start:t + 1])
-        seasonal = actual + grid.level(row, t, factors) * remaining_weight
+        seasonal = actual + grid.level(row, t, inverse) * remaining_weight
         forecasts[key] = MonthEndForecast(actual, seasonal, actual / elapsed * days_in_month, elapsed, days_in_month)
     return forecasts
 
@@ -173,7 +189,10 @@ class Backtest:
 def backtest(series_by_key: Mapping[K, Mapping[date, float]], through: date, *,
              origins: int = BACKTEST_ORIGINS) -> Backtest:
     """Replay both methods on the days through ``through`` (see the module docstring)."""
-    grid = _Grid(series_by_key, through)
+    return _backtest(_Grid(series_by_key, through), origins)
+
+
+def _backtest(grid: _Grid, origins: int) -> Backtest:
     last = grid.length - 1
     cumulative = [list(itertools.accumulate(values, initial=0.0)) for values in grid.values]
     seasonal_ape = run_rate_ape = 0.0
@@ -187,6 +206,7 @@ def backtest(series_by_key: Mapping[K, Mapping[date, float]], through: date, *,
         if horizon < 1:  # the origin is a month's last day: nothing of its month is left
             continue
         factors = grid.factors(t)
+        inverse = [1.0 / f for f in factors]
         weight = sum(factors[grid.weekdays[t + i]] for i in range(1, horizon + 1))
         month_start = max(0, (month_first - grid.base).days)
         counted = False
@@ -197,7 +217,7 @@ def backtest(series_by_key: Mapping[K, Mapping[date, float]], through: date, *,
             actual = running[t + 1 + horizon] - running[t + 1]
             if actual <= 0:
                 continue
-            seasonal = grid.level(row, t, factors) * weight
+            seasonal = grid.level(row, t, inverse) * weight
             mtd_start = max(month_start, grid.first[row])
             run_rate = (running[t + 1] - running[mtd_start]) / (t - mtd_start + 1) * horizon
             seasonal_ape += abs(seasonal - actual) / actual

@@ -32,6 +32,9 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 #: The longest trailing window (MAU): the days after a recomputed window that are refreshed.
 TRAILING_DAYS = 30
+#: Up to this many days to refresh, WAU and MAU are counted day by day (hashing each day's 30 days of user
+#: days: the daily run); beyond it, in one sorted pass over the user days (a backfill). Same figures.
+BY_DAY_UP_TO = 3
 
 
 class RawEventsDroppedError(RuntimeError):
@@ -88,10 +91,10 @@ class ActivitySummary:
 
 
 def replace_activity(conn: psycopg.Connection, start: datetime, end: datetime, *, churn_days: int,
-                     work_mem: str | None = None) -> ActivitySummary:
+                     work_mem: str | None = None, by_day_up_to: int = BY_DAY_UP_TO) -> ActivitySummary:
     """Recompute the activity of the days of ``[start, end)`` (and refresh the trailing figures
     of the computed days after it) in one transaction; ``churn_days``: days without activity
-    after which an organization has churned."""
+    after which an organization has churned; ``by_day_up_to``: see :data:`BY_DAY_UP_TO`."""
     first_day, end_day = day_bounds(start, end)
     params = {"range_start": start, "range_end": end, "first_day": first_day, "end_day": end_day,
               "refresh_end": end_day + timedelta(days=TRAILING_DAYS), "churn_days": churn_days}
@@ -99,8 +102,11 @@ def replace_activity(conn: psycopg.Connection, start: datetime, end: datetime, *
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
         for statement in ("delete_activity", "insert_user_activity", "insert_org_activity",
-                          "insert_customer_activity_days", "refresh_trailing_activity", "refresh_lifecycle",
-                          "refresh_customer_activity"):
+                          "insert_customer_activity_days"):
+            conn.execute(load_sql(f"metrics/{statement}"), params)
+        days = conn.execute(load_sql("metrics/days_to_refresh"), params).fetchone()[0]
+        trailing = "refresh_trailing_activity_by_day" if days <= by_day_up_to else "refresh_trailing_activity"
+        for statement in (trailing, "refresh_lifecycle", "refresh_customer_activity"):
             conn.execute(load_sql(f"metrics/{statement}"), params)
         row = conn.execute(load_sql("metrics/activity_summary"), params).fetchone()
     if row is None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.forecasting import BACKTEST_ORIGINS, FACTOR_DAYS, Backtest, backtest, month_end_forecasts
+from analytics_pipeline.forecasting import BACKTEST_ORIGINS, FACTOR_DAYS, Backtest, forecast_and_backtest
 from analytics_pipeline.metrics.activity import day_bounds
 from analytics_pipeline.warehouse.sql import load_sql
 
@@ -65,7 +65,8 @@ def _money(value: float) -> Decimal:
 
 def _forecasts_as_of(series: dict[str, dict[str, dict[date, float]]], exact_cost: dict[str, dict[date, Decimal]],
                      as_of: date) -> tuple[list[UsageForecast], dict[str, Backtest]]:
-    by_metric = {metric: month_end_forecasts(series[metric], as_of) for metric in METRICS}
+    results = {metric: forecast_and_backtest(series[metric], as_of) for metric in METRICS}
+    by_metric = {metric: forecasts for metric, (forecasts, _) in results.items()}
     month = as_of.replace(day=1)
     rows = []
     for organization_id in sorted(series["requests"]):
@@ -84,7 +85,7 @@ def _forecasts_as_of(series: dict[str, dict[str, dict[date, float]]], exact_cost
             as_of, None, month, first.days_elapsed, first.days_in_month,
             *(sum(getattr(r, column) for r in rows) for column in _COLUMNS[5:11]),
             *(sum((getattr(r, column) for r in rows), Decimal(0)) for column in _COLUMNS[11:])))
-    return rows, {metric: backtest(series[metric], as_of) for metric in METRICS}
+    return rows, {metric: result for metric, (_, result) in results.items()}
 
 
 def replace_usage_forecasts(conn: psycopg.Connection, start: datetime, end: datetime) -> ForecastSummary:
@@ -102,9 +103,9 @@ def replace_usage_forecasts(conn: psycopg.Connection, start: datetime, end: date
     rows: list[UsageForecast] = []
     backtests: dict[date, dict[str, Backtest]] = {}
     day = first_day
-    while day < end_day:
-        visible = {metric: {org: {d: v for d, v in days.items() if d <= day} for org, days in by_org.items()
-                            if min(days) <= day} for metric, by_org in series.items()}
+    while day < end_day:  # the forecasts read no day after their as-of day
+        visible = {metric: {org: days for org, days in by_org.items() if min(days) <= day}
+                   for metric, by_org in series.items()}
         day_rows, backtests[day] = _forecasts_as_of(visible, exact_cost, day)
         rows.extend(day_rows)
         day += timedelta(days=1)

@@ -71,7 +71,8 @@ def test_a_customer_churning_and_coming_back(conn):
     assert (april.month_active_customers, april.month_new_customers, april.month_churned_customers) == (1, 0, 1)
 
 
-def test_reruns_and_late_events_leave_the_numbers_a_fresh_computation_gives(conn, warehouse_url):
+@pytest.mark.parametrize("by_day_up_to", [0, 100], ids=["sorted-pass", "day-by-day"])
+def test_reruns_and_late_events_leave_the_numbers_a_fresh_computation_gives(conn, by_day_up_to):
     insert(conn, daily("2026-03-01", 10, "org-a", 3, users=("u1", "u2", "u3")) + daily("2026-03-04", 4, "org-b", 2))
     replace_activity(conn, *window("2026-03-01", 10), churn_days=14)
     first = {org: org_days(conn, org) for org in ("org-a", "org-b")}
@@ -80,7 +81,7 @@ def test_reruns_and_late_events_leave_the_numbers_a_fresh_computation_gives(conn
 
     # Late events for the 2nd, after the days after it were computed: a new user, and org-b's first day.
     insert(conn, [event("2026-03-02 08:00", "org-a", "u9"), event("2026-03-02 08:00", "org-b", "u1")])
-    replace_activity(conn, *window("2026-03-02"), churn_days=14)  # only the 2nd is restated
+    replace_activity(conn, *window("2026-03-02"), churn_days=14, by_day_up_to=by_day_up_to)  # the 2nd restated
     restated = {org: org_days(conn, org) for org in ("org-a", "org-b")}
     assert restated["org-a"][date(2026, 3, 8)][3] == 4  # u9 reaches the later days' MAU
     assert restated["org-b"][date(2026, 3, 4)][-1] == "returning"  # no longer its first day

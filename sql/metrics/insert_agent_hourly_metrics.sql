@@ -5,7 +5,7 @@ INSERT INTO analytics_agent_hourly_metrics (bucket_start, organization_id, agent
                                             server_failures, duration_p50_ms, duration_p95_ms, duration_p99_ms)
 SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
        organization_id,
-       agent_type,
+       agent_type COLLATE "C",
        count(*),
        count(*) FILTER (WHERE status_code >= 400),
        count(*) FILTER (WHERE status_code >= 500),

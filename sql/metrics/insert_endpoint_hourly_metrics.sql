@@ -8,7 +8,7 @@ INSERT INTO analytics_endpoint_hourly_metrics (
     queue_wait_p95_ms, queue_wait_p99_ms, error_types_on_non_errors)
 SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
        organization_id,
-       coalesce(endpoint, '(none)'),
+       coalesce(endpoint, '(none)') COLLATE "C",  -- bytewise: the grouping sorts skip strcoll
        count(*),
        count(*) FILTER (WHERE status_code >= 200 AND status_code < 300),
        count(*) FILTER (WHERE status_code >= 300 AND status_code < 400),

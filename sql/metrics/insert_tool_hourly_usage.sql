@@ -4,7 +4,7 @@ INSERT INTO analytics_tool_hourly_usage (bucket_start, organization_id, tool_nam
                                          duration_p95_ms)
 SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
        organization_id,
-       tool_name,
+       tool_name COLLATE "C",
        count(*),
        count(*) FILTER (WHERE status_code >= 400),
        count(DISTINCT user_id),
