@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=31, help="days of events from 2026-07-01 (default 31)")
     parser.add_argument("--keep", action="store_true", help="leave the server running and its directory in place")
     parser.add_argument("--workers", type=int, default=2, help="connections the (untimed) rollups use at once")
+    parser.add_argument("--day-only", action="store_true",
+                        help="skip (a): build the month's activity untimed, then time (b) alone")
     parser.add_argument("--work-mem", default="256MB",
                         help="work_mem of each rollup and metrics transaction (ANALYTICS_ROLLUP_WORK_MEM)")
     args = parser.parse_args(argv)
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             ("agent_hourly_metrics", lambda c: replace_agent_metrics(c, start, end, work_mem=work_mem)),
             ("session_concurrency", lambda c: replace_session_concurrency(c, start, end, work_mem=work_mem)),
         ]
-        for name, step in steps:
+        for name, step in steps[:1] if args.day_only else steps:
             with connect(url) as conn, timed(name) as t:
                 step(conn)
             month[name] = t.seconds
@@ -141,11 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     daily_total = sum(day[name] for name in daily_names)
     sre_total = sum(day[name] for name, _ in hourly_steps)
     ratio = daily_total / baseline
-    rows = [(name, f"{day.get(name, 0):.2f}" if name in day else "", f"{month[name]:.2f}") for name in month]
+    def month_of(names) -> str:
+        return f"{sum(month[n] for n in names):.2f}" if all(n in month for n in names) else ""
+
+    rows = [(name, f"{day[name]:.2f}" if name in day else "", month_of([name])) for name in
+            dict.fromkeys([*month, *day])]
     rows += [
-        ("daily assets of the day, together", f"{daily_total:.2f}", f"{sum(month[n] for n in daily_names):.2f}"),
+        ("daily assets of the day, together", f"{daily_total:.2f}", month_of(daily_names)),
         ("hourly SRE assets of the day's 24 hours, together", f"{sre_total:.2f}",
-         f"{sum(month[n] for n, _ in hourly_steps):.2f}"),
+         month_of([n for n, _ in hourly_steps])),
         ("hourly_usage_rollups of the day (baseline)", f"{baseline:.2f}", ""),
         ("daily_activity, a mid-month day restated", f"{restated:.2f}", ""),
     ]

@@ -17,9 +17,10 @@ A component that cannot be measured is left out and the others' weights renormal
 trend before the organization has 7 days of history before the last 7 (a young customer is
 not penalized for being young), errors and latency without requests in the last 7 days,
 budget burn without a budget for the tenant (``ANALYTICS_BUDGETS_FILE``). The 7- and 28-day
-means of a young organization count from its first active day. Latency uses the
-request-weighted mean of the daily p95s (exact per day) of the organization and of the
-platform. ``N`` is ``ANALYTICS_CHURN_INACTIVE_DAYS`` (14).
+means of a young organization count from its first active day. Latency compares the
+request-weighted mean of the organization's daily p95s (exact per day) with the same mean
+over every organization's daily p95s (the platform's). ``N`` is
+``ANALYTICS_CHURN_INACTIVE_DAYS`` (14).
 
 The score is rounded half up to an integer. Bands: **healthy** >= 70, **at risk** 40-69,
 **critical** < 40.

@@ -1,8 +1,9 @@
 -- The inputs of each organization's health score on each day of [first_day, end_day): every organization
 -- active in the 35 days through the day (the last 7 days and the 28 before them), from the activity rows.
 --   requests_last_7 / requests_prior_7 / requests_prior_28: days d-6..d / d-13..d-7 / d-34..d-7
---   latency_p95_last_7: the request-weighted mean of its daily p95s over d-6..d, platform_p95_last_7 the same
---   over every event; first_active_day: its first active day ever (the periods start there for a young one).
+--   latency_p95_last_7: the request-weighted mean of its daily p95s over d-6..d; platform_p95_last_7: the same
+--   over every organization's daily p95s (like with like); first_active_day: its first active day ever (the
+--   periods start there for a young one).
 WITH days AS (
     SELECT d::date AS day FROM generate_series(%(first_day)s::date, %(end_day)s::date - 1, interval '1 day') AS d
 ), window_rows AS (
@@ -24,10 +25,10 @@ WITH days AS (
     GROUP BY day, organization_id
 ), platform AS (
     SELECT d.day,
-           sum(c.latency_p95_ms * c.request_count) / nullif(sum(c.request_count), 0) AS platform_p95_last_7
+           sum(a.latency_p95_ms * a.request_count) / nullif(sum(a.request_count), 0) AS platform_p95_last_7
     FROM days AS d
-    JOIN analytics_customer_activity_daily AS c ON c.day > d.day - 7 AND c.day <= d.day
-    WHERE c.latency_p95_ms IS NOT NULL
+    JOIN analytics_org_activity_daily AS a ON a.day > d.day - 7 AND a.day <= d.day
+    WHERE a.latency_p95_ms IS NOT NULL
     GROUP BY d.day
 )
 SELECT p.day, p.organization_id, p.requests_last_7, p.requests_prior_7, p.requests_prior_28, p.errors_last_7,

@@ -1,5 +1,5 @@
 """Business, customer and SRE metrics (issue 14): end users and error types on the events, cost
-attribution true to the environment and service tags.
+attribution true to the environment and service tags, the metrics' tables and the dashboards' views.
 
 ``analytics_events`` gains two nullable columns, ``user_id`` (the tenant's end user, bytewise
 collation like the other identifiers of 0006) and ``error_type``. Adding a nullable column
@@ -14,7 +14,11 @@ tag and cost category (compute / api / data_transfer / storage / other); rows lo
 this revision were all attributed, so they become production (category ``other`` until their
 day is reloaded). Attribution and profitability rows gain one column per category; existing
 rows put their whole cost in ``other``, so the categories always add up to the cost (a CHECK
-on profitability, whose categories are cents).
+on profitability, whose categories are cents). Those tables are small (a row per day and
+tenant), so the UPDATEs are quick.
+
+The metrics tables (:data:`TABLES`) are new and empty; the metrics assets fill them. The views
+(:data:`VIEWS`) are defined once, in ``sql/views/``, and installed from there.
 
 Revision ID: 0008
 Revises: 0006
@@ -138,7 +142,6 @@ def upgrade() -> None:
             wau                       bigint  NOT NULL,
             mau                       bigint  NOT NULL,
             stickiness                double precision,
-            latency_p95_ms            double precision,  -- of every event of the day
             churn_inactive_days       integer NOT NULL,
             computed_at               timestamptz NOT NULL DEFAULT now()
         );
