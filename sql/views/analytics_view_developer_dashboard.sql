@@ -28,7 +28,7 @@ SELECT m.bucket_start,
        m.queue_wait_p50_ms,
        m.queue_wait_p95_ms,
        m.queue_wait_p99_ms,
-       coalesce(e.errors, '{}'::jsonb) AS errors_by_type
+       coalesce(e.errors, jsonb_build_object()) AS errors_by_type
 FROM analytics_endpoint_hourly_metrics AS m
 LEFT JOIN error_types AS e
        ON e.bucket_start = m.bucket_start AND e.endpoint = m.endpoint
