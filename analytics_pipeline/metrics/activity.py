@@ -62,6 +62,28 @@ def day_bounds(start: datetime, end: datetime) -> tuple[date, date]:
     return first_day, end_day
 
 
+def day_slices(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` cut at UTC midnights. The statements that aggregate raw events run a day
+    at a time (inside the window's one transaction): every day's groups then fit in ``work_mem``,
+    where a month's would spill to disk."""
+    slices = []
+    cursor = start
+    while cursor < end:
+        midnight = datetime.combine(cursor.date() + timedelta(days=1), datetime.min.time(), cursor.tzinfo)
+        slices.append((cursor, min(midnight, end)))
+        cursor = min(midnight, end)
+    return slices
+
+
+def execute_by_day(conn: psycopg.Connection, statement, params: dict, start: datetime, end: datetime) -> int:
+    """Run ``statement`` once per day slice of ``[start, end)`` (its ``range_start``/``range_end``);
+    the rows it affected in all."""
+    rows = 0
+    for slice_start, slice_end in day_slices(start, end):
+        rows += conn.execute(statement, {**params, "range_start": slice_start, "range_end": slice_end}).rowcount
+    return rows
+
+
 def set_work_mem(conn: psycopg.Connection, work_mem: str | None) -> None:
     """``work_mem`` for the current transaction only (sorts of a day stay in memory)."""
     if work_mem:
@@ -101,9 +123,10 @@ def replace_activity(conn: psycopg.Connection, start: datetime, end: datetime, *
     with conn.transaction():
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
-        for statement in ("delete_activity", "insert_user_activity", "insert_org_activity",
-                          "insert_customer_activity_days"):
-            conn.execute(load_sql(f"metrics/{statement}"), params)
+        conn.execute(load_sql("metrics/delete_activity"), params)
+        for statement in ("insert_user_activity", "insert_org_activity"):  # the user days first: DAU
+            execute_by_day(conn, load_sql(f"metrics/{statement}"), params, start, end)
+        conn.execute(load_sql("metrics/insert_customer_activity_days"), params)
         days = conn.execute(load_sql("metrics/days_to_refresh"), params).fetchone()[0]
         trailing = "refresh_trailing_activity_by_day" if days <= by_day_up_to else "refresh_trailing_activity"
         for statement in (trailing, "refresh_lifecycle", "refresh_customer_activity"):

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from analytics_pipeline.metrics.activity import day_bounds, refuse_dropped_days, set_work_mem
+from analytics_pipeline.metrics.activity import day_bounds, execute_by_day, refuse_dropped_days, set_work_mem
 from analytics_pipeline.warehouse.sql import load_sql
 
 FEATURE_KINDS = ("endpoint", "agent_type", "tool")
@@ -58,7 +58,7 @@ def replace_feature_adoption(conn: psycopg.Connection, start: datetime, end: dat
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
         conn.execute(load_sql("metrics/delete_feature_usage"), params)
-        rows = conn.execute(load_sql("metrics/insert_org_feature_usage"), params).rowcount
+        rows = execute_by_day(conn, load_sql("metrics/insert_org_feature_usage"), params, start, end)
         conn.execute(load_sql("metrics/insert_feature_adoption"), params)
         last_day = date.fromordinal(end_day.toordinal() - 1)
         features = [FeatureAdoption(*row) for row in conn.execute(load_sql("metrics/feature_adoption_on_day"),

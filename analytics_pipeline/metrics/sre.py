@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from analytics_pipeline.metrics.activity import refuse_dropped_days, set_work_mem
+from analytics_pipeline.metrics.activity import execute_by_day, refuse_dropped_days, set_work_mem
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 #: A session spans its first to its last event; a gap of more than this without an event ends it.
@@ -76,8 +76,8 @@ def replace_endpoint_metrics(conn: psycopg.Connection, start: datetime, end: dat
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
         conn.execute(load_sql("metrics/delete_endpoint_hourly_metrics"), params)
-        conn.execute(load_sql("metrics/insert_endpoint_hourly_metrics"), params)
-        conn.execute(load_sql("metrics/insert_error_type_hourly"), params)
+        execute_by_day(conn, load_sql("metrics/insert_endpoint_hourly_metrics"), params, start, end)
+        execute_by_day(conn, load_sql("metrics/insert_error_type_hourly"), params, start, end)
         totals = conn.execute(load_sql("metrics/endpoint_hourly_summary"), params).fetchone()
         top = [tuple(row) for row in conn.execute(load_sql("metrics/top_error_types"), params).fetchall()]
     return EndpointSummary(*totals, top)
@@ -91,8 +91,8 @@ def replace_agent_metrics(conn: psycopg.Connection, start: datetime, end: dateti
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
         conn.execute(load_sql("metrics/delete_agent_hourly_metrics"), params)
-        conn.execute(load_sql("metrics/insert_agent_hourly_metrics"), params)
-        conn.execute(load_sql("metrics/insert_tool_hourly_usage"), params)
+        execute_by_day(conn, load_sql("metrics/insert_agent_hourly_metrics"), params, start, end)
+        execute_by_day(conn, load_sql("metrics/insert_tool_hourly_usage"), params, start, end)
         totals = conn.execute(load_sql("metrics/agent_hourly_summary"), params).fetchone()
         by_type = [tuple(row) for row in conn.execute(load_sql("metrics/agent_types_summary"), params).fetchall()]
     return AgentSummary(*totals, by_type)
@@ -112,8 +112,8 @@ def replace_session_concurrency(conn: psycopg.Connection, start: datetime, end: 
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
         conn.execute(load_sql("metrics/delete_session_hours"), params)
-        pieces = conn.execute(load_sql("metrics/insert_session_hours"), params).rowcount
-        rows = conn.execute(session_concurrency_sql(), params).rowcount
+        pieces = execute_by_day(conn, load_sql("metrics/insert_session_hours"), params, start, end)
+        rows = execute_by_day(conn, session_concurrency_sql(), params, start, end)  # reads the pieces around it
         peak = conn.execute(load_sql("metrics/session_concurrency_peak"), params).fetchone()
     return SessionSummary(pieces, rows, *(peak or (0, None, None)))
 

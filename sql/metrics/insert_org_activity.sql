@@ -1,4 +1,4 @@
--- Each organization's day of [range_start, range_end): requests, tokens and errors exactly as the rollups count
+-- Each organization's days of [range_start, range_end) (the caller runs it a day at a time): requests, tokens and errors exactly as the rollups count
 -- them (every event, with or without a user), the day's p95 latency, and its active users (DAU) from
 -- analytics_user_activity_daily (filled first, same transaction). WAU, MAU and the lifecycle follow in
 -- refresh_trailing_activity.sql and refresh_lifecycle.sql.
@@ -16,7 +16,8 @@ WITH events AS (
 ), users AS (
     SELECT day, organization_id, count(*) AS active_users
     FROM analytics_user_activity_daily
-    WHERE day >= %(first_day)s AND day < %(end_day)s
+    WHERE day >= (%(range_start)s::timestamptz AT TIME ZONE 'UTC')::date
+      AND day <= ((%(range_end)s::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date
     GROUP BY 1, 2
 )
 INSERT INTO analytics_org_activity_daily (day, organization_id, request_count, tokens_total, error_count,
