@@ -7,7 +7,8 @@
 Starts a throwaway embedded PostgreSQL, migrates a fresh database, loads the shipped price
 catalog and fills ``analytics_events`` server-side with N synthetic events (skewed
 organization sizes, a few catalog models plus model-less requests, ~3 % 4xx and ~1 % 5xx,
-heavy-tailed latencies). Then it times, each on its own:
+heavy-tailed latencies; endpoints, agents, tools, sessions and end users for the metrics, see
+FILL_SQL). Then it times, each on its own:
 
   (a) baseline: one exact percentile_cont(0.5/0.95/0.99) pass per (hour, org, model)
       over the month, the measured reference (27 s for 10M events on the reference machine);
@@ -84,22 +85,45 @@ MODEL_WEIGHTS = (7, 5, 3, 2)  # the first four catalog models; the remaining 3 s
 # Status mix: 100 slots, 96 % 2xx, 3 % 4xx, 1 % 5xx.
 STATUSES = [200] * 96 + [400, 404, 429] + [503]
 
+# The fields the metrics read come from draws of their own per row (o: the organization, e: the endpoint,
+# seconds: the moment), so the rollups' columns keep the distributions they always had: endpoints 45 % chat,
+# 25 % agent runs, 12 % tool calls, 8 % agent management, 10 % usage queries; an agent type on the agent
+# endpoints and a tool on tool calls; a queue wait on 10 %; sessions on chat and agent runs, 8 per organization
+# every 3 hours; users Zipf-like per organization (3 + 2,000 / (rank + 1) of them, rank 0 the largest), 3 % of
+# requests without one; an error type on every error.
 FILL_SQL = """
 INSERT INTO analytics_events (event_time, organization_id, request_id, endpoint, method, status_code, duration_ms,
-                              tokens_input, tokens_output, model_id, content_hash, object_id)
-SELECT %(day)s::timestamptz + make_interval(secs => ((g - 1) + random()) * 86400.0 / %(count)s),
-       'org-' || lpad(floor(power(random(), 3) * %(orgs)s)::int::text, %(org_width)s, '0'),
+                              tokens_input, tokens_output, model_id, agent_type, tool_name, queue_wait_ms,
+                              session_id, user_id, error_type, content_hash, object_id)
+SELECT %(day)s::timestamptz + make_interval(secs => seconds),
+       organization_id,
        'req-' || %(day_tag)s || '-' || g,
-       '/v1/chat/completions',
-       'POST',
-       (%(statuses)s::smallint[])[1 + floor(random() * 100)::int],
+       CASE WHEN e < 0.45 THEN '/v1/chat/completions' WHEN e < 0.70 THEN '/v1/agents/runs'
+            WHEN e < 0.82 THEN '/v1/tools/invoke' WHEN e < 0.90 THEN '/v1/agents' ELSE '/v1/usage' END,
+       CASE WHEN e < 0.90 THEN 'POST' ELSE 'GET' END,
+       status,
        floor(10000.0 * exp(random() * random() * 8)) / 1000.0,   -- 10 ms .. 30 s, median ~60 ms
        floor(random() * random() * 8000)::bigint,
        floor(random() * 2000)::bigint,
        (%(models)s::text[])[1 + floor(random() * 20)::int],
+       CASE WHEN e >= 0.45 AND e < 0.70 OR e >= 0.82 AND e < 0.90
+            THEN (ARRAY['research', 'support', 'coding', 'analysis', 'sales', 'scheduler'])
+                 [1 + floor(random() * 6)::int] END,
+       CASE WHEN e >= 0.70 AND e < 0.82
+            THEN (ARRAY['web_search', 'code', 'sql', 'http', 'files', 'math'])[1 + floor(random() * 6)::int] END,
+       CASE WHEN random() < 0.10 THEN floor(random() * 400)::double precision END,
+       CASE WHEN e < 0.70 THEN 'sess-' || o || '-' || %(day_tag)s || '-' || floor(seconds / 10800)::int || '-'
+                               || floor(random() * 8)::int END,
+       CASE WHEN random() >= 0.03 THEN 'u' || floor(power(random(), 2) * (3 + 2000 / (o + 1)))::int END,
+       CASE status WHEN 400 THEN 'invalid_request' WHEN 404 THEN 'not_found' WHEN 429 THEN 'rate_limited'
+                   WHEN 503 THEN 'service_unavailable' END,
        md5(%(day_tag)s || g),
        1
-FROM generate_series(1, %(count)s) AS g
+FROM (SELECT g, o, 'org-' || lpad(o::text, %(org_width)s, '0') AS organization_id, e, seconds, status
+      FROM (SELECT g, floor(power(random(), 3) * %(orgs)s)::int AS o, random() AS e,  -- volatile: drawn once a row
+                   ((g - 1) + random()) * 86400.0 / %(count)s AS seconds,
+                   (%(statuses)s::smallint[])[1 + floor(random() * 100)::int] AS status
+            FROM generate_series(1, %(count)s) AS g) AS draws) AS rows
 """
 
 # (a): the exact percentiles alone, on the raw events; the outer sums force every aggregate
