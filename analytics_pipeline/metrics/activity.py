@@ -153,3 +153,11 @@ def top_organizations_by_active_users(conn: psycopg.Connection, day: date, limit
     """The organizations with the most active users on ``day``."""
     rows = conn.execute(load_sql("metrics/top_organizations_by_active_users"), {"day": day, "limit": limit})
     return [OrganizationActivity(*row) for row in rows.fetchall()]
+
+
+def stale_activity_days(conn: psycopg.Connection, days: list[date]) -> list[date]:
+    """The days among ``days`` whose daily metrics were computed before their daily rollups, or not
+    at all (sql/metrics/stale_activity_days.sql)."""
+    if not days:
+        return []
+    return [day for (day,) in conn.execute(load_sql("metrics/stale_activity_days"), {"days": list(days)})]

@@ -123,3 +123,10 @@ def restatement_reach(first_hour: datetime, last_hour: datetime) -> tuple[dateti
     span reaches :data:`SESSION_REACH` (plus its hour) either side."""
     hour = timedelta(hours=1)
     return first_hour - SESSION_REACH - hour, last_hour + SESSION_REACH
+
+
+def stale_sre_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetime]:
+    """The hours among ``hours`` whose SRE metrics lag their events (sql/metrics/stale_sre_hours.sql)."""
+    if not hours:
+        return []
+    return [hour for (hour,) in conn.execute(load_sql("metrics/stale_sre_hours"), {"hours": list(hours)})]

@@ -1,7 +1,6 @@
 """The metrics assets and checks in Dagster: single-run ranges, metadata, checks that pass and fail."""
 
 import dagster as dg
-import pytest
 
 from analytics_pipeline.defs.metrics import defs as metrics_defs
 from analytics_pipeline.defs.metrics.assets import customer_health, daily_activity, feature_adoption, usage_forecasts
@@ -12,31 +11,14 @@ from analytics_pipeline.defs.metrics.checks import (
     forecast_backtest_within_bound,
 )
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
-from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
-from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline_tests.metrics.events import at, daily, event, insert
+from analytics_pipeline_tests.metrics.events import at
 from analytics_pipeline_tests.resources import pipeline_resources
 
 ASSETS = [daily_activity, feature_adoption, customer_health, usage_forecasts]
 CHECKS = [activity_matches_rollups, dau_within_wau_within_mau, every_active_organization_has_a_health_score,
           forecast_backtest_within_bound]
 RANGE = {"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-28"}
-
-
-@pytest.fixture
-def loaded(warehouse_url):
-    """Four weeks of two organizations' events, rolled up as the rollup assets would."""
-    with connect(warehouse_url) as conn:
-        insert(conn, daily("2026-03-01", 28, "org-a", 24, users=("u1", "u2", "u3"), agent_type="coding")
-               + daily("2026-03-01", 28, "org-b", 6, users=("u9",), tool_name="sql")
-               + [event("2026-03-10 08:00", "org-b", "u9", status_code=429, error_type="rate_limited")])
-        with conn.transaction():
-            replace_model_prices(conn, parse_catalog(read_catalog_text(None)))
-        start, end = at("2026-03-01 00:00"), at("2026-03-29 00:00")
-        for granularity in (Granularity.HOURLY, Granularity.DAILY):
-            replace_usage_rollups(conn, granularity, start, end)
-    return warehouse_url
 
 
 def run(resources, instance, selection=None):

@@ -1,11 +1,14 @@
-"""The metrics follow the data they are computed from.
+"""The metrics follow the data they are computed from, and only where they lag it.
 
 ``daily_metrics_follow_rollups_sensor`` restates the daily metrics of the days whose daily
-rollups were materialized (the activity check compares the two, so a day's metrics wait for its
-rollups); ``sre_metrics_restatement_sensor`` restates the hourly SRE metrics of every event
-hour that new raw events fell in, and the session concurrency of the hours a day either side of
-them (a session's span reaches that far). Both keep the storage id of the last materialization
-they handled as their cursor and request one single-run range per stretch of partitions.
+rollups were materialized and computed after the day's metrics (new events, a new price
+catalog), or that have no metrics yet;
+``sre_metrics_restatement_sensor`` restates the hourly SRE metrics of the event hours new raw
+events fell in whose metrics no longer count the events the ingest ledger holds, and the session
+concurrency of the hours a day either side of them (a session's span reaches that far). So a
+backfill that computed the metrics with its data requests nothing more. Both keep the storage id
+of the last materialization they handled as their cursor and request one single-run range per
+stretch of partitions.
 """
 
 import json
@@ -14,8 +17,16 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from analytics_pipeline.defs.metrics.jobs import daily_metrics_job, session_concurrency_job, sre_metrics_job
-from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, daily_partitions, hourly_partitions, range_tags
-from analytics_pipeline.metrics.sre import restatement_reach
+from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.shared import (
+    DAY_KEY_FORMAT,
+    HOUR_KEY_FORMAT,
+    daily_partitions,
+    hourly_partitions,
+    range_tags,
+)
+from analytics_pipeline.metrics.activity import stale_activity_days
+from analytics_pipeline.metrics.sre import restatement_reach, stale_sre_hours
 
 RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
@@ -34,15 +45,20 @@ def contiguous_ranges(keys: set[str], partitions_def: dg.TimeWindowPartitionsDef
 
 
 @dg.sensor(jobs=[daily_metrics_job], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def daily_metrics_follow_rollups_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def daily_metrics_follow_rollups_sensor(context: dg.SensorEvaluationContext,
+                                        warehouse: WarehouseResource) -> dg.SensorResult:
     """After new `daily_usage_rollups` materializations (a day, or a restated day), runs
-    `daily_metrics_job` over the same days: one single-run range per stretch of days."""
+    `daily_metrics_job` over those of the days whose metrics are older than their rollups
+    (sql/metrics/stale_activity_days.sql): one single-run range per stretch of days."""
     after = int(context.cursor) if context.cursor else None
     result = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=DAILY_USAGE_ROLLUPS, after_storage_id=after), limit=BATCH, ascending=True)
     if not result.records:
         return dg.SensorResult()
-    days = {record.partition_key for record in result.records if record.partition_key}
+    touched = {record.partition_key for record in result.records if record.partition_key}
+    with warehouse.connect() as conn:
+        days = {day.strftime(DAY_KEY_FORMAT) for day in stale_activity_days(
+            conn, [datetime.strptime(key, DAY_KEY_FORMAT).date() for key in touched])}
     last = result.records[-1].storage_id
     return dg.SensorResult(cursor=str(last), run_requests=[
         dg.RunRequest(run_key=f"{last}:{daily_metrics_job.name}:{first}:{final}", job_name=daily_metrics_job.name,
@@ -61,20 +77,25 @@ def _hours_between(first: datetime, last: datetime) -> set[str]:
 
 @dg.sensor(jobs=[sre_metrics_job, session_concurrency_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING)
-def sre_metrics_restatement_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def sre_metrics_restatement_sensor(context: dg.SensorEvaluationContext,
+                                   warehouse: WarehouseResource) -> dg.SensorResult:
     """After new `raw_usage_events` materializations, restates `sre_metrics_job` over the event
-    hours they touched (their `event_hours` metadata, late events included) and
-    `session_concurrency_job` over those hours and the day either side of them."""
+    hours they touched (their `event_hours` metadata, late events included) whose metrics lag the
+    events the ingest ledger holds, and `session_concurrency_job` over those hours and the day
+    either side of them."""
     after = int(context.cursor) if context.cursor else None
     result = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=after), limit=BATCH, ascending=True)
     if not result.records:
         return dg.SensorResult()
-    hours: set[str] = set()
+    touched: set[str] = set()
     for record in result.records:
         entry = record.asset_materialization.metadata.get("event_hours")
         if entry is not None:
-            hours.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
+            touched.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
+    with warehouse.connect() as conn:
+        hours = {hour.strftime(HOUR_KEY_FORMAT) for hour in stale_sre_hours(
+            conn, [_hour(key) for key in touched if hourly_partitions.has_partition_key(key)])}
     last = result.records[-1].storage_id
     requests = [dg.RunRequest(run_key=f"{last}:{sre_metrics_job.name}:{first}:{final}", job_name=sre_metrics_job.name,
                               tags=range_tags(first, final))
