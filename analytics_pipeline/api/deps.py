@@ -58,16 +58,17 @@ def _find_key(pool: ConnectionPool, key_id: str) -> ApiKey | None:
         return find_key(conn, key_id)
 
 
-async def authenticated_key(request: Request,
-                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
-    """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired.
-    Its row comes from the key cache, or from the warehouse (in the thread pool). (The pool and
-    the clock are read from the app here, not declared: every dependency costs each request.)"""
+async def verified_key(request: Request, token: str | None) -> ApiKey:
+    """The stored, usable key of ``token`` (``ak_<key_id>_<secret>``): the one check of a key, for
+    the API's ``Authorization: Bearer`` and the portal's sign-in form alike. ApiError 401 when
+    it is missing, malformed, unknown, revoked or expired. Its row comes from the key cache, or
+    from the warehouse (in the thread pool). (The pool and the clock are read from the app, not
+    declared: every dependency costs each request.)"""
     state = request.app.state
-    if credentials is None:
+    if token is None:
         raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
                        {"WWW-Authenticate": "Bearer"})
-    parsed = parse_key(credentials.credentials)
+    parsed = parse_key(token)
     if parsed is None:
         raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
                        {"WWW-Authenticate": "Bearer"})
@@ -81,13 +82,24 @@ async def authenticated_key(request: Request,
     if key is None or not secret_matches(secret, key.secret_sha256):
         raise ApiError(401, "invalid_api_key", "the API key is not valid", {"WWW-Authenticate": "Bearer"})
     request.state.key_id = key.key_id
+    refuse_unusable(key, state.clock())
+    return key
+
+
+def refuse_unusable(key: ApiKey, now: datetime) -> None:
+    """ApiError 401 when ``key`` was revoked or has expired at ``now`` (a portal session's key too)."""
     if key.revoked_at is not None:
         raise ApiError(401, "revoked_api_key", "the API key was revoked; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
-    if not key.usable_at(state.clock()):
+    if not key.usable_at(now):
         raise ApiError(401, "expired_api_key", "the API key expired; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
-    return key
+
+
+async def authenticated_key(request: Request,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The key in ``Authorization: Bearer`` (:func:`verified_key`)."""
+    return await verified_key(request, credentials.credentials if credentials is not None else None)
 
 
 CurrentKey = Annotated[ApiKey, Depends(authenticated_key)]
