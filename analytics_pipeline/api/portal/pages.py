@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from analytics_pipeline.api.portal import TEMPLATES_DIR, UPLOT_VERSION
+from analytics_pipeline.exports.usage_csv import format_cost
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -35,10 +36,15 @@ def _number(value) -> str:
 
 
 def _money(value) -> str:
-    """A cost as the exports write it: 4 decimals (USD), with thousands separators."""
+    """A cost as the exports write it (4 decimals, half up; USD), with thousands separators."""
     if value is None:
         return "–"
-    return f"{Decimal(value).quantize(Decimal('0.0001')):,}"
+    return f"{Decimal(format_cost(Decimal(value))):,}"
+
+
+def _money_value(value) -> str:
+    """A cost for a ``data-value`` attribute: the exports' 4-decimal string."""
+    return "" if value is None else format_cost(Decimal(value))
 
 
 def _ms(value) -> str:
@@ -58,7 +64,7 @@ def _utc(value: datetime | date | None, form: str = "%Y-%m-%d %H:%M") -> str:
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
     trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-environment.filters.update(number=_number, money=_money, ms=_ms, percent=_percent, utc=_utc,
+environment.filters.update(number=_number, money=_money, money_value=_money_value, ms=_ms, percent=_percent, utc=_utc,
                            q=lambda value: urllib.parse.quote(str(value), safe=""))
 environment.globals.update(uplot=f"/portal/static/vendor/uplot-{UPLOT_VERSION}")
 # |tojson (a chart's data) through orjson; Jinja2 still escapes <, >, & and ' in it for the page.
