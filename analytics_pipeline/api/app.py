@@ -26,6 +26,7 @@ from analytics_pipeline.api.portal import customer as portal_customer
 from analytics_pipeline.api.portal import exports as portal_exports
 from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
+from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, health, usage
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.html_refusal = portal_refusal  # refusals under /portal are pages
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(ServerTiming)
     for module in (health, exports, usage, files):
         app.include_router(module.router)
     # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.
