@@ -154,3 +154,19 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], file=s
     for row in cells[1:]:
         print(line(row), file=file)
     file.flush()
+
+
+def pipeline_environment(pg: ThrowawayPostgres, label: str, logs_root: Path) -> dict[str, str]:
+    """The environment of a Dagster process (CLI, daemon) on ``pg``, as a deployment runs it: a
+    DAGSTER_HOME with the repo's dagster.yaml and its storage on PostgreSQL (the CLI's block), a
+    warehouse database, the logs store at ``logs_root`` and this checkout's code."""
+    from analytics_pipeline.cli import POSTGRES_STORAGE_BLOCK, REPO_DAGSTER_YAML
+    from analytics_pipeline.warehouse.database import dagster_storage_url
+
+    repo = REPO_DAGSTER_YAML.parent
+    home = pg.scratch_dir(f"dagster-home-{label}")
+    (home / "dagster.yaml").write_text(REPO_DAGSTER_YAML.read_text() + POSTGRES_STORAGE_BLOCK)
+    return {**os.environ, "DAGSTER_HOME": str(home),
+            "DAGSTER_PG_URL": dagster_storage_url(pg.create_database(f"dagster_{label}", migrate=False)),
+            "ANALYTICS_DATABASE_URL": pg.create_database(f"warehouse_{label}"), "ANALYTICS_LOGS_URL": str(logs_root),
+            "ANALYTICS_HOME": str(pg.scratch_dir(f"analytics-home-{label}")), "PYTHONPATH": str(repo)}

@@ -35,15 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
-from analytics_pipeline.warehouse.database import connect, dagster_storage_url  # noqa: E402
-from benchmarks._common import load_average, log, print_table, throwaway_postgres  # noqa: E402
+from analytics_pipeline.warehouse.database import connect  # noqa: E402
+from benchmarks._common import load_average, log, pipeline_environment, print_table, throwaway_postgres  # noqa: E402
 
-POSTGRES_STORAGE = """
-storage:
-  postgres:
-    postgres_url:
-      env: DAGSTER_PG_URL
-"""
 TIMEOUT = 600
 
 
@@ -124,14 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     with throwaway_postgres(keep=args.keep) as pg:
-        warehouse = pg.create_database("warehouse")
-        dagster_db = pg.create_database("dagster", migrate=False)
-        home = pg.scratch_dir("dagster-home")
-        (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text() + POSTGRES_STORAGE)
         store = LocalDirectoryStore(pg.scratch_dir("logs"))
-        env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": dagster_storage_url(dagster_db),
-               "ANALYTICS_DATABASE_URL": warehouse, "ANALYTICS_LOGS_URL": str(store.root),
-               "ANALYTICS_HOME": str(pg.scratch_dir("analytics-home")), "PYTHONPATH": str(REPO)}
+        env = pipeline_environment(pg, "daemon", store.root)
+        warehouse = env["ANALYTICS_DATABASE_URL"]
         command = [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")]
         daemon_log = (pg.root / "daemon.log").open("w")
         daemon = subprocess.Popen(command, env=env, cwd=REPO, stdout=daemon_log, stderr=subprocess.STDOUT,

@@ -41,15 +41,15 @@ from analytics_pipeline.generator.usage_logs import generate_usage_logs  # noqa:
 from analytics_pipeline.ingestion.contract import EventValidator  # noqa: E402
 from analytics_pipeline.ingestion.formats import read_log_lines  # noqa: E402
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
-from analytics_pipeline.warehouse.database import connect, dagster_storage_url  # noqa: E402
-from benchmarks._common import load_average, log, print_server_settings, print_table, throwaway_postgres  # noqa: E402
-
-POSTGRES_STORAGE = """
-storage:
-  postgres:
-    postgres_url:
-      env: DAGSTER_PG_URL
-"""
+from analytics_pipeline.warehouse.database import connect  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    load_average,
+    log,
+    pipeline_environment,
+    print_server_settings,
+    print_table,
+    throwaway_postgres,
+)
 
 
 def write_hour(store: LocalDirectoryStore, hour: datetime, events: int, objects: int, seed: int) -> int:
@@ -171,13 +171,7 @@ def measure(pg, label: str, events: int, objects: int, seed: int) -> dict:
     store = LocalDirectoryStore(pg.scratch_dir(f"logs-{label}"))
     lines = write_hour(store, hour, events, objects, seed)
     log(f"\n[{label}] {lines:,} lines in {objects} gzip objects, delivery hour {hour:%Y-%m-%d %H}:00 UTC")
-    warehouse = pg.create_database(f"warehouse_{label}")
-    dagster_db = pg.create_database(f"dagster_{label}", migrate=False)
-    home = pg.scratch_dir(f"dagster-home-{label}")
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text() + POSTGRES_STORAGE)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": dagster_storage_url(dagster_db),
-           "ANALYTICS_DATABASE_URL": warehouse, "ANALYTICS_LOGS_URL": str(store.root),
-           "ANALYTICS_HOME": str(pg.scratch_dir(f"analytics-home-{label}")), "PYTHONPATH": str(REPO)}
+    env = pipeline_environment(pg, label, store.root)
     spawned, exited = materialize_hour(env, hour.strftime("%Y-%m-%d-%H:%M"))
     whole = exited - spawned
     parts, figures = run_parts(env, spawned, exited)
