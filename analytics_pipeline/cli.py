@@ -162,6 +162,7 @@ def _print_summary(settings, month_start: datetime) -> None:
     from analytics_pipeline.build_metrics.regression import RegressionPolicy, compare_recent_durations
     from analytics_pipeline.exports.usage_csv import format_cost
     from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
+    from analytics_pipeline.metrics.headlines import month_headlines
     from analytics_pipeline.rollups.usage import Granularity, rollup_totals
     from analytics_pipeline.storage.object_store import open_store
     from analytics_pipeline.warehouse.database import connect, resolve_database_url
@@ -173,8 +174,9 @@ def _print_summary(settings, month_start: datetime) -> None:
                               {"source": USAGE_LOGS_SOURCE, "range_start": month_start,
                                "range_end": month_end}).fetchone()
         totals = rollup_totals(conn, Granularity.DAILY, month_start, month_end)
-        infra, attributed, margin = conn.execute(load_sql("costs/demo_cost_summary"),
-                                                 {"range_start": month_start, "range_end": month_end}).fetchone()
+        infra, production, attributed, margin = conn.execute(
+            load_sql("costs/demo_cost_summary"), {"range_start": month_start, "range_end": month_end}).fetchone()
+        headlines = month_headlines(conn, month_start.date())
         ci = run_file_totals(conn, month_start.date(), month_end.date())
         comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
         offenders = [c.describe() for c in comparisons if c.offender]
@@ -194,11 +196,37 @@ def _print_summary(settings, month_start: datetime) -> None:
     print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
     print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
     print(f"infrastructure cost     {format_cost(infra or 0):>12}   "
-          f"attributed to tenants: {format_cost(attributed or 0)}")
+          f"production {format_cost(production or 0)}, attributed to tenants: {format_cost(attributed or 0)} "
+          f"(staging and untagged: never)")
     print(f"margin                  {format_cost(margin or 0):>12}")
+    _print_headlines(headlines)
     print(f"CI run files            {ci.files:>12,}   ({ci.runs:,} runs, {ci.quarantined} quarantined)")
     for offender in offenders:
         print(f"build regression: {offender}")
+
+
+def _print_headlines(h) -> None:
+    """The business headlines of the month (analytics_pipeline.metrics.headlines)."""
+    if h.last_day is None:
+        return
+    stickiness = f"{h.stickiness:.0%}" if h.stickiness is not None else "n/a"
+    print(f"active customers        {h.month_active_customers:>12,}   (on {h.last_day:%b %d}: {h.active_customers}; "
+          f"new this month: {h.month_new_customers}, churned: {h.month_churned_customers})")
+    print(f"MAU                     {h.mau:>12,}   (DAU {h.dau:,} on {h.last_day:%b %d}, stickiness {stickiness})")
+    for rank, (org, score, band, reason) in enumerate(h.least_healthy, 1):
+        label = "least healthy customers" if rank == 1 else ""
+        print(f"{label:<24}{score:>12}   {org} ({band.replace('_', ' ')}{': ' + reason if reason else ''})")
+    for customer in h.top_by_revenue:
+        label = "top customers by revenue" if customer.rank == 1 else ""
+        print(f"{label:<24}{customer.value:>12,.2f}   #{customer.rank} {customer.organization_id}")
+    f = h.forecast
+    if f is not None:
+        mape = (f" (backtest MAPE {f.seasonal_mape:.1%} vs run rate {f.run_rate_mape:.1%})"
+                if f.seasonal_mape is not None else "")
+        print(f"forecast for the month  {f.requests_forecast:>12,}   requests as of {f.as_of:%b %d}, "
+              f"run rate {f.requests_run_rate:,}, actual {f.requests_actual:,}{mape}")
+        print(f"                        {f.cost_forecast:>12,.2f}   USD as of {f.as_of:%b %d}, "
+              f"run rate {f.cost_run_rate:,.2f}, actual {f.cost_actual:,.2f}")
 
 
 def cmd_ui(args) -> int:

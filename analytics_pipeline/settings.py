@@ -112,6 +112,11 @@ class Settings:
     # Usage anomalies: an organization's hour against the same hour of the trailing days.
     anomaly_trailing_days: int = _setting("ANALYTICS_ANOMALY_TRAILING_DAYS", 7, _positive_int)
     anomaly_stddevs: float = _setting("ANALYTICS_ANOMALY_STDDEVS", 3.0, float)
+    # Metrics: plans (MRR), churn, the forecast backtest's bound.
+    plans_file: str | None = _setting("ANALYTICS_PLANS_FILE", None)  # None: revenue is the billed usage
+    churn_inactive_days: int = _setting("ANALYTICS_CHURN_INACTIVE_DAYS", 14, _positive_int)
+    churn_drop_percent: float = _setting("ANALYTICS_CHURN_DROP_PERCENT", 50.0, float)
+    forecast_mape_bound_percent: float = _setting("ANALYTICS_FORECAST_MAPE_BOUND_PERCENT", 25.0, float)
     # Alerts: Slack-compatible JSON posted here when set; links point at the Dagster UI.
     alert_webhook_url: str | None = _setting("ANALYTICS_ALERT_WEBHOOK_URL", None, secret=True)
     dagster_ui_url: str = _setting("ANALYTICS_DAGSTER_UI_URL", "http://localhost:3000", _base_url)

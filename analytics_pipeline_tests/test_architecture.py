@@ -1,9 +1,10 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
-Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``
-(domain-neutral); the pure domains (``api``, the export API, among them: it serves the exports
-and rollups domains and imports nothing from Dagster); ``defs`` (Dagster wiring; its domains
-import pure packages and the shared wiring, never each other); ``definitions`` and ``cli`` on top.
+Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``,
+``forecasting`` (domain-neutral); the pure domains (``api``, the export API, among them: it serves
+the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
+wiring; its domains import pure packages and the shared wiring, never each other); ``definitions``
+and ``cli`` on top.
 """
 
 import ast
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
-NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness"}
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
-                "api"}
+                "metrics", "api"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL.
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups"}}

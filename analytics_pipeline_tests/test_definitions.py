@@ -81,7 +81,7 @@ def test_each_domain_registers_one_definitions():
     from analytics_pipeline.definitions import DOMAINS
 
     names = {domain.__name__.rsplit(".", 1)[1] for domain in DOMAINS}
-    assert names == {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "retention"}
+    assert names == {"ingestion", "rollups", "exports", "costs", "metrics", "build_metrics", "alerts", "retention"}
     for domain in DOMAINS:
         assert isinstance(domain.defs, dg.Definitions), domain.__name__
 

@@ -7,13 +7,14 @@
 Starts a throwaway embedded PostgreSQL, migrates a fresh database, loads the shipped price
 catalog and fills ``analytics_events`` server-side with N synthetic events (skewed
 organization sizes, a few catalog models plus model-less requests, ~3 % 4xx and ~1 % 5xx,
-heavy-tailed latencies). Then it times, each on its own:
+heavy-tailed latencies; endpoints, agents, tools, sessions and end users for the metrics, see
+FILL_SQL). Then it times, each on its own:
 
   (a) baseline: one exact percentile_cont(0.5/0.95/0.99) pass per (hour, org, model)
       over the month, the measured reference (27 s for 10M events on the reference machine);
   (b) replace_usage_rollups_by_day hourly, then daily, over the month on --workers
       connections (the code path of the hourly/daily_usage_rollups assets in a single-run
-      backfill); target hourly + daily <= 30 s for 10M events;
+      backfill); target hourly + daily within 2.5x of (a) in the same run;
   (c) a 31-day daily export of the largest organization (query_export_rows + render_csv),
       target < 1 s;
   (d) the monthly exports of every organization into a LocalDirectoryStore, the code path
@@ -75,7 +76,7 @@ from benchmarks._common import (  # noqa: E402
 MONTH_START = datetime(2026, 7, 1, tzinfo=UTC)  # a 31-day month after the catalog's last price change
 REFERENCE_EVENTS = 10_000_000
 BASELINE_REFERENCE_S = 27.0  # (a) as measured for the issue, for 10M events
-ROLLUP_TARGET_S = 30.0  # (b) hourly + daily, for 10M events
+ROLLUP_TARGET_RATIO = 2.5  # (b) hourly + daily within 2.5x of (a), measured in the same run (issue 16)
 SINGLE_EXPORT_TARGET_S = 1.0  # (c)
 MONTHLY_EXPORTS_TARGET_S = 60.0  # (d)
 
@@ -84,22 +85,45 @@ MODEL_WEIGHTS = (7, 5, 3, 2)  # the first four catalog models; the remaining 3 s
 # Status mix: 100 slots, 96 % 2xx, 3 % 4xx, 1 % 5xx.
 STATUSES = [200] * 96 + [400, 404, 429] + [503]
 
+# The fields the metrics read come from draws of their own per row (o: the organization, e: the endpoint,
+# seconds: the moment), so the rollups' columns keep the distributions they always had: endpoints 45 % chat,
+# 25 % agent runs, 12 % tool calls, 8 % agent management, 10 % usage queries; an agent type on the agent
+# endpoints and a tool on tool calls; a queue wait on 10 %; sessions on chat and agent runs, 8 per organization
+# every 3 hours; users Zipf-like per organization (3 + 2,000 / (rank + 1) of them, rank 0 the largest), 3 % of
+# requests without one; an error type on every error.
 FILL_SQL = """
 INSERT INTO analytics_events (event_time, organization_id, request_id, endpoint, method, status_code, duration_ms,
-                              tokens_input, tokens_output, model_id, content_hash, object_id)
-SELECT %(day)s::timestamptz + make_interval(secs => ((g - 1) + random()) * 86400.0 / %(count)s),
-       'org-' || lpad(floor(power(random(), 3) * %(orgs)s)::int::text, %(org_width)s, '0'),
+                              tokens_input, tokens_output, model_id, agent_type, tool_name, queue_wait_ms,
+                              session_id, user_id, error_type, content_hash, object_id)
+SELECT %(day)s::timestamptz + make_interval(secs => seconds),
+       organization_id,
        'req-' || %(day_tag)s || '-' || g,
-       '/v1/chat/completions',
-       'POST',
-       (%(statuses)s::smallint[])[1 + floor(random() * 100)::int],
+       CASE WHEN e < 0.45 THEN '/v1/chat/completions' WHEN e < 0.70 THEN '/v1/agents/runs'
+            WHEN e < 0.82 THEN '/v1/tools/invoke' WHEN e < 0.90 THEN '/v1/agents' ELSE '/v1/usage' END,
+       CASE WHEN e < 0.90 THEN 'POST' ELSE 'GET' END,
+       status,
        floor(10000.0 * exp(random() * random() * 8)) / 1000.0,   -- 10 ms .. 30 s, median ~60 ms
        floor(random() * random() * 8000)::bigint,
        floor(random() * 2000)::bigint,
        (%(models)s::text[])[1 + floor(random() * 20)::int],
+       CASE WHEN e >= 0.45 AND e < 0.70 OR e >= 0.82 AND e < 0.90
+            THEN (ARRAY['research', 'support', 'coding', 'analysis', 'sales', 'scheduler'])
+                 [1 + floor(random() * 6)::int] END,
+       CASE WHEN e >= 0.70 AND e < 0.82
+            THEN (ARRAY['web_search', 'code', 'sql', 'http', 'files', 'math'])[1 + floor(random() * 6)::int] END,
+       CASE WHEN random() < 0.10 THEN floor(random() * 400)::double precision END,
+       CASE WHEN e < 0.70 THEN 'sess-' || o || '-' || %(day_tag)s || '-' || floor(seconds / 10800)::int || '-'
+                               || floor(random() * 8)::int END,
+       CASE WHEN random() >= 0.03 THEN 'u' || floor(power(random(), 2) * (3 + 2000 / (o + 1)))::int END,
+       CASE status WHEN 400 THEN 'invalid_request' WHEN 404 THEN 'not_found' WHEN 429 THEN 'rate_limited'
+                   WHEN 503 THEN 'service_unavailable' END,
        md5(%(day_tag)s || g),
        1
-FROM generate_series(1, %(count)s) AS g
+FROM (SELECT g, o, 'org-' || lpad(o::text, %(org_width)s, '0') AS organization_id, e, seconds, status
+      FROM (SELECT g, floor(power(random(), 3) * %(orgs)s)::int AS o, random() AS e,  -- volatile: drawn once a row
+                   ((g - 1) + random()) * 86400.0 / %(count)s AS seconds,
+                   (%(statuses)s::smallint[])[1 + floor(random() * 100)::int] AS status
+            FROM generate_series(1, %(count)s) AS g) AS draws) AS rows
 """
 
 # (a): the exact percentiles alone, on the raw events; the outer sums force every aggregate
@@ -321,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     def verdict(seconds: float, target: float) -> str:
         return "PASS" if seconds <= target else "FAIL"
 
-    rollup_target = ROLLUP_TARGET_S * scale
+    rollup_target = ROLLUP_TARGET_RATIO * results["a"]
     scaled = "" if args.events == REFERENCE_EVENTS else f" (x{scale:g} of 10M)"
     rows = [
         ("(a) baseline percentile_cont pass", f"{results['a']:.2f}", rate(args.events, results["a"]),
@@ -331,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         ("(b) daily rollups", f"{results[Granularity.DAILY]:.2f}", rate(args.events, results[Granularity.DAILY]),
          "", ""),
         ("(b) hourly + daily", f"{results['b']:.2f}", rate(args.events, results["b"]),
-         f"<= {rollup_target:.1f}{scaled}", verdict(results["b"], rollup_target)),
+         f"<= {rollup_target:.1f} (2.5 x (a))", verdict(results["b"], rollup_target)),
         (f"(c) {args.days}-day export, 1 org", f"{results['c']:.3f}", "", f"< {SINGLE_EXPORT_TARGET_S:g}",
          verdict(results["c"], SINGLE_EXPORT_TARGET_S)),
         (f"(d) monthly exports, {organizations:,} orgs", f"{results['d']:.2f}", "", f"< {MONTHLY_EXPORTS_TARGET_S:g}",
@@ -340,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rerun:
         rerun = results[("rerun", Granularity.HOURLY)] + results[("rerun", Granularity.DAILY)]
         rows.insert(4, ("(b') hourly + daily again (restatement)", f"{rerun:.2f}", rate(args.events, rerun),
-                        f"<= {rollup_target:.1f}{scaled}", verdict(rerun, rollup_target)))
+                        f"<= {rollup_target:.1f} (2.5 x (a))", verdict(rerun, rollup_target)))
     log(f"\nresults: {args.events:,} events, {args.orgs:,} organizations, {args.days} days; "
         f"session settings: {args.settings or 'server defaults'}; load average now {load_average()}")
     print_table(("step", "seconds", "events/s", "target (s)", "result"), rows)

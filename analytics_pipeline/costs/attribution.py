@@ -11,6 +11,12 @@ go one each to the amounts with the largest remainders (ties: by organization id
 attributed cents therefore sum *exactly* to the day's rounded total, and each tenant is
 less than one cent from its exact amount. Credits (negative amounts) round the same way.
 
+Only production cost is attributed (``analytics_infra_costs.environment``): staging and
+untagged spend is reported apart and never reaches a tenant, even when it carries the
+tenant's ``customer_id`` tag. Each row also splits its exact cost by the memo's cost
+categories (compute, API, data transfer, storage, other): the tenant's direct cost of each
+category plus its driver share of the shared cost of that category.
+
 Edge cases, all kept visible as rows with a ``status``:
 
 * a tenant with tagged cost but no usage that day keeps its direct cost and no share
@@ -26,15 +32,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 import psycopg
 
+from analytics_pipeline.costs.infra_costs import CostCategory
 from analytics_pipeline.warehouse.sql import load_sql
 
 CENT = Decimal("0.01")
+CATEGORIES = tuple(c.value for c in CostCategory)
 #: Precision of the exact shares (driver weights can be large integers).
 _EXACT_PRECISION = 50
 _SHARE_QUANTUM = Decimal("1e-12")
@@ -120,6 +128,7 @@ class TenantAttribution:
     driver_share: Decimal  # driver_value / the day's driver total (0..1)
     request_count: int
     status: AttributionStatus
+    category_costs: dict[str, Decimal] = field(default_factory=dict)  # exact, by CostCategory value
 
     @property
     def exact_cost(self) -> Decimal:
@@ -136,9 +145,21 @@ class DayAttribution:
     unattributed: Decimal  # the shared cost no usage carried, exact
 
 
+def _categories(amounts: Mapping[str, Decimal] | None, total: Decimal) -> dict[str, Decimal]:
+    """Every category's amount; without a breakdown the whole total is ``other``."""
+    if amounts is None:
+        amounts = {CostCategory.OTHER.value: total} if total else {}
+    return {category: amounts.get(category, Decimal(0)) for category in CATEGORIES}
+
+
 def attribute_day(direct_costs: Mapping[str, Decimal], shared_cost: Decimal,
-                  usage: Mapping[str, TenantUsage]) -> DayAttribution:
-    """Attribute one day's infrastructure cost to tenants (see the module docstring)."""
+                  usage: Mapping[str, TenantUsage], *,
+                  direct_by_category: Mapping[str, Mapping[str, Decimal]] | None = None,
+                  shared_by_category: Mapping[str, Decimal] | None = None) -> DayAttribution:
+    """Attribute one day's (production) infrastructure cost to tenants (see the module docstring).
+
+    ``direct_by_category`` (per tenant) and ``shared_by_category`` split ``direct_costs`` and
+    ``shared_cost`` by cost category; without them every amount is ``other``."""
     driver_total = sum((u.driver_value for u in usage.values()), Decimal(0))
     if any(u.driver_value < 0 for u in usage.values()):
         raise ValueError("usage driver values must be non-negative")
@@ -159,8 +180,18 @@ def attribute_day(direct_costs: Mapping[str, Decimal], shared_cost: Decimal,
     total = round_cents(total_exact)
     attributed = largest_remainder(exact, total) if exact else {}
 
+    shared_categories = _categories(shared_by_category, shared_cost)
     rows = []
     for tenant in tenants:
+        direct_categories = _categories((direct_by_category or {}).get(tenant) if direct_by_category is not None
+                                        else None, direct_costs.get(tenant, Decimal(0)))
+        with localcontext() as ctx:
+            ctx.prec = _EXACT_PRECISION
+            driver_value = usage[tenant].driver_value if tenant in usage else Decimal(0)
+            category_costs = {
+                category: direct_categories[category]
+                + (shared_categories[category] * driver_value / driver_total if driver_total > 0 else Decimal(0))
+                for category in CATEGORIES}
         tenant_usage = usage.get(tenant)
         has_usage = tenant_usage is not None and tenant_usage.request_count > 0
         has_cost = tenant in direct_costs
@@ -177,10 +208,11 @@ def attribute_day(direct_costs: Mapping[str, Decimal], shared_cost: Decimal,
             driver_share=(driver / driver_total).quantize(_SHARE_QUANTUM) if driver_total > 0 else Decimal(0),
             request_count=tenant_usage.request_count if tenant_usage else 0,
             status=status,
+            category_costs=category_costs,
         ))
     if unattributed:
         rows.append(TenantAttribution(None, Decimal(0), unattributed, attributed[None], Decimal(0), Decimal(0), 0,
-                                      AttributionStatus.UNATTRIBUTED))
+                                      AttributionStatus.UNATTRIBUTED, shared_categories))
     return DayAttribution(rows=rows, direct_total=direct_total, shared_total=shared_cost, total_exact=total_exact,
                           total=total, unattributed=unattributed)
 
@@ -203,18 +235,22 @@ class DayInputs:
     shared_cost: Decimal
     usage: dict[str, TenantUsage]
     currency: str | None
+    direct_by_category: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    shared_by_category: dict[str, Decimal] = field(default_factory=dict)
 
 
 def load_day_inputs(conn: psycopg.Connection, start: datetime, end: datetime,
                     driver: AllocationDriver) -> dict[date, DayInputs]:
-    """The infrastructure cost and driver usage of each day in ``[start, end)`` that has either."""
+    """The production infrastructure cost (by tenant and category) and the driver usage of each
+    day in ``[start, end)`` that has either."""
     params = {"range_start": start, "range_end": end}
     days: dict[date, DayInputs] = {}
 
     def day_inputs(day: date) -> DayInputs:
         return days.setdefault(day, DayInputs({}, Decimal(0), {}, None))
 
-    for day, organization_id, amount, currencies in conn.execute(load_sql("costs/infra_costs_by_tenant"), params):
+    for day, organization_id, category, amount, currencies in conn.execute(
+            load_sql("costs/infra_costs_by_tenant"), params):
         if len(currencies) > 1:
             raise ValueError(f"{day}: infrastructure costs in several currencies ({', '.join(currencies)}); "
                              "they cannot be attributed as one total")
@@ -224,8 +260,11 @@ def load_day_inputs(conn: psycopg.Connection, start: datetime, end: datetime,
         inputs.currency = currencies[0]
         if organization_id is None:
             inputs.shared_cost += amount
+            inputs.shared_by_category[category] = inputs.shared_by_category.get(category, Decimal(0)) + amount
         else:
-            inputs.direct_costs[organization_id] = amount
+            inputs.direct_costs[organization_id] = inputs.direct_costs.get(organization_id, Decimal(0)) + amount
+            by_category = inputs.direct_by_category.setdefault(organization_id, {})
+            by_category[category] = by_category.get(category, Decimal(0)) + amount
     for day, organization_id, request_count, driver_value in conn.execute(load_sql(_DRIVER_SQL[driver]), params):
         day_inputs(day).usage[organization_id] = TenantUsage(int(request_count), Decimal(driver_value))
     return days
@@ -247,6 +286,9 @@ class AttributionSummary:
     cost_without_usage: dict[str, list[date]]  # tenant -> days
     usage_without_direct_cost: dict[str, list[date]]
     attributed_by_tenant: dict[str, Decimal]
+    category_totals: dict[str, Decimal] = field(default_factory=dict)  # exact, over the window
+    #: environment -> (cost, of which tagged with a tenant, tenants so tagged): never attributed
+    not_attributed: dict[str, tuple[Decimal, Decimal, int]] = field(default_factory=dict)
 
 
 def replace_cost_attribution(conn: psycopg.Connection, start: datetime, end: datetime, driver: AllocationDriver,
@@ -261,9 +303,12 @@ def replace_cost_attribution(conn: psycopg.Connection, start: datetime, end: dat
     cost_without_usage: dict[str, list[date]] = {}
     usage_without_cost: dict[str, list[date]] = {}
     by_tenant: dict[str, Decimal] = {}
+    category_totals = {category: Decimal(0) for category in CATEGORIES}
     for day in sorted(inputs_by_day):
         inputs = inputs_by_day[day]
-        result = attribute_day(inputs.direct_costs, inputs.shared_cost, inputs.usage)
+        result = attribute_day(inputs.direct_costs, inputs.shared_cost, inputs.usage,
+                               direct_by_category=inputs.direct_by_category,
+                               shared_by_category=inputs.shared_by_category)
         summary_days.append(day)
         if inputs.currency is None:
             days_without_cost.append(day)
@@ -286,7 +331,12 @@ def replace_cost_attribution(conn: psycopg.Connection, start: datetime, end: dat
                 "driver": driver.value, "driver_value": row.driver_value, "driver_share": row.driver_share,
                 "request_count": row.request_count, "status": row.status.value,
                 "currency": inputs.currency or "USD", "run_id": run_id,
+                **{f"{category}_cost": row.category_costs.get(category, Decimal(0)) for category in CATEGORIES},
             })
+            for category in CATEGORIES:
+                category_totals[category] += row.category_costs.get(category, Decimal(0))
+    not_attributed = {environment: (amount, tagged, tenants) for environment, amount, tagged, tenants in
+                      conn.execute(load_sql("costs/non_production_costs"), {"range_start": start, "range_end": end})}
     with conn.transaction():
         conn.execute(load_sql("costs/delete_cost_attribution"), {"range_start": start, "range_end": end})
         with conn.cursor() as cursor:
@@ -296,7 +346,7 @@ def replace_cost_attribution(conn: psycopg.Connection, start: datetime, end: dat
         direct_total=totals["direct"], shared_total=totals["shared"], unattributed_total=totals["unattributed"],
         unattributed_days=unattributed_days, days_without_cost=days_without_cost,
         cost_without_usage=cost_without_usage, usage_without_direct_cost=usage_without_cost,
-        attributed_by_tenant=by_tenant)
+        attributed_by_tenant=by_tenant, category_totals=category_totals, not_attributed=not_attributed)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,11 @@ amounts are strings or numbers and are read as Decimal (never through float)::
 Evaluation, for a month and the last day counted (month to date)::
 
     actual   = attributed cost from the 1st through that day
-    forecast = actual / days elapsed x days in the month   (the current run rate)
+    forecast = the month-end forecast of the weekly-seasonal method
+               (analytics_pipeline.forecasting: the month to date plus each day left at the
+               tenant's deseasonalized level of its last 14 days times that weekday's factor),
+               when the daily costs are given (the tenant_budgets check gives them);
+               otherwise actual / days elapsed x days in the month (the run rate)
 
 A budget is **failed** (ERROR) when actual >= fail_at_percent of it; it **warns** when actual
 >= warn_at_percent or when the forecast reaches warn_at_percent (a forecast at or above
@@ -37,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from analytics_pipeline.costs.attribution import CENT, round_cents
+from analytics_pipeline.forecasting import month_end_forecasts
 from analytics_pipeline.warehouse.sql import load_sql
 
 TOTAL = "(total)"  # the key of the all-tenant budget in evaluations
@@ -129,7 +134,7 @@ class BudgetStatus:
     name: str  # organization id, or TOTAL
     budget: Decimal
     actual: Decimal
-    forecast: Decimal  # month-end at the current run rate, to the cent
+    forecast: Decimal  # month-end (weekly-seasonal when daily costs were given, else the run rate), to the cent
     actual_ratio: Decimal
     forecast_ratio: Decimal
     level: BudgetLevel
@@ -185,27 +190,43 @@ def _status(name: str, budget: Decimal, actual: Decimal, forecast: Decimal, budg
     return BudgetStatus(name, budget, actual, forecast, actual_ratio, forecast_ratio, level, tuple(reasons))
 
 
+def seasonal_forecasts(daily_costs: Mapping[str | None, Mapping[date, Decimal]], through: date) -> dict[
+        str | None, Decimal]:
+    """Each tenant's month-end cost by the weekly-seasonal method, as of the end of ``through``,
+    to the cent (``daily_costs``: attributed cost per tenant and day, up to 35 days back)."""
+    return {key: round_cents(Decimal(repr(forecast.seasonal)))
+            for key, forecast in month_end_forecasts(daily_costs, through).items()}
+
+
 def evaluate_budgets(budgets: Budgets, *, through: date, tenant_costs: Mapping[str | None, Decimal],
-                     currency: str | None = None) -> BudgetEvaluation:
+                     currency: str | None = None,
+                     forecasts: Mapping[str | None, Decimal] | None = None) -> BudgetEvaluation:
     """Evaluate every budget on the month-to-date cost through ``through`` (inclusive).
 
     ``tenant_costs`` holds each tenant's attributed cost since the 1st of the month; the
-    None key (unattributed shared cost) counts toward the total budget only.
+    None key (unattributed shared cost) counts toward the total budget only. ``forecasts``
+    (e.g. :func:`seasonal_forecasts`) are the month-end forecasts per tenant; without them, or
+    for a tenant they leave out, the forecast is the run rate.
     """
     if currency is not None and currency != budgets.currency:
         raise BudgetFileError(f"{budgets.source}: budgets are in {budgets.currency} but costs are in {currency}")
     month_start = through.replace(day=1)
     days_elapsed = (through - month_start).days + 1
     days_in_month = calendar.monthrange(through.year, through.month)[1]
+    def forecast(name: str | None, actual: Decimal) -> Decimal:
+        if forecasts is not None and name in forecasts:
+            return forecasts[name]
+        return forecast_month_end(actual, days_elapsed, days_in_month)
+
     statuses = []
     for name, budget in sorted(budgets.tenants.items()):
         actual = tenant_costs.get(name, Decimal(0))
-        statuses.append(_status(name, budget, actual, forecast_month_end(actual, days_elapsed, days_in_month),
-                                budgets))
+        statuses.append(_status(name, budget, actual, forecast(name, actual), budgets))
     if budgets.total is not None:
         actual = sum(tenant_costs.values(), Decimal(0))
-        statuses.append(_status(TOTAL, budgets.total, actual,
-                                forecast_month_end(actual, days_elapsed, days_in_month), budgets))
+        total_forecast = (sum((forecast(name, cost) for name, cost in tenant_costs.items()), Decimal(0))
+                          if forecasts is not None else forecast_month_end(actual, days_elapsed, days_in_month))
+        statuses.append(_status(TOTAL, budgets.total, actual, total_forecast, budgets))
     statuses.sort(key=lambda s: (-s.level, -s.actual_ratio, -s.forecast_ratio, s.name))
     return BudgetEvaluation(month_start, through, days_elapsed, days_in_month, statuses)
 
@@ -235,6 +256,16 @@ class MonthToDateCosts:
     tenant_costs: dict[str | None, Decimal]  # None: unattributed shared cost
     currency: str | None
     days_with_costs: int
+
+
+def daily_attributed_costs(conn, through: date, days: int = 35) -> dict[str | None, dict[date, Decimal]]:
+    """Each tenant's attributed cost per day over the ``days`` days through ``through`` (the
+    history the seasonal forecast needs); None: unattributed shared cost."""
+    series: dict[str | None, dict[date, Decimal]] = {}
+    for organization_id, day, amount in conn.execute(load_sql("costs/daily_attributed_costs"), {
+            "start_date": through - timedelta(days=days - 1), "end_date": through + timedelta(days=1)}):
+        series.setdefault(organization_id, {})[day] = amount
+    return series
 
 
 def month_to_date_costs(conn, through: date) -> MonthToDateCosts:

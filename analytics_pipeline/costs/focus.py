@@ -5,7 +5,10 @@ the columns ``ChargePeriodStart``, ``ChargePeriodEnd``, ``BillingCurrency``,
 ``ServiceName``, ``Tags`` and the cost column used (``BilledCost`` by default, the invoiced
 amount like Cost Explorer's ``UnblendedCost``; ``EffectiveCost`` amortizes commitments).
 ``Tags`` is a JSON object; the tenant is its ``customer_id`` (or the AWS export's
-``user:customer_id``) and a line without it, or with an empty value, is shared cost.
+``user:customer_id``) and a line without it, or with an empty value, is shared cost. Its
+``environment`` and ``service`` tags (also with the ``user:`` prefix) and the optional
+``ServiceCategory`` column decide the row's environment and cost category
+(:mod:`analytics_pipeline.costs.infra_costs`).
 
 Objects are laid out as AWS Data Exports writes them: ``BILLING_PERIOD=YYYY-MM/<name>.csv.gz``
 under the export's data location, so a window lists only its billing periods' prefixes.
@@ -27,7 +30,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from analytics_pipeline.costs.infra_costs import DEFAULT_TENANT_TAG, InfraCost, InfraCostError, aggregate_costs
+from analytics_pipeline.costs.infra_costs import (
+    DEFAULT_TENANT_TAG,
+    ENVIRONMENT_TAG,
+    SERVICE_TAG,
+    InfraCost,
+    InfraCostError,
+    aggregate_costs,
+    cost_category,
+    environment_of,
+    service_tag_of,
+)
 from analytics_pipeline.storage.object_store import ObjectStore
 
 DEFAULT_COST_COLUMN = "BilledCost"
@@ -54,21 +67,31 @@ def _timestamp(text: str, where: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def tenant_from_tags(text: str, tag_key: str = DEFAULT_TENANT_TAG, where: str = "Tags") -> str | None:
-    """The tenant named by a FOCUS ``Tags`` JSON object, or None for shared (untagged) cost."""
+def parse_tags(text: str, where: str = "Tags") -> dict:
+    """A FOCUS ``Tags`` JSON object (empty for an empty cell)."""
     if not text or not text.strip():
-        return None
+        return {}
     try:
         tags = json.loads(text)
     except json.JSONDecodeError:
         raise FocusFormatError(f"{where}: Tags is not JSON: {text[:120]!r}") from None
     if not isinstance(tags, dict):
         raise FocusFormatError(f"{where}: Tags is not a JSON object: {text[:120]!r}")
-    for key in (tag_key, f"user:{tag_key}"):
-        value = tags.get(key)
+    return tags
+
+
+def tag_value(tags: dict, key: str) -> str | None:
+    """The stripped value of tag ``key`` (or the AWS export's ``user:<key>``), None when absent or blank."""
+    for name in (key, f"user:{key}"):
+        value = tags.get(name)
         if value is not None and str(value).strip():
             return str(value).strip()
     return None
+
+
+def tenant_from_tags(text: str, tag_key: str = DEFAULT_TENANT_TAG, where: str = "Tags") -> str | None:
+    """The tenant named by a FOCUS ``Tags`` JSON object, or None for shared (untagged) cost."""
+    return tag_value(parse_tags(text, where), tag_key)
 
 
 def split_by_day(amount: Decimal, start: datetime, end: datetime) -> list[tuple[date, Decimal]]:
@@ -141,14 +164,18 @@ def parse_focus_csv(data: bytes, *, start: date, end: date, cost_column: str = D
         currency = (line["BillingCurrency"] or "").strip()
         if not currency:
             raise FocusFormatError(f"{where}: BillingCurrency is empty")
-        tenant = tenant_from_tags(line["Tags"], tag_key, where)
+        tags = parse_tags(line["Tags"], where)
+        tenant = tag_value(tags, tag_key)
         service = (line["ServiceName"] or "").strip() or "(no service)"
+        service_tag = service_tag_of(tag_value(tags, SERVICE_TAG))
+        details = {"environment": environment_of(tag_value(tags, ENVIRONMENT_TAG)), "service_tag": service_tag,
+                   "category": cost_category(service_tag, service, line.get("ServiceCategory"))}
         stats.lines_in_window += 1
         stats.charge_categories[(line.get("ChargeCategory") or "").strip() or "(none)"] += 1
         parts = split_by_day(amount, period_start, period_end)
         if len(parts) > 1:
             stats.multi_day_lines += 1
-        rows.extend(InfraCost(day, tenant, service, part, currency)
+        rows.extend(InfraCost(day, tenant, service, part, currency, **details)
                     for day, part in parts if start <= day < end)
     return rows
 

@@ -4,19 +4,21 @@ Revenue is the rollups' ``cost_total`` (usage priced at the catalog price, the a
 billed); cost is the tenant's attributed cost (``analytics_tenant_cost_attribution``) over
 the same days. ``margin = revenue - cost`` and ``margin % = margin / revenue x 100``
 (undefined, NULL, without revenue). Shared cost left unattributed appears as its own row
-without organization, so the totals still hold every cent.
+without organization, so the totals still hold every cent. The cost is shown per category
+(compute, API, data transfer, storage, other): the attributed cents split in proportion to
+the exact category amounts by largest remainder, so the categories add up to the cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.costs.attribution import CENT, round_cents
+from analytics_pipeline.costs.attribution import CATEGORIES, CENT, allocate_proportionally, round_cents
 from analytics_pipeline.warehouse.sql import load_sql
 
 #: The price catalog's currency: revenue is in USD.
@@ -29,6 +31,18 @@ def margin_percent(revenue: Decimal, margin: Decimal) -> Decimal | None:
     return (margin / revenue * 100).quantize(CENT) if revenue > 0 else None
 
 
+def split_cents(total: Decimal, exact: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """``total`` (whole cents) over the categories in proportion to their ``exact`` amounts,
+    summing exactly; with credits (a negative amount) or nothing to go by, each category is
+    rounded on its own and ``other`` takes the difference."""
+    weights = {category: exact.get(category, Decimal(0)) for category in CATEGORIES}
+    if total >= 0 and all(w >= 0 for w in weights.values()) and sum(weights.values()) > 0:
+        return allocate_proportionally(total, weights)
+    cents = {category: round_cents(w) for category, w in weights.items()}
+    cents["other"] += total - sum(cents.values(), Decimal(0))
+    return cents
+
+
 @dataclass(frozen=True)
 class TenantProfitability:
     organization_id: str | None  # None: unattributed shared cost
@@ -36,6 +50,7 @@ class TenantProfitability:
     attributed_cost: Decimal
     request_count: int
     tokens_total: int
+    category_costs: dict[str, Decimal] = field(default_factory=dict)  # cents, summing to attributed_cost
 
     @property
     def margin(self) -> Decimal:
@@ -99,26 +114,31 @@ def top_tenants_markdown(report: ProfitabilityReport, *, by: str, limit: int = 1
         raise ValueError(f"unknown ranking {by!r}; expected one of {', '.join(keys)}")
     ranked = sorted((t for t in report.tenants if t.organization_id is not None),
                     key=lambda t: (-keys[by](t), t.organization_id))[:limit]
-    lines = ["| # | organization | revenue | cost | margin | margin % | requests | tokens |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| # | organization | revenue | cost | compute | API | data transfer | storage | other | margin | "
+             "margin % | requests | tokens |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {i} | {t.organization_id} | {_money(t.revenue)} | {_money(t.attributed_cost)} | "
-              f"{_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
+              + " | ".join(_money(t.category_costs.get(c, Decimal(0))) for c in CATEGORIES)
+              + f" | {_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
               for i, t in enumerate(ranked, 1)]
+    totals = [sum((t.category_costs.get(c, Decimal(0)) for t in report.tenants), Decimal(0)) for c in CATEGORIES]
     lines.append(f"| | **total** | **{_money(report.revenue)}** | **{_money(report.attributed_cost)}** | "
-                 f"**{_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
+                 + " | ".join(f"**{_money(v)}**" for v in totals)
+                 + f" | **{_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
     return "\n".join(lines)
 
 
 def load_profitability(conn: psycopg.Connection, period_start: date, period_end: date) -> list[TenantProfitability]:
     """Each tenant's revenue, usage and attributed cost over the days ``[period_start, period_end)``."""
     rows = []
-    for organization_id, revenue, cost, requests, tokens, currencies in conn.execute(
+    for organization_id, revenue, cost, requests, tokens, currencies, *by_category in conn.execute(
             load_sql("costs/profitability_inputs"), {"start_date": period_start, "end_date": period_end}):
         foreign = [c for c in (currencies or []) if c != REVENUE_CURRENCY]
         if foreign:
             raise ValueError(f"{organization_id or UNATTRIBUTED_LABEL}: attributed cost in {', '.join(foreign)} "
                              f"cannot be set against revenue in {REVENUE_CURRENCY}")
-        rows.append(TenantProfitability(organization_id, revenue, cost, int(requests), int(tokens)))
+        categories = split_cents(cost, dict(zip(CATEGORIES, by_category, strict=True)))
+        rows.append(TenantProfitability(organization_id, revenue, cost, int(requests), int(tokens), categories))
     return rows
 
 
@@ -134,7 +154,8 @@ def replace_profitability(conn: psycopg.Connection, period_start: date, period_e
                 {"period_start": period_start, "period_end": period_end, "is_month_to_date": is_month_to_date,
                  "organization_id": t.organization_id, "revenue": t.revenue, "attributed_cost": t.attributed_cost,
                  "margin": t.margin, "margin_pct": t.margin_pct, "request_count": t.request_count,
-                 "tokens_total": t.tokens_total, "currency": REVENUE_CURRENCY, "run_id": run_id}
+                 "tokens_total": t.tokens_total, "currency": REVENUE_CURRENCY, "run_id": run_id,
+                 **{f"{category}_cost": t.category_costs.get(category, Decimal(0)) for category in CATEGORIES}}
                 for t in report.tenants])
     return report
 

@@ -26,8 +26,22 @@ Event lines (one JSON object per line, keys in this order)::
     model_id         catalog model UUID                    }
     message          str
     event_type, agent_type, tool_name, queue_wait_ms, session_id   (optional)
+    user_id          "usr_" + 12 hex: the organization's end user (absent for ~3 %,
+                     requests made with a service key)
+    error_type       for status >= 400: invalid_request / context_length_exceeded (400),
+                     auth_error (401), not_found (404), rate_limited (429),
+                     internal_error (500), upstream_error (502), service_unavailable
+                     (503), timeout (5xx after an upstream timeout)
 
 Error responses to model-bound requests keep ``model_id`` and carry 0 tokens.
+
+End users: each organization has its own users, more for larger organizations
+(3 + 12 x orgs x its share of traffic), with Zipf-like activity (weight
+1/rank**1.1). Each user is active on a day with a probability of its own
+(0.25-0.95; the top fifth of an organization's users nearly every day); 15 % of
+users join on a later day of the range and 10 % stop before its end, so there
+are new and lapsed users. An event's user is drawn from its organization's users
+active that day.
 
 Realism: Zipf-like organization sizes (largest/smallest ~ 40x for 20 orgs),
 per-org model mixes, a daily cycle peaking ~15:00 UTC with a trough ~03:00
@@ -62,6 +76,10 @@ so identical arguments produce byte-identical keys and objects.  The valid
 event lines, their order and their delivery hours depend only on
 ``start/days/orgs/models/events_per_hour/seed``: the fault rates only add
 lines (object names may differ, since they depend on each object's first line).
+``user_id`` and ``error_type`` come from a fourth stream of their own, seeded
+from the seed alone and drawn from nowhere else, and are the last two keys of
+a line: every other field, the event counts and the delivery are exactly what
+they were before these two fields existed.
 """
 
 from __future__ import annotations
@@ -189,6 +207,18 @@ _ERRORS = (
     (503, 0.0025, "error", "Service unavailable"),
 )
 
+#: status -> error_type (400 is invalid_request or, for model requests, sometimes context_length_exceeded;
+#: a 5xx after an upstream timeout is "timeout").
+_ERROR_TYPES = {400: "invalid_request", 401: "auth_error", 404: "not_found", 429: "rate_limited",
+                500: "internal_error", 502: "upstream_error", 503: "service_unavailable"}
+_CONTEXT_LENGTH_SHARE = 0.15
+#: End users: 3 + _USERS_PER_ORG x orgs x the organization's traffic share, Zipf(_USER_ZIPF) activity.
+_USERS_PER_ORG = 12
+_USER_ZIPF = 1.1
+_NO_USER_SHARE = 0.03  # requests made with a service key, without an end user
+_USER_JOINS_LATER = 0.15
+_USER_LEAVES_EARLY = 0.10
+
 _AGENT_TYPES = ("research", "customer-support", "coding", "data-analysis", "sales", "scheduler")
 _TOOL_NAMES = ("web_search", "code_interpreter", "sql_query", "http_request", "file_reader", "calculator")
 _SESSION_POOL = 6
@@ -282,7 +312,8 @@ def generate_usage_logs(
     frng = random.Random(rng.getrandbits(64))  # fault injection (duplicates, malformed)
     base = datetime(start.year, start.month, start.day, tzinfo=UTC)
     base_ms = int(base.timestamp()) * 1000
-    synthesis = _EventSynthesis(rng, base_ms, orgs=orgs, models=models, events_per_hour=events_per_hour, seed=seed)
+    synthesis = _EventSynthesis(rng, base_ms, orgs=orgs, models=models, events_per_hour=events_per_hour, seed=seed,
+                                days=days)
     delivery = _Delivery(
         write_object,
         drng,
@@ -350,7 +381,8 @@ class _EventSynthesis:
     delivery or fault injection.
     """
 
-    def __init__(self, rng: random.Random, base_ms: int, *, orgs: int, models: int, events_per_hour: int, seed: int):
+    def __init__(self, rng: random.Random, base_ms: int, *, orgs: int, models: int, events_per_hour: int, seed: int,
+                 days: int = 1):
         self.rng = rng
         self.base_ms = base_ms
         self.orgs = orgs
@@ -380,6 +412,10 @@ class _EventSynthesis:
         self.rl_mult = [r / norm429 for r in raw429]
         # Per-org pool of live session ids.
         self.sessions = [[f"sess_{rng.getrandbits(64):016x}" for _ in range(_SESSION_POOL)] for _ in range(orgs)]
+
+        # End users and error types: their own stream, so that nothing drawn from rng moves.
+        self.urng = random.Random(f"usage-users-{seed}")
+        self.users = _EndUsers(self.urng, self.org_ids, org_share, days)
 
         # Totals over the valid events drawn so far.
         self.req_count = [0] * orgs
@@ -430,6 +466,9 @@ class _EventSynthesis:
         hour_start = self.base_ms + h * _HOUR_MS
         ts_prefix = f"{day.isoformat()}T{hour:02d}:"
         events: list[tuple[int, dict, bytes]] = []
+        urand = self.urng.random
+        user_cum, user_total, user_ids = self.users.of_day(h // 24)
+        error_types = _ERROR_TYPES
 
         for off in offsets:
             o = bisect(org_cum, rand() * org_total)
@@ -471,11 +510,13 @@ class _EventSynthesis:
                     duration += qw
                 else:
                     qw = -1
+            timed_out = False
             if status >= 400:
                 if status < 500:
                     duration *= 0.25
                 elif rand() < 0.3:  # upstream timeouts
                     duration += 5000 + 25000 * rand()
+                    timed_out = True
             elif rand() < 0.004:  # rare multi-second tail (GC, cold starts, retries)
                 duration += 2000 + 18000 * rand() ** 2
             d = int(duration)
@@ -511,6 +552,18 @@ class _EventSynthesis:
                 if rand() < 0.06:
                     pool[int(rand() * _SESSION_POOL)] = f"sess_{getrandbits(64):016x}"
                 ev["session_id"] = pool[int(rand() * _SESSION_POOL)]
+            # The two fields of urng, last in the line.
+            if urand() >= _NO_USER_SHARE:
+                ucum = user_cum[o]
+                ui = bisect(ucum, urand() * user_total[o])
+                ev["user_id"] = user_ids[o][ui if ui < len(ucum) else len(ucum) - 1]
+            if status >= 400:
+                if timed_out:
+                    ev["error_type"] = "timeout"
+                elif status == 400 and uses_model and urand() < _CONTEXT_LENGTH_SHARE:
+                    ev["error_type"] = "context_length_exceeded"
+                else:
+                    ev["error_type"] = error_types[status]
 
             req_count[o] += 1
             if status >= 400:
@@ -523,6 +576,51 @@ class _EventSynthesis:
             self.last_ms = events[-1][0]
             self.valid += len(events)
         return events
+
+
+class _EndUsers:
+    """Each organization's end users (drawn from ``urng`` only) and who is active on each day."""
+
+    def __init__(self, urng: random.Random, org_ids: list[str], org_share: list[float], days: int):
+        self.urng = urng
+        self.days = days
+        orgs = len(org_ids)
+        # Per org: (user id, Zipf weight, daily activity probability, first day, last day) by rank.
+        self.users: list[list[tuple[str, float, float, int, int]]] = []
+        for share in org_share:
+            count = 3 + round(_USERS_PER_ORG * orgs * share)
+            regulars = max(1, count // 5)
+            users = []
+            for rank in range(count):
+                first, last = 0, days - 1
+                if days > 1 and urng.random() < _USER_JOINS_LATER:
+                    first = 1 + int(urng.random() * (days - 1))
+                if days > 1 and urng.random() < _USER_LEAVES_EARLY:
+                    last = int(urng.random() * (days - 1))
+                activity = 0.95 if rank < regulars else 0.25 + 0.7 * urng.random() ** 0.7
+                users.append((f"usr_{urng.getrandbits(48):012x}", 1.0 / (rank + 1) ** _USER_ZIPF, activity, first,
+                              last))
+            self.users.append(users)
+        self._day = -1
+        self._active: tuple[list[list[float]], list[float], list[list[str]]] = ([], [], [])
+
+    def of_day(self, day: int) -> tuple[list[list[float]], list[float], list[list[str]]]:
+        """Per org, the cumulative weights, their total and the ids of the users active on ``day``."""
+        if day != self._day:
+            urand = self.urng.random
+            cums, totals, ids = [], [], []
+            for users in self.users:
+                # Everyone's draw is made, active or not, so one user's days do not move another's.
+                active = [(uid, weight) for uid, weight, activity, first, last in users
+                          if urand() < activity and first <= day <= last]
+                if not active:  # a quiet day: the organization's top user still shows up
+                    active = [(users[0][0], users[0][1])]
+                cum, total = _cumulative([weight for _, weight in active])
+                cums.append(cum)
+                totals.append(total)
+                ids.append([uid for uid, _ in active])
+            self._day, self._active = day, (cums, totals, ids)
+        return self._active
 
 
 def _token_parameters(catalog: tuple[Model, ...]) -> list[list[tuple[float, float, float, float, float] | None]]:

@@ -20,9 +20,16 @@ The contract (also published as ``event_contract.schema.json``):
   (``invalid_timestamp`` / ``invalid_customer_id`` / ``invalid_request_id``).
 * Optional, typed and range-checked (JSON ``null`` == absent):
   strings ``endpoint method model_id event_type agent_type tool_name
-  session_id level message``; integers ``status_code`` (100..599) and
-  ``tokens_consumed tokens_input tokens_output`` (0..2**63-1); numbers
-  ``duration_ms queue_wait_ms`` (>= 0, stored as float milliseconds).
+  session_id level message``; bounded strings ``user_id`` (the tenant's end
+  user, 1..256 characters) and ``error_type`` (1..64 characters), whose length
+  outside those bounds is ``out_of_range``; integers ``status_code``
+  (100..599) and ``tokens_consumed tokens_input tokens_output``
+  (0..2**63-1); numbers ``duration_ms queue_wait_ms`` (>= 0, stored as float
+  milliseconds).
+* ``error_type`` is stored whatever the status: one on a successful request
+  is not a contract violation (the metrics count errors by type only for
+  status >= 400 and report the rest as a data-quality figure), so no billable
+  event is lost over a label.
 * Integer fields take JSON integers only: ``true``/``false`` and floats, even
   integral ones such as ``2500.0``, are ``invalid_type`` (billing wants exact
   integers).  A float-typed value whose magnitude is >= 2**63 is
@@ -73,6 +80,7 @@ __all__ = [
     "OPTIONAL_FIELDS",
     "QUARANTINE_REASONS",
     "REQUIRED_FIELDS",
+    "STRING_LENGTHS",
     "validate_event",
 ]
 
@@ -113,7 +121,8 @@ QUARANTINE_REASONS: dict[str, str] = {
     ),
     "out_of_range": (
         "A numeric field is outside its range (status_code 100..599, tokens_* 0..2**63-1, "
-        "duration_ms/queue_wait_ms >= 0; integers wider than 64 bits)."
+        "duration_ms/queue_wait_ms >= 0; integers wider than 64 bits), or a bounded string is too short or "
+        "too long (user_id 1..256 characters, error_type 1..64)."
     ),
     # loader level
     "conflicting_duplicate": (
@@ -141,6 +150,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "session_id",
     "level",
     "message",
+    "user_id",
+    "error_type",
     "attributes",
     "content_hash",
 )
@@ -159,7 +170,15 @@ STRING_FIELDS: tuple[str, ...] = (
     "session_id",
     "level",
     "message",
+    "user_id",
+    "error_type",
 )
+#: String fields whose length (in characters) is bounded: outside the bounds is out_of_range.
+#: user_id is counted as a distinct key by the metrics; error_type is a short label.
+STRING_LENGTHS: dict[str, tuple[int, int]] = {
+    "user_id": (1, 256),
+    "error_type": (1, 64),
+}
 INT_RANGES: dict[str, tuple[int, int]] = {
     "status_code": (100, 599),
     "tokens_consumed": (0, INT64_MAX),
@@ -184,12 +203,16 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "session_id",
     "level",
     "message",
+    "user_id",
+    "error_type",
 )
 KNOWN_FIELDS: frozenset[str] = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 _KNOWN_FIELDS_SUPERSET = KNOWN_FIELDS.issuperset
 
 CUSTOMER_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 MAX_REQUEST_ID_CHARS = 256
+MAX_USER_ID_CHARS = STRING_LENGTHS["user_id"][1]
+MAX_ERROR_TYPE_CHARS = STRING_LENGTHS["error_type"][1]
 
 _CUSTOMER_ID_FULLMATCH = re.compile(CUSTOMER_ID_PATTERN, re.ASCII).fullmatch
 _loads = orjson.loads
@@ -248,6 +271,11 @@ def _int_error(field: str, value: Any) -> tuple[None, str, str]:
     if type(value) is int:
         return None, "out_of_range", f"{field}={value} not in {lo}..{hi}"
     return _type_error(field, value, "an integer")
+
+
+def _length_error(field: str, value: str) -> tuple[None, str, str]:
+    lo, hi = STRING_LENGTHS[field]
+    return None, "out_of_range", f"{field} must be {lo}..{hi} characters, got {len(value)} {_preview(value)}"
 
 
 def _number_error(field: str, value: Any) -> tuple[None, str, str]:
@@ -314,9 +342,11 @@ def _kind(field: str) -> str:
     raise ValueError(f"optional field {field!r} is in none of STRING_FIELDS, INT_RANGES, NUMBER_FIELDS")
 
 
-# (field, kind) for the explaining path, in OPTIONAL_FIELDS order, which is the
-# EVENT_COLUMNS order (test_contract pins that every optional column has exactly one kind).
-_OPTIONAL_CHECKS: tuple[tuple[str, str], ...] = tuple((field, _kind(field)) for field in OPTIONAL_FIELDS)
+# (field, kind, length bounds of a string or None) for the explaining path, in OPTIONAL_FIELDS
+# order, which is the EVENT_COLUMNS order (test_contract pins that every optional column has
+# exactly one kind).
+_OPTIONAL_CHECKS: tuple[tuple[str, str, tuple[int, int] | None], ...] = tuple(
+    (field, _kind(field), STRING_LENGTHS.get(field)) for field in OPTIONAL_FIELDS)
 
 
 def _event_time(ts: Any) -> Any:
@@ -405,8 +435,8 @@ class EventValidator:
 
         # ---- fast path: either builds the row of a clean event or defers to the
         # explaining slow path, which re-checks everything in documented order.
-        # It spells the field tables out by hand for speed; the fast-vs-explaining
-        # property tests in test_contract keep the two in step.
+        # It spells the field tables out by hand for speed (STRING_LENGTHS as 0 < len <= max:
+        # every lower bound is 1); the fast-vs-explaining property tests keep the two in step.
         get = obj.get
         ts = get("timestamp")
         cid = get("customer_id")
@@ -437,6 +467,8 @@ class EventValidator:
         session_id = get("session_id")
         level = get("level")
         message = get("message")
+        user_id = get("user_id")
+        error_type = get("error_type")
         if (
             type(rid) is not str
             or not 0 < len(rid) <= MAX_REQUEST_ID_CHARS
@@ -450,6 +482,9 @@ class EventValidator:
             or (session_id is not None and type(session_id) is not str)
             or (level is not None and type(level) is not str)
             or (message is not None and type(message) is not str)
+            or (user_id is not None and (type(user_id) is not str or not 0 < len(user_id) <= MAX_USER_ID_CHARS))
+            or (error_type is not None
+                and (type(error_type) is not str or not 0 < len(error_type) <= MAX_ERROR_TYPE_CHARS))
             or (status_code is not None and (type(status_code) is not int or not 100 <= status_code <= 599))
             or (
                 tokens_consumed is not None
@@ -504,6 +539,8 @@ class EventValidator:
                 session_id,
                 level,
                 message,
+                user_id,
+                error_type,
                 attributes,
                 _md5(canonical).hexdigest(),
             ),
@@ -528,12 +565,14 @@ class EventValidator:
             return rejected
 
         row: list[Any] = [dt, cid, rid]
-        for field, kind in _OPTIONAL_CHECKS:
+        for field, kind, lengths in _OPTIONAL_CHECKS:
             value = get(field)
             if value is not None:  # JSON null == absent
                 if kind is _STRING:
                     if type(value) is not str:
                         return _type_error(field, value, "a string")
+                    if lengths is not None and not lengths[0] <= len(value) <= lengths[1]:
+                        return _length_error(field, value)
                 elif kind is _INT:
                     lo, hi = INT_RANGES[field]
                     if type(value) is not int or not lo <= value <= hi:

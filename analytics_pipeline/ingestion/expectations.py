@@ -33,7 +33,7 @@ from typing import Any
 
 from psycopg import sql
 
-from analytics_pipeline.ingestion.contract import MAX_REQUEST_ID_CHARS
+from analytics_pipeline.ingestion.contract import MAX_REQUEST_ID_CHARS, STRING_LENGTHS
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
 from analytics_pipeline.warehouse.database import SESSION_OPTIONS, connect, sqlalchemy_url
 from analytics_pipeline.warehouse.sql import load_sql
@@ -107,6 +107,9 @@ def raw_event_expectations(retention_days: int = 400,
         non_negative("tokens_consumed", finite=False),
         non_negative("tokens_input", finite=False),
         non_negative("tokens_output", finite=False),
+        *(rule(f"{column}_length", f"{column}, when present, has {lo}..{hi} characters",
+               "ExpectColumnValueLengthsToBeBetween", column=column, min_value=lo, max_value=hi)
+          for column, (lo, hi) in STRING_LENGTHS.items()),
         rule("content_hash_not_null", "content_hash is present", "ExpectColumnValuesToNotBeNull",
              column="content_hash"),
         rule("content_hash_is_hex", "content_hash is lowercase hex", "ExpectColumnValuesToMatchRegex",

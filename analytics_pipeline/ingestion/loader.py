@@ -51,7 +51,7 @@ _STAGING_COLUMNS = ("object_id", "object_order", "line_number", "reason", "detai
                     "raw_size_bytes", *EVENT_COLUMNS)
 _STAGING_TYPES = ("int8", "int4", "int8", "text", "text", "text", "text", "int8",
                   "timestamptz", "text", "text", "text", "text", "int2", "float8", "int8", "int8", "int8",
-                  "text", "text", "text", "text", "float8", "text", "text", "text", "text", "text")
+                  "text", "text", "text", "text", "float8", "text", "text", "text", "text", "text", "text", "text")
 _COPY_STAGING = f"COPY incoming_lines ({', '.join(_STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _NO_EVENT = (None,) * len(EVENT_COLUMNS)
 _DELIVERY_HOUR_IN_KEY = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/")

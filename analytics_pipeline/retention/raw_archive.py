@@ -56,6 +56,8 @@ ARCHIVE_SCHEMA = pa.schema([
     ("attributes", pa.string()),  # the jsonb value as JSON text
     ("content_hash", pa.string()),
     ("object_id", pa.int64()),
+    ("user_id", pa.string()),  # added by migration 0008: table order puts them last
+    ("error_type", pa.string()),
 ])
 ARCHIVE_PREFIX = "raw_events/"
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
@@ -208,9 +210,15 @@ def parquet_row_count(path: Path) -> int:
         return sum(batch.num_rows for batch in parquet.iter_batches(batch_size=65_536))
 
 
+def parquet_columns(path: Path) -> pa.Schema:
+    """The Arrow schema of a Parquet file, without its key-value metadata."""
+    with pq.ParquetFile(path) as parquet:
+        return parquet.schema_arrow.remove_metadata()
+
+
 def verify_archive(store: ObjectStore, key: str, *, sha256: str, size: int, rows: int, workdir: Path) -> None:
     """Read the object back from ``store``; raise :class:`ArchiveVerificationError` unless its
-    bytes hash to ``sha256`` and its Parquet holds ``rows`` rows."""
+    bytes hash to ``sha256`` and its Parquet holds ``rows`` rows of the columns of ARCHIVE_SCHEMA."""
     copy = workdir / "read-back.parquet"
     digest, read_size = hashlib.sha256(), 0
     with copy.open("wb") as handle:
@@ -223,8 +231,12 @@ def verify_archive(store: ObjectStore, key: str, *, sha256: str, size: int, rows
             f"{key}: read back {read_size} bytes with sha256 {digest.hexdigest()}, wrote {size} bytes with {sha256}")
     try:
         read_rows = parquet_row_count(copy)
+        columns = parquet_columns(copy)
     except (OSError, pa.ArrowException) as error:
         raise ArchiveVerificationError(f"{key}: the stored file is not readable Parquet: {error}") from error
+    if columns != ARCHIVE_SCHEMA:  # e.g. written by a version without user_id / error_type
+        raise ArchiveVerificationError(f"{key}: read back columns {columns.names} of types "
+                                       f"{[str(t) for t in columns.types]}, expected {ARCHIVE_SCHEMA.names}")
     if read_rows != rows:
         raise ArchiveVerificationError(f"{key}: read back {read_rows} rows, wrote {rows}")
 

@@ -44,6 +44,16 @@ def ce_page(*days: dict, next_token: str | None = None) -> dict:
     return page
 
 
+def ce_slices(pages: dict[tuple[str, str | None], list[dict]]) -> list[dict]:
+    """The responses of one fetch, in request order: one request per (environment, service tag)
+    slice of REQUEST_SLICES; the pages given for a slice, an empty page for every other one."""
+    from analytics_pipeline.costs.cost_explorer import REQUEST_SLICES
+
+    order = [(environment.value, service) for environment, service in REQUEST_SLICES]
+    assert set(pages) <= set(order), sorted(set(pages) - set(order), key=str)
+    return [page for key in order for page in pages.get(key, [ce_page()])]
+
+
 
 
 def insert_daily_rollup(conn, day: date, organization_id: str, *, requests: int, tokens: int, revenue: str,

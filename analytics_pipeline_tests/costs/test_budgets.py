@@ -1,6 +1,6 @@
 """Budget thresholds (79.99 % quiet, 80 % warn, 100 % fail, forecast-only warn) and the budgets file."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from analytics_pipeline.costs.budgets import (
     forecast_month_end,
     load_budgets,
     parse_budgets,
+    seasonal_forecasts,
 )
 
 D = Decimal
@@ -122,3 +123,22 @@ def test_missing_or_unknown_budget_files(tmp_path):
 def test_currency_mismatch_is_an_error():
     with pytest.raises(BudgetFileError, match="budgets are in USD but costs are in EUR"):
         evaluate_budgets(Budgets(tenants={}, total=D(1)), through=END_OF_APRIL, tenant_costs={}, currency="EUR")
+
+
+def test_the_seasonal_forecast_sees_the_weekend_coming():
+    # 20.00 a weekday, 5.00 a weekend day since May; through Friday June 12 (12 of 30 days) org-a
+    # spent 10 x 20 + 2 x 5 = 210.00. The run rate says 525.00; the rest of June holds 12 weekdays
+    # and 6 weekend days, so the month will end at 210 + 12 x 20 + 6 x 5 = 480.00.
+    start, through = date(2026, 5, 4), date(2026, 6, 12)
+    days = [start + timedelta(days=i) for i in range((through - start).days + 1)]
+    history = {"org-a": {day: D("20.00") if day.weekday() < 5 else D("5.00") for day in days}}
+    forecasts = seasonal_forecasts(history, through)
+    assert forecasts == {"org-a": D("480.00")}
+    budgets = Budgets(tenants={"org-a": D("600.00")}, total=D("600.00"))
+    run_rate = evaluate_budgets(budgets, through=through, tenant_costs={"org-a": D("210.00")})
+    seasonal = evaluate_budgets(budgets, through=through, tenant_costs={"org-a": D("210.00")}, forecasts=forecasts)
+    assert [(s.forecast, s.level) for s in run_rate.statuses] == [(D("525.00"), BudgetLevel.WARN)] * 2  # 87.5 %
+    assert [(s.forecast, s.level) for s in seasonal.statuses] == [(D("480.00"), BudgetLevel.WARN)] * 2  # 80 %
+    quiet = evaluate_budgets(Budgets(tenants={"org-a": D("601.00")}, total=None), through=through,
+                             tenant_costs={"org-a": D("210.00")}, forecasts=forecasts)
+    assert quiet.level is BudgetLevel.OK  # 79.87 %: the run rate would have warned

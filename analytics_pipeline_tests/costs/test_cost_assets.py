@@ -28,7 +28,7 @@ from analytics_pipeline.generator.focus_costs import decommissioned_tenant_id, g
 from analytics_pipeline.generator.usage_logs import OrgTotals
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline_tests.costs.conftest import ce_day, ce_page, insert_daily_rollup
+from analytics_pipeline_tests.costs.conftest import ce_day, ce_page, ce_slices, insert_daily_rollup
 from analytics_pipeline_tests.resources import frozen_clock, pipeline_resources
 
 D = Decimal
@@ -75,13 +75,20 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
     assert (attributed["days"].value, attributed["tenants"].value) == (31, 4)
     assert attributed["tenants_with_cost_without_usage"].value == 1  # the decommissioned tenant
     assert decommissioned_tenant_id(5) in attributed["cost_without_usage"].value
+    # Staging (the tenants' sandboxes included) and untagged spend is loaded and never attributed.
+    assert (loaded["staging_cost"].value, loaded["untagged_environment_cost"].value) == (
+        float(round(focus.staging_cost, 2)), float(round(focus.untagged_cost, 2)))
+    assert attributed["not_attributed_staging_cost"].value == float(round(focus.staging_cost, 2))
+    production = focus.total_cost - focus.staging_cost - focus.untagged_cost  # each day rounded to the cent:
+    assert abs(D(attributed["attributed_total_exact"].value) - production) <= D("0.005") * 31
     checks = check_results(month)
     assert checks[ATTRIBUTION_RECONCILES].passed and checks[ATTRIBUTION_RECONCILES].metadata["days_checked"].value == 31
     assert TENANT_BUDGETS not in checks  # skipped: no budgets file
     with connect(warehouse_url) as conn:
         per_day = conn.execute(
             "SELECT a.usage_date, sum(a.attributed_cost), (SELECT round(sum(amount), 2) FROM analytics_infra_costs i "
-            "WHERE i.usage_date = a.usage_date) FROM analytics_tenant_cost_attribution a GROUP BY 1").fetchall()
+            "WHERE i.usage_date = a.usage_date AND i.environment = 'production') "
+            "FROM analytics_tenant_cost_attribution a GROUP BY 1").fetchall()
         assert len(per_day) == 31 and all(attributed_sum == infra for _, attributed_sum, infra in per_day)
         assert D(attributed["attributed_total_exact"].value) == sum(infra for *_, infra in per_day)
         spent = dict(conn.execute("SELECT organization_id, sum(attributed_cost) FROM analytics_tenant_cost_attribution "
@@ -125,13 +132,17 @@ def test_cost_explorer_source_with_a_revised_day(warehouse_url, s3_endpoint, s3_
         insert_daily_rollup(conn, date(2025, 6, 10), "org-a", requests=3, tokens=300, revenue="9")
         insert_daily_rollup(conn, date(2025, 6, 10), "org-b", requests=1, tokens=100, revenue="1")
         conn.commit()
-    queue_cost_explorer_results(
-        ce_page(ce_day("2025-06-10", [("org-a", "Amazon EC2", "4.004"), ("", "Amazon VPC", "2.00")]),
-                next_token="2"),
-        ce_page(ce_day("2025-06-11", [("org-b", "Amazon EC2", "1.10")], estimated=True)),
+    queue_cost_explorer_results(*ce_slices({
+        ("production", "worker"): [
+            ce_page(ce_day("2025-06-10", [("org-a", "Amazon EC2", "4.004"), ("", "Amazon VPC", "2.00")]),
+                    next_token="2"),
+            ce_page(ce_day("2025-06-11", [("org-b", "Amazon EC2", "1.10")], estimated=True))],
+        # org-a's staging sandbox: loaded, reported, never attributed to org-a
+        ("staging", "worker"): [ce_page(ce_day("2025-06-10", [("org-a", "Amazon EC2", "9.99")]))],
+    }))
+    queue_cost_explorer_results(*ce_slices({("production", "worker"): [
         ce_page(ce_day("2025-06-11", [("org-b", "Amazon EC2", "1.25")]),  # the revision of the 11th
-                ce_day("2025-06-12", [("", "Amazon VPC", "0.50")], estimated=True)),
-    )
+                ce_day("2025-06-12", [("", "Amazon VPC", "0.50")], estimated=True))]}))
     config = {"ops": {"daily_infra_costs": {"config": {"source": "cost_explorer"}}}}
     assets = [daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost, tenant_budgets]
     res = resources(warehouse_url, s3_endpoint, s3_bucket)
@@ -139,23 +150,27 @@ def test_cost_explorer_source_with_a_revised_day(warehouse_url, s3_endpoint, s3_
                            tags=range_tags(date(2025, 6, 10), date(2025, 6, 11)), run_config=config)
     metadata = first.asset_materializations_for_node("daily_infra_costs")[0].metadata
     assert (metadata["source"].value, metadata["pages"].value, metadata["cost_total_exact"].value) == (
-        "cost_explorer", 2, "7.104")
+        "cost_explorer", 13, "17.094")
+    assert (metadata["production_cost"].value, metadata["staging_cost"].value) == (7.10, 9.99)
     assert metadata["estimated_days"].value == ["2025-06-11"]
     checks = check_results(first)
     assert checks[ATTRIBUTION_RECONCILES].passed and TENANT_BUDGETS not in checks
+    attributed = first.asset_materializations_for_node("tenant_cost_attribution")[0].metadata
+    assert (attributed["attributed_total"].value, attributed["not_attributed_staging_cost"].value) == (7.10, 9.99)
 
     second = dg.materialize(assets, instance=dagster_instance, resources=res,
                             tags=range_tags(date(2025, 6, 11), date(2025, 6, 12)), run_config=config)
     assert check_results(second)[ATTRIBUTION_RECONCILES].passed
     with connect(warehouse_url) as conn:
         rows = conn.execute("SELECT usage_date, organization_id, amount, estimated FROM analytics_infra_costs "
+                            "WHERE environment = 'production' "
                             "ORDER BY usage_date, organization_id NULLS LAST").fetchall()
         attribution = conn.execute("SELECT usage_date, organization_id, attributed_cost, status "
                                    "FROM analytics_tenant_cost_attribution ORDER BY 1, 2 NULLS LAST").fetchall()
     assert rows == [(date(2025, 6, 10), "org-a", D("4.004"), False), (date(2025, 6, 10), None, D("2.00"), False),
                     (date(2025, 6, 11), "org-b", D("1.25"), False), (date(2025, 6, 12), None, D("0.50"), True)]
     assert attribution == [
-        (date(2025, 6, 10), "org-a", D("5.50"), "attributed"),  # 4.004 + 1.50
+        (date(2025, 6, 10), "org-a", D("5.50"), "attributed"),  # 4.004 + 1.50, none of the 9.99 of staging
         (date(2025, 6, 10), "org-b", D("0.50"), "usage_without_direct_cost"),
         (date(2025, 6, 11), "org-b", D("1.25"), "cost_without_usage"),
         (date(2025, 6, 12), None, D("0.50"), "unattributed"),  # shared cost, nobody's usage

@@ -7,8 +7,8 @@ import pytest
 
 from analytics_pipeline.costs.attribution import AllocationDriver, reconcile_with_infra_costs, replace_cost_attribution
 from analytics_pipeline.costs.budgets import month_to_date_costs
-from analytics_pipeline.costs.infra_costs import CostSource, InfraCost, replace_infra_costs
-from analytics_pipeline.costs.profitability import replace_profitability, top_tenants_markdown
+from analytics_pipeline.costs.infra_costs import CostCategory, CostSource, Environment, InfraCost, replace_infra_costs
+from analytics_pipeline.costs.profitability import replace_profitability, split_cents, top_tenants_markdown
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.costs.conftest import insert_daily_rollup
 from analytics_pipeline_tests.event_rows import insert_events
@@ -114,8 +114,11 @@ def test_profitability_of_a_hand_checked_month(conn):
         D("17.75"), D("10.50"), D("7.25"), D("40.85"))
     assert [t.organization_id for t in report.unprofitable] == ["org-c"]
     by_revenue = top_tenants_markdown(report, by="revenue").splitlines()
-    assert by_revenue[2].startswith("| 1 | org-a | 15.50 | 7.50 | 8.00 | 51.61% | 15 | 350 |")
-    assert by_revenue[-1] == "| | **total** | **17.75** | **10.50** | **7.25** | **40.85%** | | |"
+    # Rows loaded without a category are all "other".
+    assert by_revenue[2].startswith("| 1 | org-a | 15.50 | 7.50 | 0.00 | 0.00 | 0.00 | 0.00 | 7.50 | 8.00 | 51.61% | "
+                                    "15 | 350 |")
+    assert by_revenue[-1] == ("| | **total** | **17.75** | **10.50** | **0.00** | **0.00** | **0.00** | **0.00** | "
+                              "**10.50** | **7.25** | **40.85%** | | |")
     assert top_tenants_markdown(report, by="requests").splitlines()[2].startswith("| 1 | org-b |")
 
     # Month to date (through day 2) replaces the month's rows; budgets read the same attribution.
@@ -126,6 +129,56 @@ def test_profitability_of_a_hand_checked_month(conn):
     costs = month_to_date_costs(conn, DAY2)
     assert (costs.tenant_costs, costs.currency, costs.days_with_costs) == (
         {"org-a": D("7.50"), "org-b": D("1.50"), "org-c": D("0.50")}, "USD", 2)
+
+
+def test_only_production_reaches_tenants_and_every_category_is_kept(conn):
+    production = {"environment": Environment.PRODUCTION}
+    load(conn, [
+        InfraCost(DAY1, "org-a", "Amazon EC2", D("3.00"), "USD", **production, service_tag="worker",
+                  category=CostCategory.COMPUTE),
+        InfraCost(DAY1, "org-a", "Amazon RDS", D("1.00"), "USD", **production, service_tag="database",
+                  category=CostCategory.STORAGE),
+        InfraCost(DAY1, None, "Amazon Virtual Private Cloud", D("2.00"), "USD", **production, service_tag="api",
+                  category=CostCategory.DATA_TRANSFER),
+        # org-a's staging sandbox and an untagged instance: loaded, never attributed
+        InfraCost(DAY1, "org-a", "Amazon EC2", D("5.00"), "USD", environment=Environment.STAGING,
+                  service_tag="worker", category=CostCategory.COMPUTE),
+        InfraCost(DAY1, None, "Amazon EC2", D("0.70"), "USD", environment=Environment.UNTAGGED),
+    ], [DAY1])
+    insert_daily_rollup(conn, DAY1, "org-a", requests=10, tokens=300, revenue="10")
+    insert_daily_rollup(conn, DAY1, "org-b", requests=30, tokens=100, revenue="2")
+    conn.commit()
+    summary = replace_cost_attribution(conn, APRIL, APRIL + timedelta(days=1), AllocationDriver.TOKENS)
+    # The shared 2.00 of data transfer: 3/4 to org-a, 1/4 to org-b; the 5.70 outside production to nobody.
+    assert attribution(conn, DAY1) == {"org-a": (D("5.50"), "attributed"),
+                                       "org-b": (D("0.50"), "usage_without_direct_cost")}
+    assert summary.not_attributed == {"staging": (D("5.00"), D("5.00"), 1), "untagged": (D("0.70"), D("0"), 0)}
+    assert {k: v for k, v in summary.category_totals.items() if v} == {
+        "compute": D("3.00"), "data_transfer": D("2.00"), "storage": D("1.00")}
+    assert all(day.difference == 0 for day in reconcile_with_infra_costs(conn, APRIL, APRIL + timedelta(days=1)))
+    categories = conn.execute(
+        "SELECT organization_id, compute_cost, api_cost, data_transfer_cost, storage_cost, other_cost "
+        "FROM analytics_tenant_cost_attribution ORDER BY organization_id").fetchall()
+    assert categories == [("org-a", D("3.00"), 0, D("1.50"), D("1.00"), 0), ("org-b", 0, 0, D("0.50"), 0, 0)]
+
+    report = replace_profitability(conn, DAY1, DAY2, is_month_to_date=True)
+    by_tenant = {t.organization_id: t.category_costs for t in report.tenants}
+    assert by_tenant["org-a"] == {"compute": D("3.00"), "api": D("0.00"), "data_transfer": D("1.50"),
+                                  "storage": D("1.00"), "other": D("0.00")}
+    assert conn.execute("SELECT compute_cost + api_cost + data_transfer_cost + storage_cost + other_cost, "
+                        "attributed_cost FROM analytics_tenant_profitability WHERE organization_id = 'org-b'"
+                        ).fetchone() == (D("0.50"), D("0.50"))
+
+
+def test_category_cents_add_up_to_the_attributed_cents():
+    exact = {"compute": D("1.005"), "api": D("1.005"), "data_transfer": D("1.005"), "storage": D("0"), "other": D("0")}
+    # equal remainders: the cent goes by category name (api before compute)
+    assert split_cents(D("3.01"), exact) == {"compute": D("1.00"), "api": D("1.01"), "data_transfer": D("1.00"),
+                                             "storage": D("0.00"), "other": D("0.00")}
+    credited = split_cents(D("0.50"), {"compute": D("1.00"), "storage": D("-0.50")})
+    assert credited == {"compute": D("1.00"), "api": D("0.00"), "data_transfer": D("0.00"), "storage": D("-0.50"),
+                        "other": D("0.00")}
+    assert sum(split_cents(D("0.07"), {"compute": D("0.031"), "other": D("0.0444")}).values()) == D("0.07")
 
 
 def test_views_break_costs_down_per_organization_and_day(conn):

@@ -694,3 +694,62 @@ def test_organization_ids():
     assert organization_ids(5, 7) == a[:5]
     assert set(a).isdisjoint(organization_ids(20, 8))
     assert organization_ids(0, 1) == []
+
+
+# ---------------------------------------------------------------------------
+# end users and error types
+# ---------------------------------------------------------------------------
+
+
+def test_end_users_belong_to_one_organization_and_are_zipf_like():
+    d = clean_week()
+    by_org: dict[str, Counter] = defaultdict(Counter)
+    without = 0
+    for _, obj in d.valid:
+        if "user_id" in obj:
+            assert re.fullmatch(r"usr_[0-9a-f]{12}", obj["user_id"])
+            by_org[obj["customer_id"]][obj["user_id"]] += 1
+        else:
+            without += 1
+    assert 0.01 < without / len(d.valid) < 0.06  # service-key requests
+    owners = Counter(user for users in by_org.values() for user in users)
+    assert max(owners.values()) == 1  # a user id never shows up in two organizations
+    sizes = {org: t.request_count for org, t in d.summary.totals_by_org.items()}
+    biggest, smallest = max(sizes, key=sizes.get), min(sizes, key=sizes.get)
+    assert len(by_org[biggest]) > 3 * len(by_org[smallest])  # bigger organizations have more users
+    top = by_org[biggest].most_common()
+    assert top[0][1] > 5 * top[len(top) // 2][1]  # a few users make most requests
+
+
+def test_not_every_user_is_active_every_day():
+    d = clean_week()
+    days: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for _, obj in d.valid:
+        if "user_id" in obj:
+            days[(obj["customer_id"], obj["user_id"])].add(event_time(obj).date())
+    active_days = Counter(len(v) for v in days.values())
+    assert active_days[7] > 0 and sum(n for k, n in active_days.items() if k <= 3) > 0
+    daily = Counter(day for v in days.values() for day in v)
+    assert max(daily.values()) < 0.9 * len(days)  # DAU well below the week's users
+
+
+def test_errors_carry_an_error_type_and_successes_none():
+    d = sample()
+    kinds = Counter()
+    for _, obj in d.valid:
+        if obj["status_code"] < 400:
+            assert "error_type" not in obj
+        else:
+            kinds[(obj["status_code"], obj["error_type"])] += 1
+    assert {(429, "rate_limited"), (401, "auth_error"), (404, "not_found"), (400, "invalid_request"),
+            (400, "context_length_exceeded"), (502, "upstream_error")} <= set(kinds)
+    assert any(error == "timeout" and status >= 500 for status, error in kinds)
+
+
+def test_users_are_stable_per_seed_and_differ_between_seeds():
+    def users(seed: int) -> set[str]:
+        d = decode(*run(start=START, days=1, orgs=5, events_per_hour=60, seed=seed))
+        return {obj["user_id"] for _, obj in d.valid if "user_id" in obj}
+
+    assert users(5) == users(5)
+    assert not users(5) & users(6)

@@ -47,6 +47,8 @@ FULL = {
     "session_id": "sess-1",
     "level": "INFO",
     "message": "request completed",
+    "user_id": "user-7",
+    "error_type": "rate_limited",
 }
 
 
@@ -79,7 +81,7 @@ def test_event_columns_exact():
     assert EVENT_COLUMNS == (
         "event_time", "organization_id", "request_id", "endpoint", "method", "status_code", "duration_ms",
         "tokens_consumed", "tokens_input", "tokens_output", "model_id", "event_type", "agent_type", "tool_name",
-        "queue_wait_ms", "session_id", "level", "message", "attributes", "content_hash",
+        "queue_wait_ms", "session_id", "level", "message", "user_id", "error_type", "attributes", "content_hash",
     )  # fmt: skip
 
 
@@ -128,6 +130,8 @@ def test_full_event_round_trip(v):
     assert row[COL["session_id"]] == "sess-1"
     assert row[COL["level"]] == "INFO"
     assert row[COL["message"]] == "request completed"
+    assert row[COL["user_id"]] == "user-7"
+    assert row[COL["error_type"]] == "rate_limited"  # stored on a 200 too: metrics ignore it there
     assert row[COL["attributes"]] is None
     canonical = orjson.dumps(FULL, option=orjson.OPT_SORT_KEYS)
     assert row[COL["content_hash"]] == hashlib.md5(canonical).hexdigest()
@@ -192,6 +196,10 @@ def test_null_optional_fields_are_absent(v):
         ("endpoint", ""),
         ("message", "x" * 100_000),
         ("message", "ünïcødé ✓ \U0001f600"),
+        ("user_id", "u"),
+        ("user_id", "ü" * 256),
+        ("user_id", " "),
+        ("error_type", "e" * 64),
     ],
 )
 def test_boundary_values_accepted(v, field, value):
@@ -365,6 +373,20 @@ def test_int_fields_wider_than_64_bits_out_of_range(v, field, literal):
     assert field in detail
 
 
+@pytest.mark.parametrize("field, value", [
+    ("user_id", ""), ("user_id", "u" * 257), ("error_type", ""), ("error_type", "e" * 65),
+])
+def test_bounded_strings_out_of_their_lengths(v, field, value):
+    reason, detail = bad(v, {**BASE, field: value})
+    assert reason == "out_of_range"
+    assert detail.startswith(f"{field} must be 1..{contract.STRING_LENGTHS[field][1]} characters, got {len(value)} ")
+
+
+def test_bounded_string_lengths_count_characters_not_bytes(v):
+    ok(v, {**BASE, "user_id": "\U0001f600" * 256})  # 1,024 bytes of UTF-8
+    assert bad(v, {**BASE, "error_type": "é" * 65})[0] == "out_of_range"
+
+
 @pytest.mark.parametrize("field", NUMBER_FIELDS)
 @pytest.mark.parametrize("value", ["1.5", True, False, [1], {"ms": 1}])
 def test_number_fields_wrong_type(v, field, value):
@@ -423,6 +445,10 @@ EXACT_REJECTIONS = [
     ({**BASE, "duration_ms": -0.5}, "out_of_range", "duration_ms=-0.5 must be >= 0"),
     ({**BASE, "queue_wait_ms": "12"}, "invalid_type", 'queue_wait_ms must be a number, got string "12"'),
     ({**BASE, "message": 1, "method": 2}, "invalid_type", "method must be a string, got integer 2"),  # column order
+    ({**BASE, "user_id": ""}, "out_of_range", 'user_id must be 1..256 characters, got 0 ""'),
+    ({**BASE, "error_type": "x" * 65}, "out_of_range",
+     'error_type must be 1..64 characters, got 65 "' + "x" * 56 + '...'),
+    ({**BASE, "user_id": 42}, "invalid_type", "user_id must be a string, got integer 42"),
     ({**BASE, "extra": {"deep": ["ok", "a\u0000b"]}}, "invalid_encoding",
      "extra.deep[1] contains U+0000 (\\u0000), which PostgreSQL cannot store"),
     ({**BASE, "k\u0000": 1}, "invalid_encoding", "k\\u0000 contains U+0000 (\\u0000), which PostgreSQL cannot store"),
@@ -567,6 +593,8 @@ def test_schema_matches_validator():
         assert (props[name]["minimum"], props[name]["maximum"]) == (lo, hi), name
     for name in contract.NUMBER_FIELDS:
         assert props[name]["type"] == ["number", "null"] and props[name]["minimum"] == 0, name
+    for name, (lo, hi) in contract.STRING_LENGTHS.items():
+        assert (props[name]["minLength"], props[name]["maxLength"]) == (lo, hi), name
     for name in contract.REQUIRED_FIELDS:
         assert props[name]["type"] == "string"
 
@@ -656,10 +684,12 @@ REALISTIC = {  # the shape of a generator line
     "tool_name": "sql_query",
     "queue_wait_ms": 37,
     "session_id": "sess_0123456789abcdef",
+    "user_id": "usr_3f9a0c4b8d2e",
 }
 EDGE_VALUES = [
     None, True, False, 0, -1, 99, 100, 599, 600, INT64_MAX, INT64_MAX + 1, 2**64, -(2**63), 0.0, -0.0, -0.001,
-    2500.0, 2.0**63, 1e300, "", " ", "x" * 257, "a\u0000b", "\\u0000", "-org", "2026-01-26T21:30:45",
+    2500.0, 2.0**63, 1e300, "", " ", "x" * 64, "x" * 65, "x" * 256, "x" * 257, "a\u0000b", "\\u0000", "-org",
+    "2026-01-26T21:30:45",
     "2026-01-26T21:30:45.999999-12:00", "2026-01-28T12:00:00.001Z", "2001-01-01T00:00:00Z",
     "0001-01-01T00:00:00+01:00", [], {}, {"a": [1, {"b": None}]},
 ]  # fmt: skip

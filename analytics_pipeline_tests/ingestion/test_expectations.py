@@ -47,7 +47,7 @@ def test_the_window_query_renders_only_typed_values():
 def test_the_suite_states_the_contract():
     suite = raw_event_expectations(retention_days=30, future_tolerance=timedelta(hours=6))
     names = [e.name for e in suite]
-    assert len(names) == len(set(names)) == 20
+    assert len(names) == len(set(names)) == 22
     window = next(e for e in suite if e.name == "event_time_within_contract_window")
     assert (window.kwargs["min_value"], window.kwargs["max_value"]) == (-30 * 86400, 7 * 3600)
     unique = next(e for e in suite if e.name == "request_id_unique_per_organization")
@@ -71,7 +71,8 @@ def store(warehouse_url, tmp_path):
 def good(i: int, **changes) -> dict:
     row = {"event_time": TAMPERED_HOUR + timedelta(minutes=10), "organization_id": "org-tampered",
            "request_id": f"t-{i}", "status_code": 200, "duration_ms": 10.0, "queue_wait_ms": 1.0,
-           "tokens_consumed": 2, "tokens_input": 1, "tokens_output": 1, "content_hash": "0" * 32, "attributes": None}
+           "tokens_consumed": 2, "tokens_input": 1, "tokens_output": 1, "content_hash": "0" * 32, "attributes": None,
+           "user_id": "u-1", "error_type": None}
     return {**row, **changes}
 
 
@@ -88,6 +89,7 @@ BAD_ROWS = [
     good(19, queue_wait_ms=-0.5), good(20, tokens_consumed=-1), good(21, tokens_input=-1),
     good(22, tokens_output=-1), good(23, content_hash=None), good(24, content_hash="X" * 32),
     good(25, content_hash="a" * 31), good(26, attributes="[1, 2]"),
+    good(27, user_id=""), good(28, user_id="u" * 257), good(29, error_type="e" * 65),
 ]
 UNEXPECTED = {
     "organization_id_not_null": 1, "organization_id_well_formed": 2, "organization_id_length": 2,
@@ -96,7 +98,7 @@ UNEXPECTED = {
     "event_time_whole_milliseconds": 1, "status_code_in_http_range": 2, "duration_ms_non_negative": 3,
     "queue_wait_ms_non_negative": 1, "tokens_consumed_non_negative": 1, "tokens_input_non_negative": 1,
     "tokens_output_non_negative": 1, "content_hash_not_null": 1, "content_hash_is_hex": 1,
-    "content_hash_is_md5_length": 1, "attributes_is_json_object": 1,
+    "content_hash_is_md5_length": 1, "attributes_is_json_object": 1, "user_id_length": 2, "error_type_length": 1,
 }
 # event_time is the partition key of analytics_events: a NULL cannot be stored, so that rule
 # (defence in depth) cannot be broken here.
@@ -210,7 +212,7 @@ def test_the_asset_check_passes_a_clean_hour_and_fails_a_tampered_one(store, war
     assert clean.metadata["rows_checked"].value == clean.metadata["events_in_ledger"].value > 0
     assert clean.metadata["expectations_failed"].value == 0
     assert clean.metadata["expectations_evaluated"].value == len(UNEXPECTED) + 1
-    assert clean.description.startswith("all 20 expectations met by")
+    assert clean.description.startswith("all 22 expectations met by")
 
     tampered = check(TAMPERED_HOUR)
     assert not tampered.passed and tampered.severity == dg.AssetCheckSeverity.ERROR

@@ -154,3 +154,19 @@ def test_delivery_hour_comes_from_the_key_or_else_last_modified():
     assert delivery_hour_of(StoredObject("prefix/2026/02/03/04/x", 1, "e", modified)).hour == 4
     assert delivery_hour_of(StoredObject("uploads/x.gz", 1, "e", modified)) == datetime(2026, 5, 6, 7, tzinfo=UTC)
     assert delivery_hour_of(StoredObject("2026/13/40/99/x.gz", 1, "e", modified)) == datetime(2026, 5, 6, 7, tzinfo=UTC)
+
+
+def test_end_users_and_error_types_are_stored_in_their_columns(loader, store):
+    obj = put(store, "users.jsonl.gz", [
+        event("r1", user_id="user-ü1"),
+        event("r2", status=429, error_type="rate_limited"),
+        event("r3", error_type="timeout"),  # an error type on a success is stored, not quarantined
+        event("r4", user_id="u" * 257),  # longer than the contract's 256 characters
+        event("r5"),
+    ])
+    result = loader.ingest(store, obj)
+    assert (result.accepted, result.quarantine_reasons) == (4, {"out_of_range": 1})
+    stored = loader.conn.execute("SELECT request_id, user_id, error_type, attributes FROM analytics_events "
+                                 "ORDER BY request_id").fetchall()
+    assert stored == [("r1", "user-ü1", None, None), ("r2", None, "rate_limited", None),
+                      ("r3", None, "timeout", None), ("r5", None, None, None)]

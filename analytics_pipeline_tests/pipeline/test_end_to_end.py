@@ -100,11 +100,42 @@ def test_days_on_s3_exports_equal_the_generated_events(s3_resources, s3_client, 
     assert attribution["attributed_cost_equals_infra_cost"] is True
     with connect(warehouse_url) as conn:
         infra, attributed = conn.execute(
-            "SELECT (SELECT sum(amount) FROM analytics_infra_costs), "
+            "SELECT (SELECT sum(amount) FROM analytics_infra_costs WHERE environment = 'production'), "
             "(SELECT sum(attributed_cost) FROM analytics_tenant_cost_attribution)").fetchone()
         revenue = conn.execute("SELECT sum(revenue) FROM analytics_tenant_profitability").fetchone()[0]
-    assert round(infra, 2) == attributed > 0  # attribution is to the cent
+    assert abs(round(infra, 2) - attributed) <= Decimal("0.01") and attributed > 0  # each day to the cent
     assert revenue == cost_daily
+
+    # The metrics of the same days: checked against the rollups, every active organization scored.
+    metrics = {e.check_name: e.passed for _, result in results for e in result.get_asset_check_evaluations()
+               if e.asset_key.path[0] in {"daily_activity", "customer_health", "usage_forecasts"}}
+    assert metrics == {"activity_matches_rollups": True, "dau_within_wau_within_mau": True,
+                       "every_active_organization_has_a_health_score": True, "forecast_backtest_within_bound": True}
+    with connect(warehouse_url) as conn:
+        active, users = conn.execute("SELECT max(active_customers), max(dau) FROM analytics_customer_activity_daily "
+                                     "WHERE day >= %s", (first_day.date(),)).fetchone()
+        endpoint_requests = conn.execute("SELECT sum(request_count) FROM analytics_endpoint_hourly_metrics "
+                                         "WHERE organization_id IS NULL").fetchone()[0]
+        revenue_rows = conn.execute("SELECT count(*) FROM analytics_monthly_revenue").fetchone()[0]
+    assert active == 5 and users > 5
+    assert endpoint_requests == generated.valid_events
+    assert revenue_rows == 5
+
+    # The dashboards' views read what the assets wrote.
+    with connect(warehouse_url) as conn:
+        business = conn.execute("SELECT count(*), sum(mrr), count(revenue_rank), count(health_score), count(mau) "
+                                "FROM analytics_view_business_dashboard WHERE month = %s", (MONTH.date(),)).fetchone()
+        developer = conn.execute("SELECT sum(request_count), count(DISTINCT endpoint) FROM "
+                                 "analytics_view_developer_dashboard WHERE scope = 'all organizations'").fetchone()
+        quality = conn.execute("SELECT sum(accepted), sum(quarantined), sum(error_types_on_non_errors) "
+                               "FROM analytics_view_data_quality_dashboard").fetchone()
+        customer = conn.execute("SELECT sum(request_count), sum(cost_total), min(availability_pct), "
+                                "sum(agent_invocations) FROM analytics_view_customer_dashboard").fetchone()
+    assert business == (5, cost_daily, 5, 5, 5)
+    assert developer[0] == generated.valid_events and developer[1] > 3
+    assert quality == (generated.valid_events, generated.malformed_lines, 0)
+    assert customer[0] == generated.valid_events and customer[1] == cost_daily
+    assert 90 < customer[2] <= 100 and customer[3] > 0
 
 
 def test_rerunning_gives_the_same_totals(s3_resources, s3_client, s3_bucket, warehouse_url, dagster_instance):

@@ -34,6 +34,7 @@ def day_events(day: date, count: int, seed: int = 1, prefix: str = "r") -> list[
             "message": rng.choice(["Agent created", "ünïcødé ✓", None]),
             "attributes": rng.choice([None, {"region": "eu", "n": [1, 2.5, {"x": None}]}]),
             "content_hash": f"{rng.getrandbits(128):032x}", "object_id": 1,
+            "user_id": rng.choice(["user-1", "ü-ser 2", None]), "error_type": rng.choice(["rate_limited", None]),
         })
     return events
 

@@ -3,6 +3,7 @@
 import hashlib
 import io
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -122,6 +123,18 @@ def test_verification_counts_the_rows_of_the_stored_file(conn, archive_store, ev
         verify_archive(archive_store, key, sha256=sha256, size=size, rows=31, workdir=tmp_path)
     with pytest.raises(ArchiveVerificationError, match="sha256"):
         verify_archive(archive_store, key, sha256="0" * 64, size=size, rows=30, workdir=tmp_path)
+
+
+def test_verification_refuses_a_file_without_every_column(conn, archive_store, tmp_path):
+    # What a version before user_id / error_type wrote: the right rows, not the right columns.
+    older = pa.schema([field for field in ARCHIVE_SCHEMA if field.name not in ("user_id", "error_type")])
+    path = tmp_path / "older.parquet"
+    pq.write_table(pa.Table.from_pylist([], schema=older), path)
+    archive_store.write_file("raw_events/older.parquet", path)
+    sha256, size = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    with pytest.raises(ArchiveVerificationError, match="expected .*'user_id', 'error_type'"):
+        verify_archive(archive_store, "raw_events/older.parquet", sha256=sha256, size=size, rows=0,
+                       workdir=tmp_path)
 
 
 def test_the_archive_schema_lists_every_column_of_the_events_table(conn):

@@ -53,7 +53,7 @@ def test_as_the_role_the_views_answer_and_the_tables_refuse(warehouse_url):
 
 
 def test_the_grants_come_back_after_a_downgrade_and_the_role_outlives_it(warehouse_url):
-    downgrade(warehouse_url, "0006")
+    downgrade(warehouse_url, "0008")  # the revision before the role's
     with connect(warehouse_url) as conn:
         assert all(not _granted(conn, view) for view in VIEWS)
         assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BI_ROLE,)).fetchone()  # server-wide

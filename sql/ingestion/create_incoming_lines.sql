@@ -31,6 +31,8 @@ CREATE TEMP TABLE IF NOT EXISTS incoming_lines (
     session_id       text,
     level            text,
     message          text,
+    user_id          text,
+    error_type       text,
     attributes       text,
     content_hash     text
 ) ON COMMIT DELETE ROWS

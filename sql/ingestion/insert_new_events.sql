@@ -40,11 +40,12 @@ WITH objects AS (
     INSERT INTO analytics_events (
         event_time, organization_id, request_id, endpoint, method, status_code, duration_ms,
         tokens_consumed, tokens_input, tokens_output, model_id, event_type, agent_type, tool_name,
-        queue_wait_ms, session_id, level, message, attributes, content_hash, object_id)
+        queue_wait_ms, session_id, level, message, user_id, error_type, attributes, content_hash, object_id)
     SELECT
         i.event_time, i.organization_id, i.request_id, i.endpoint, i.method, i.status_code, i.duration_ms,
         i.tokens_consumed, i.tokens_input, i.tokens_output, i.model_id, i.event_type, i.agent_type, i.tool_name,
-        i.queue_wait_ms, i.session_id, i.level, i.message, i.attributes::jsonb, i.content_hash, i.object_id
+        i.queue_wait_ms, i.session_id, i.level, i.message, i.user_id, i.error_type, i.attributes::jsonb,
+        i.content_hash, i.object_id
     FROM incoming_lines AS i
     JOIN claimed AS c ON c.object_id = i.object_id AND c.line_number = i.line_number
     RETURNING object_id, event_time

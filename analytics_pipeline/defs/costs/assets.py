@@ -11,6 +11,7 @@ from analytics_pipeline.costs.focus import DEFAULT_COST_COLUMN, iter_days, read_
 from analytics_pipeline.costs.infra_costs import (
     DEFAULT_TENANT_TAG,
     CostSource,
+    Environment,
     InfraCost,
     InfraCostError,
     InfraCostSummary,
@@ -46,6 +47,19 @@ def _days_table(totals_by_day: dict[date, Decimal], estimated: list[date]) -> st
     return "\n".join(lines)
 
 
+def _environments_table(rows: list[InfraCost]) -> str:
+    """Cost per environment and category: only production reaches tenants."""
+    cells: dict[tuple[str, str], Decimal] = {}
+    for row in rows:
+        key = (row.environment.value, row.category.value)
+        cells[key] = cells.get(key, Decimal(0)) + row.amount
+    lines = ["| environment | category | cost | attributed to tenants |", "|---|---|---:|---|"]
+    lines += [f"| {environment} | {category} | {round_cents(amount):,.2f} | "
+              f"{'yes' if environment == Environment.PRODUCTION else 'no: reported apart'} |"
+              for (environment, category), amount in sorted(cells.items())]
+    return "\n".join(lines)
+
+
 def _services_table(rows: list[InfraCost]) -> str:
     by_service: dict[str, list[Decimal]] = {}
     for row in rows:
@@ -73,12 +87,16 @@ def daily_infra_costs(
     cost_explorer: CostExplorerResource,
     cost_settings: CostSettings,
 ) -> dg.MaterializeResult:
-    """Infrastructure cost per UTC day, tenant and AWS service (`analytics_infra_costs`).
+    """Infrastructure cost per UTC day, tenant, AWS service, environment and `service` tag
+    (`analytics_infra_costs`), each row with its cost category (compute, API, data transfer,
+    storage, other).
 
     Source (run config `source`): AWS Cost Explorer `GetCostAndUsage` (DAILY, grouped by the
-    `customer_id` tag and SERVICE, every page, the `Estimated` flag kept), or the FOCUS cost
-    exports under `ANALYTICS_FOCUS_COSTS_URL/BILLING_PERIOD=YYYY-MM/` (the default). Cost
-    without the tag (Cost Explorer's `customer_id$`) is kept as shared cost. Each day the
+    `customer_id` tag and SERVICE, one request per environment x service tag filter, every
+    page, the `Estimated` flag kept), or the FOCUS cost exports under
+    `ANALYTICS_FOCUS_COSTS_URL/BILLING_PERIOD=YYYY-MM/` (the default). Cost without the tenant
+    tag (Cost Explorer's `customer_id$`) is kept as shared cost; staging and untagged-environment
+    cost is kept too, and reported apart: only production is attributed to tenants. Each day the
     source returned is replaced whole in one transaction; a day it returned nothing for keeps
     what it had (a lagging export never wipes loaded costs). Amounts are exact decimals.
     Cost Explorer revises recent days: `daily_cost_refresh_schedule` reloads the last 3."""
@@ -91,7 +109,7 @@ def daily_infra_costs(
             fetched = fetch_daily_costs(cost_explorer.get_client(), start, end, metric=metric,
                                         tag_key=config.tenant_tag_key)
             rows = fetched.rows
-            source_metadata = {"pages": fetched.pages, "groups": fetched.groups}
+            source_metadata = {"requests": fetched.requests, "pages": fetched.pages, "groups": fetched.groups}
             location = "AWS Cost Explorer"
         else:
             metric = config.focus_cost_column
@@ -139,7 +157,13 @@ def daily_infra_costs(
         "shared_cost": _money(summary.shared_total),
         "shared_cost_pct": shared_pct,
         "estimated_days": [str(d) for d in summary.estimated_days],
+        "production_cost": _money(summary.by_environment.get(Environment.PRODUCTION.value, Decimal(0))),
+        "staging_cost": _money(summary.by_environment.get(Environment.STAGING.value, Decimal(0))),
+        "untagged_environment_cost": _money(summary.by_environment.get(Environment.UNTAGGED.value, Decimal(0))),
+        **{f"production_{category}_cost": _money(amount)
+           for category, amount in summary.production_by_category.items()},
         "cost_by_day": dg.MetadataValue.md(_days_table(summary.totals_by_day, summary.estimated_days)),
+        "cost_by_environment_and_category": dg.MetadataValue.md(_environments_table(rows)),
         "cost_by_service": dg.MetadataValue.md(_services_table(rows)),
     })
 
@@ -159,13 +183,16 @@ def _tenant_days_markdown(by_tenant: dict[str, list[date]]) -> str:
 )
 def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                             cost_settings: CostSettings) -> dg.MaterializeResult:
-    """Each tenant's share of the day's infrastructure cost (`analytics_tenant_cost_attribution`):
-    its tagged (direct) cost plus a share of the untagged (shared) cost in proportion to its
+    """Each tenant's share of the day's production infrastructure cost
+    (`analytics_tenant_cost_attribution`), split by cost category (compute, API, data transfer,
+    storage, other): its tagged (direct) cost plus a share of the untagged (shared) cost in proportion to its
     usage that day, by the driver `ANALYTICS_COST_ALLOCATION_DRIVER` (tokens, requests or
     duration). Rounded to the cent by largest remainder, so a day's rows sum exactly to its
     cost total (checked, blocking). Tenants with cost but no usage, or usage but no tagged
     cost, get rows with that status; shared cost of a day without usage stays on an
-    `unattributed` row without organization rather than being spread arbitrarily."""
+    `unattributed` row without organization rather than being spread arbitrarily. Staging and
+    untagged-environment cost is never attributed, not even when tagged with a tenant: it is
+    reported in the metadata (`not_attributed_*`)."""
     window = context.partition_time_window
     driver = AllocationDriver.parse(cost_settings.allocation_driver)
     with warehouse.connect() as conn:
@@ -189,6 +216,13 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
         "shared_cost": _money(summary.shared_total),
         "unattributed_cost": _money(summary.unattributed_total),
         "unattributed_days": [str(d) for d in summary.unattributed_days],
+        **{f"{category}_cost": _money(amount) for category, amount in summary.category_totals.items()},
+        "not_attributed_staging_cost": _money(summary.not_attributed.get("staging", (Decimal(0),))[0]),
+        "not_attributed_untagged_cost": _money(summary.not_attributed.get("untagged", (Decimal(0),))[0]),
+        "not_attributed": dg.MetadataValue.md(
+            "| environment | cost | of which tagged with a tenant | tenants so tagged |\n|---|---:|---:|---:|\n"
+            + "\n".join(f"| {environment} | {round_cents(amount):,.2f} | {round_cents(tagged):,.2f} | {tenants} |"
+                        for environment, (amount, tagged, tenants) in sorted(summary.not_attributed.items()))),
         "days_without_cost": [str(d) for d in summary.days_without_cost],
         "tenants_with_cost_without_usage": len(summary.cost_without_usage),
         "tenants_with_usage_without_direct_cost": len(summary.usage_without_direct_cost),

@@ -8,10 +8,12 @@ from analytics_pipeline.costs.attribution import reconcile_with_infra_costs
 from analytics_pipeline.costs.budgets import (
     BudgetFileError,
     BudgetLevel,
+    daily_attributed_costs,
     describe,
     evaluate_budgets,
     load_budgets,
     month_to_date_costs,
+    seasonal_forecasts,
 )
 from analytics_pipeline.defs.costs.assets import tenant_cost_attribution
 from analytics_pipeline.defs.costs.resources import CostSettings
@@ -70,7 +72,7 @@ def _budget_table(evaluation) -> str:
 # result, and Dagster then shows the check as skipped instead of a misleading pass.
 TENANT_BUDGETS_SPEC = dg.AssetCheckSpec(
     TENANT_BUDGETS, asset=tenant_cost_attribution, partitions_def=daily_partitions,
-    description="Month-to-date attributed cost and its month-end forecast (current run rate) against the "
+    description="Month-to-date attributed cost and its month-end forecast (weekly-seasonal) against the "
                 "monthly budgets in ANALYTICS_BUDGETS_FILE, per tenant and in total: WARN at 80 %, ERROR "
                 "at 100 % (the thresholds are in the file), naming the tenants. Skipped (not run) when no "
                 "budgets file is configured.")
@@ -89,8 +91,9 @@ def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
         budgets = load_budgets(path)
         with warehouse.connect() as conn:
             costs = month_to_date_costs(conn, through)
+            history = daily_attributed_costs(conn, through)
         evaluation = evaluate_budgets(budgets, through=through, tenant_costs=costs.tenant_costs,
-                                      currency=costs.currency)
+                                      currency=costs.currency, forecasts=seasonal_forecasts(history, through))
     except BudgetFileError as error:
         yield dg.AssetCheckResult(check_name=TENANT_BUDGETS, passed=False, severity=dg.AssetCheckSeverity.ERROR,
                                   description=f"budgets cannot be evaluated: {error}",
@@ -109,6 +112,7 @@ def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
             "through": evaluation.through.isoformat(),
             "days_elapsed": evaluation.days_elapsed,
             "days_with_costs": costs.days_with_costs,
+            "forecast_method": "weekly-seasonal (analytics_pipeline.forecasting)",
             "budgets": len(evaluation.statuses),
             "failed": failed,
             "warning": warned,

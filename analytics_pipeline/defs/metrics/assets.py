@@ -1,0 +1,416 @@
+"""Business, customer and SRE metrics: activity, adoption, health, forecasts (daily), revenue
+and top customers (monthly), endpoint, agent and session metrics (hourly)."""
+
+from decimal import Decimal
+
+import dagster as dg
+
+from analytics_pipeline.costs.budgets import BudgetFileError
+from analytics_pipeline.defs.metrics.resources import MetricsSettings
+from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.shared import daily_partitions, hourly_partitions, monthly_partitions, window_metadata
+from analytics_pipeline.metrics.activity import (
+    RawEventsDroppedError,
+    replace_activity,
+    top_organizations_by_active_users,
+)
+from analytics_pipeline.metrics.adoption import replace_feature_adoption
+from analytics_pipeline.metrics.forecast import replace_usage_forecasts
+from analytics_pipeline.metrics.health import replace_customer_health
+from analytics_pipeline.metrics.revenue import (
+    PlansFileError,
+    ranking_table,
+    replace_monthly_revenue,
+    replace_top_customers,
+    revenue_table,
+)
+from analytics_pipeline.metrics.sre import replace_agent_metrics, replace_endpoint_metrics, replace_session_concurrency
+
+RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
+DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
+TENANT_COST_ATTRIBUTION = dg.AssetKey("tenant_cost_attribution")
+BUSINESS = "business_metrics"
+SRE = "sre_metrics"
+ANALYTICS_OWNERS = ["team:data-engineering"]
+SRE_OWNERS = ["team:sre"]
+
+
+def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
+    # A clear failure that is not retried: the raw events will not come back.
+    return dg.Failure(description=str(error), allow_retries=False,
+                      metadata={"dropped_days": [day.isoformat() for day in error.days]})
+
+
+def _md_table(header: list[str], rows: list[list[object]]) -> dg.MetadataValue:
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:,.3f}".rstrip("0").rstrip(".")
+        if isinstance(value, int):
+            return f"{value:,}"
+        if isinstance(value, Decimal):
+            return f"{value:,.2f}"
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 2)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[RAW_USAGE_EVENTS, DAILY_USAGE_ROLLUPS],
+    kinds={"postgres"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Active users and active customers per UTC day, from the raw events:
+    `analytics_user_activity_daily` (each end user's requests), `analytics_org_activity_daily`
+    (per organization: requests and tokens as the rollups count them, p95 latency, DAU, WAU
+    and MAU, exact, stickiness = DAU / MAU, lifecycle new / returning / reactivated) and
+    `analytics_customer_activity_daily` (platform-wide: active, new, returning, reactivated and
+    churned customers of the day and of the month to date, DAU / WAU / MAU). A user is an
+    (organization, user_id) pair. An organization churns on its `ANALYTICS_CHURN_INACTIVE_DAYS`-th
+    day without activity. The window is replaced whole; the trailing figures of the computed
+    days up to 30 days after it are refreshed, so late events restate them too."""
+    window = context.partition_time_window
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_activity(conn, window.start, window.end,
+                                       churn_days=metrics_settings.churn_inactive_days,
+                                       work_mem=metrics_settings.work_mem)
+            top = top_organizations_by_active_users(conn, summary.last_day) if summary.last_day else []
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "organization_days": summary.organization_days,
+        "user_days": summary.user_days,
+        "request_count": summary.request_count,
+        "last_day": str(summary.last_day),
+        "active_customers": summary.active_customers,
+        "new_customers": summary.new_customers,
+        "returning_customers": summary.returning_customers,
+        "reactivated_customers": summary.reactivated_customers,
+        "churned_customers": summary.churned_customers,
+        "month_active_customers": summary.month_active_customers,
+        "month_new_customers": summary.month_new_customers,
+        "month_churned_customers": summary.month_churned_customers,
+        "dau": summary.dau,
+        "wau": summary.wau,
+        "mau": summary.mau,
+        "stickiness": summary.stickiness,
+        "top_organizations_by_active_users": _md_table(
+            ["organization", "DAU", "WAU", "MAU", "stickiness", "requests", "lifecycle"],
+            [[o.organization_id, o.active_users, o.wau, o.mau, o.stickiness, o.request_count, o.lifecycle]
+             for o in top]),
+    })
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[RAW_USAGE_EVENTS, daily_activity],
+    kinds={"postgres"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                     metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Feature adoption per UTC day: per feature (endpoint, agent type, tool) and organization,
+    requests and distinct users (`analytics_org_feature_usage_daily`); per feature, the
+    organizations and users that used it and their share of the day's active organizations
+    (`analytics_feature_adoption_daily`). Each organization's first use of each feature is the
+    view `analytics_view_feature_first_use`; the first uses that fall in the window are listed here."""
+    window = context.partition_time_window
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_feature_adoption(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+    by_kind = {kind: sum(1 for f in summary.features if f.feature_kind == kind)
+               for kind in ("endpoint", "agent_type", "tool")}
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "organization_feature_days": summary.organization_feature_days,
+        "features_used": len(summary.features),
+        **{f"{kind}_features": count for kind, count in by_kind.items()},
+        "first_uses_in_window": len(summary.first_uses),
+        "adoption_on_last_day": _md_table(
+            ["kind", "feature", "organizations", "share of active", "users", "requests"],
+            [[f.feature_kind, f.feature, f.organizations, f"{f.organization_share:.0%}", f.users, f.request_count]
+             for f in summary.features[:25]]),
+        "first_uses": _md_table(["first used", "organization", "kind", "feature"],
+                                [[str(u.first_used_on), u.organization_id, u.feature_kind, u.feature]
+                                 for u in summary.first_uses[-25:]]),
+    })
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[daily_activity, TENANT_COST_ATTRIBUTION],
+    kinds={"postgres"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                    metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """A 0-100 health score per organization and UTC day (`analytics_customer_health_daily`),
+    for every organization active in the 35 days through the day: usage trend (last 7 days
+    against the 28 before, weight 30), error rate (25), p95 latency against the platform's
+    (15), days since last activity (15) and, where `ANALYTICS_BUDGETS_FILE` gives the tenant a
+    budget, budget burn (15); bands healthy >= 70, at risk 40-69, critical < 40; a churn signal
+    when the organization has been inactive `ANALYTICS_CHURN_INACTIVE_DAYS` days or its
+    requests fell more than `ANALYTICS_CHURN_DROP_PERCENT` % week over week (the README's
+    Metrics has every point of the formula)."""
+    window = context.partition_time_window
+    try:
+        budgets = metrics_settings.budgets()
+    except BudgetFileError as error:
+        raise dg.Failure(description=f"budgets file: {error}", allow_retries=False) from error
+    with warehouse.connect() as conn:
+        summary = replace_customer_health(conn, window.start, window.end, policy=metrics_settings.health_policy(),
+                                          budgets=budgets)
+    scores = summary.last_day_scores
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "scores": summary.scores,
+        "last_day": str(summary.last_day),
+        "organizations_scored": len(scores),
+        "healthy": summary.in_band("healthy"),
+        "at_risk": summary.in_band("at_risk"),
+        "critical": summary.in_band("critical"),
+        "churn_signals": len(summary.churn_signals),
+        "mean_score": round(sum(s.score for s in scores) / len(scores), 1) if scores else None,
+        "budgets_used": len(budgets),
+        "least_healthy": _md_table(
+            ["organization", "score", "band", "churn signal", "trend", "error rate", "latency / platform",
+             "days since active"],
+            [[s.organization_id, s.score, s.band, s.churn_reason or "", s.usage_trend_ratio,
+              None if s.error_rate is None else f"{s.error_rate:.1%}", s.latency_ratio, s.days_since_active]
+             for s in scores[:15]]),
+    })
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[DAILY_USAGE_ROLLUPS],
+    kinds={"postgres", "python"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Month-end forecasts as of the end of each UTC day (`analytics_usage_forecasts`): each
+    organization's and the platform's requests, tokens and billed cost to date, forecast by the
+    weekly-seasonal method (each day left at the organization's deseasonalized level of its
+    last 14 days times the platform's day-of-week factor) and, beside it, by the run rate. The
+    backtest of both methods on the 28 days before (`analytics_forecast_backtests`: MAPE and
+    WAPE of the rest-of-month forecasts of each origin) is in the metadata; the budget check
+    uses the same method."""
+    window = context.partition_time_window
+    with warehouse.connect() as conn:
+        summary = replace_usage_forecasts(conn, window.start, window.end)
+    platform = summary.platform
+    metadata = {**window_metadata(window), "rows": summary.rows, "as_of": str(summary.as_of)}
+    if platform is not None:
+        metadata.update({
+            "requests_to_date": platform.requests_to_date,
+            "requests_forecast": platform.requests_forecast,
+            "requests_run_rate": platform.requests_run_rate,
+            "tokens_forecast": platform.tokens_forecast,
+            "cost_to_date": float(platform.cost_to_date),
+            "cost_forecast": float(platform.cost_forecast),
+            "cost_run_rate": float(platform.cost_run_rate),
+        })
+    for metric, result in summary.backtests.items():
+        metadata[f"{metric}_seasonal_mape_pct"] = _percent(result.seasonal_mape)
+        metadata[f"{metric}_run_rate_mape_pct"] = _percent(result.run_rate_mape)
+    metadata["backtest"] = _md_table(
+        ["metric", "seasonal MAPE %", "run rate MAPE %", "seasonal WAPE %", "run rate WAPE %", "cases"],
+        [[metric, _percent(b.seasonal_mape), _percent(b.run_rate_mape), _percent(b.seasonal_wape),
+          _percent(b.run_rate_wape), b.cases] for metric, b in summary.backtests.items()])
+    metadata["top_forecasts"] = _md_table(
+        ["organization", "requests to date", "requests forecast", "cost to date", "cost forecast", "cost run rate"],
+        [[f.organization_id, f.requests_to_date, f.requests_forecast, f.cost_to_date, f.cost_forecast,
+          f.cost_run_rate] for f in summary.organizations[:10]])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[DAILY_USAGE_ROLLUPS],
+    kinds={"postgres"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                    metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Revenue per organization and month (`analytics_monthly_revenue`): the billed usage (the
+    daily rollups' cost), and with a plans file (`ANALYTICS_PLANS_FILE`: monthly commitments,
+    discounts) the discounted usage, the commitment and the billed revenue = max(commitment,
+    discounted usage), the month's MRR; without one, billed revenue is the usage."""
+    try:
+        plans = metrics_settings.plans()
+    except PlansFileError as error:
+        raise dg.Failure(description=f"plans file: {error}", allow_retries=False) from error
+    reports = []
+    with warehouse.connect() as conn:
+        for key in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
+            month = monthly_partitions.time_window_for_partition_key(key).start.date()
+            reports.append(replace_monthly_revenue(conn, month, plans))
+    report = reports[-1]
+    return dg.MaterializeResult(metadata={
+        "month": report.month.isoformat(),
+        "organizations": len(report.organizations),
+        "mrr": float(report.mrr),
+        "mrr_exact": str(report.mrr),
+        "usage_revenue": float(report.usage_revenue),
+        "committed_revenue": float(report.committed),
+        "plans_file": metrics_settings.plans_file or "none: billed usage",
+        "organizations_on_a_plan": sum(1 for o in report.organizations if o.plan),
+        "top_organizations_by_revenue": dg.MetadataValue.md(revenue_table(report)),
+        **({"months": _md_table(["month", "MRR", "usage revenue"],
+                                [[str(r.month), r.mrr, r.usage_revenue] for r in reports])}
+           if len(reports) > 1 else {}),
+    })
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[monthly_revenue],
+    kinds={"postgres"},
+    group_name=BUSINESS,
+    owners=ANALYTICS_OWNERS,
+)
+def top_customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every organization ranked by billed revenue and by usage (tokens) per month
+    (`analytics_top_customers`), with its rank the month before and the change (positive:
+    moved up; empty: new to the ranking)."""
+    with warehouse.connect() as conn:
+        for key in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
+            month = monthly_partitions.time_window_for_partition_key(key).start.date()
+            top = replace_top_customers(conn, month)
+    movers = [c for c in top["revenue"] if c.rank_change]
+    return dg.MaterializeResult(metadata={
+        "month": month.isoformat(),
+        "ranked_by_revenue": len(top["revenue"]),
+        "new_in_top_10_by_revenue": sum(1 for c in top["revenue"] if c.previous_rank is None),
+        "top_10_movers_by_revenue": len(movers),
+        "top_customer_revenue": float(top["revenue"][0].value) if top["revenue"] else 0.0,
+        "top_by_revenue": dg.MetadataValue.md(ranking_table(top["revenue"], "billed revenue")),
+        "top_by_usage": dg.MetadataValue.md(ranking_table(top["usage"], "tokens")),
+    })
+
+
+@dg.asset(
+    partitions_def=hourly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[RAW_USAGE_EVENTS],
+    kinds={"postgres"},
+    group_name=SRE,
+    owners=SRE_OWNERS,
+)
+def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                            metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Per hour and endpoint, per organization and platform-wide (organization empty):
+    requests by status class (2xx-5xx), 429s, exact p50/p95/p99 latency and queue wait, and
+    error types sent on non-errors (`analytics_endpoint_hourly_metrics`); errors by status
+    class and `error_type` (`analytics_error_type_hourly`)."""
+    window = context.partition_time_window
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_endpoint_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "rows": summary.rows,
+        "request_count": summary.request_count,
+        "server_error_count": summary.server_error_count,
+        "server_error_rate_pct": round(summary.server_error_count / summary.request_count * 100, 3)
+        if summary.request_count else 0.0,
+        "worst_p99_ms": summary.worst_p99_ms,
+        "error_type_rows": summary.error_type_rows,
+        "error_types_on_non_errors": summary.error_types_on_non_errors,
+        "top_error_types": _md_table(["status class", "error type", "errors"],
+                                     [list(row) for row in summary.top_error_types]),
+    })
+
+
+@dg.asset(
+    partitions_def=hourly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[RAW_USAGE_EVENTS],
+    kinds={"postgres"},
+    group_name=SRE,
+    owners=SRE_OWNERS,
+)
+def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                         metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Per hour and agent type, per organization and platform-wide: agent invocations,
+    failures (status >= 400, server >= 500) and duration p50/p95/p99
+    (`analytics_agent_hourly_metrics`); per hour, organization and tool: tool calls, failures,
+    distinct users and p95 duration (`analytics_tool_hourly_usage`)."""
+    window = context.partition_time_window
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_agent_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "agent_rows": summary.agent_rows,
+        "agent_invocations": summary.invocations,
+        "agent_failures": summary.failures,
+        "agent_failure_rate_pct": round(summary.failures / summary.invocations * 100, 3) if summary.invocations
+        else 0.0,
+        "worst_agent_p95_ms": summary.worst_p95_ms,
+        "tool_rows": summary.tool_rows,
+        "tool_calls": summary.tool_calls,
+        "agent_types": _md_table(["agent type", "invocations", "failures", "highest hourly p95 ms"],
+                                 [list(row) for row in summary.by_agent_type]),
+    })
+
+
+@dg.asset(
+    partitions_def=hourly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[RAW_USAGE_EVENTS],
+    kinds={"postgres"},
+    group_name=SRE,
+    owners=SRE_OWNERS,
+)
+def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                        metrics_settings: MetricsSettings) -> dg.MaterializeResult:
+    """Peak concurrent sessions per organization and hour (`analytics_session_concurrency_hourly`):
+    a session spans its first to its last event (a gap of more than 24 hours ends it), so an
+    hour counts the sessions that started before it and go on after it. Each hour's pieces
+    (first and last event of each session in it) are kept in `analytics_session_hours`; an
+    hour's figure depends on the events of the day either side of it, which the restatement
+    sensor restates together."""
+    window = context.partition_time_window
+    try:
+        with warehouse.connect() as conn:
+            summary = replace_session_concurrency(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    except RawEventsDroppedError as error:
+        raise _dropped_failure(error) from None
+    return dg.MaterializeResult(metadata={
+        **window_metadata(window),
+        "session_pieces": summary.pieces,
+        "organization_hours": summary.rows,
+        "peak_concurrent_sessions": summary.peak_concurrent_sessions,
+        "peak_organization": summary.peak_organization or "",
+        **({"peak_at": dg.MetadataValue.timestamp(summary.peak_at)} if summary.peak_at else {}),
+    })

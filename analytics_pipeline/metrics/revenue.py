@@ -1,0 +1,246 @@
+"""Revenue and MRR per organization and month, and the top customers by revenue and by usage.
+
+**Usage revenue** is the month's billed usage: the daily rollups' ``cost_total``, usage priced
+at the catalog price. An optional plans file (``ANALYTICS_PLANS_FILE``, JSON or TOML like the
+budgets file) gives organizations a plan, a monthly commitment and a discount::
+
+    {
+      "currency": "USD",
+      "default": {"plan": "pay-as-you-go", "discount_percent": 0},        # optional, for everyone else
+      "organizations": {
+        "<organization id>": {"plan": "enterprise", "monthly_commitment": "2000.00", "discount_percent": 15}
+      }
+    }
+
+Per organization and month::
+
+    discounted usage = usage revenue x (1 - discount_percent / 100)
+    billed revenue   = max(monthly commitment, discounted usage)     (the commitment is a minimum spend)
+    overage          = max(0, discounted usage - monthly commitment)
+    MRR              = the month's billed revenue, summed over organizations for the platform
+
+Without a plans file, billed revenue is the usage revenue. An organization with a plan but no
+usage in the month still owes its commitment and gets a row. Amounts are Decimal, never float.
+
+**Top customers**: every organization with a positive value ranked by billed revenue and by
+usage (tokens), ties by organization id, with its rank the month before and the change
+(previous rank - rank: positive moved up; None: not ranked then).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import psycopg
+
+from analytics_pipeline.warehouse.sql import load_sql
+
+REVENUE_CURRENCY = "USD"  # the price catalog's
+RANKINGS = ("revenue", "usage")
+
+
+class PlansFileError(ValueError):
+    """A plans file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str | None = None
+    monthly_commitment: Decimal = Decimal(0)
+    discount_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Plans:
+    organizations: dict[str, Plan] = field(default_factory=dict)
+    default: Plan = Plan()
+    currency: str = REVENUE_CURRENCY
+    source: str = ""
+
+    def of(self, organization_id: str) -> Plan:
+        return self.organizations.get(organization_id, self.default)
+
+
+def _amount(value, where: str, *, maximum: Decimal | None = None) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise PlansFileError(f"{where}: {value!r} is not an amount (use a string such as \"1500.00\")")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PlansFileError(f"{where}: {value!r} is not an amount") from None
+    if not amount.is_finite() or amount < 0 or (maximum is not None and amount > maximum):
+        bound = f"between 0 and {maximum}" if maximum is not None else "0 or more"
+        raise PlansFileError(f"{where}: must be {bound}, not {value!r}")
+    return amount
+
+
+def _plan(data, where: str) -> Plan:
+    if not isinstance(data, dict):
+        raise PlansFileError(f"{where}: a plan is an object with plan, monthly_commitment, discount_percent")
+    unknown = sorted(set(data) - {"plan", "monthly_commitment", "discount_percent"})
+    if unknown:
+        raise PlansFileError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    name = data.get("plan")
+    if name is not None and not isinstance(name, str):
+        raise PlansFileError(f"{where}.plan: a name, not {name!r}")
+    return Plan(name, _amount(data.get("monthly_commitment", 0), f"{where}.monthly_commitment"),
+                _amount(data.get("discount_percent", 0), f"{where}.discount_percent", maximum=Decimal(100)))
+
+
+def parse_plans(text: str, *, fmt: str = "json", source: str = "plans") -> Plans:
+    """Plans from the text of a JSON (``fmt="json"``) or TOML (``fmt="toml"``) file."""
+    try:
+        if fmt == "toml":
+            data = tomllib.loads(text, parse_float=Decimal)
+        elif fmt == "json":
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            raise PlansFileError(f"{source}: unknown plans format {fmt!r} (use .json or .toml)")
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise PlansFileError(f"{source}: not valid {fmt.upper()}: {error}") from None
+    if not isinstance(data, dict):
+        raise PlansFileError(f"{source}: the top level must be an object/table")
+    unknown = sorted(set(data) - {"currency", "default", "organizations"})
+    if unknown:
+        raise PlansFileError(f"{source}: unknown key(s) {', '.join(unknown)}; expected currency, default, "
+                             "organizations")
+    organizations = data.get("organizations", {})
+    if not isinstance(organizations, dict):
+        raise PlansFileError(f"{source}: 'organizations' must map organization ids to plans")
+    currency = str(data.get("currency", REVENUE_CURRENCY)).strip().upper()
+    if currency != REVENUE_CURRENCY:
+        raise PlansFileError(f"{source}: plans in {currency}, but usage is priced in {REVENUE_CURRENCY}")
+    return Plans(organizations={str(org): _plan(plan, f"{source}: organizations.{org}")
+                                for org, plan in organizations.items()},
+                 default=_plan(data.get("default", {}), f"{source}: default"), currency=currency, source=source)
+
+
+def load_plans(path: str | Path) -> Plans:
+    """Plans from a ``.json`` or ``.toml`` file; a missing or unreadable file raises PlansFileError."""
+    file = Path(path).expanduser()
+    fmt = {".json": "json", ".toml": "toml"}.get(file.suffix.lower())
+    if fmt is None:
+        raise PlansFileError(f"{file}: plans files are .json or .toml")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PlansFileError(f"{file}: cannot read the plans file: {error.strerror or error}") from None
+    return parse_plans(text, fmt=fmt, source=str(file))
+
+
+@dataclass(frozen=True)
+class MonthlyRevenue:
+    organization_id: str
+    plan: str | None
+    usage_revenue: Decimal
+    discount_percent: Decimal
+    discounted_usage: Decimal
+    monthly_commitment: Decimal
+    billed_revenue: Decimal  # the month's MRR
+    overage: Decimal
+    request_count: int
+    tokens_total: int
+
+
+def monthly_revenue(organization_id: str, usage_revenue: Decimal, request_count: int, tokens_total: int,
+                    plan: Plan) -> MonthlyRevenue:
+    """One organization's month under ``plan`` (see the module docstring)."""
+    discounted = usage_revenue * (1 - plan.discount_percent / 100)
+    return MonthlyRevenue(organization_id, plan.name, usage_revenue, plan.discount_percent, discounted,
+                          plan.monthly_commitment, max(plan.monthly_commitment, discounted),
+                          max(Decimal(0), discounted - plan.monthly_commitment), request_count, tokens_total)
+
+
+@dataclass(frozen=True)
+class RankedCustomer:
+    rank: int
+    organization_id: str
+    value: Decimal
+    previous_rank: int | None
+    rank_change: int | None
+
+
+@dataclass(frozen=True)
+class RevenueReport:
+    month: date
+    organizations: list[MonthlyRevenue]  # by billed revenue, highest first
+
+    @property
+    def mrr(self) -> Decimal:
+        return sum((o.billed_revenue for o in self.organizations), Decimal(0))
+
+    @property
+    def usage_revenue(self) -> Decimal:
+        return sum((o.usage_revenue for o in self.organizations), Decimal(0))
+
+    @property
+    def committed(self) -> Decimal:
+        return sum((o.monthly_commitment for o in self.organizations), Decimal(0))
+
+
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def replace_monthly_revenue(conn: psycopg.Connection, month: date, plans: Plans | None = None) -> RevenueReport:
+    """Compute a month's revenue per organization and replace its rows in one transaction."""
+    plans = plans or Plans()
+    usage = {org: (revenue, requests, tokens) for org, revenue, requests, tokens in conn.execute(
+        load_sql("metrics/usage_revenue_by_organization"), {"start_date": month, "end_date": month_end(month)})}
+    committed = {org for org, plan in plans.organizations.items() if plan.monthly_commitment > 0}
+    rows = [monthly_revenue(org, *usage.get(org, (Decimal(0), 0, 0)), plans.of(org))
+            for org in sorted(set(usage) | committed)]
+    with conn.transaction():
+        conn.execute(load_sql("metrics/delete_monthly_revenue"), {"month": month})
+        with conn.cursor() as cursor:
+            cursor.executemany(load_sql("metrics/insert_monthly_revenue"), [
+                {"month": month, **row.__dict__, "plan": row.plan, "currency": REVENUE_CURRENCY} for row in rows])
+    return RevenueReport(month, sorted(rows, key=lambda r: (-r.billed_revenue, r.organization_id)))
+
+
+def replace_top_customers(conn: psycopg.Connection, month: date,
+                          limit: int = 10) -> dict[str, list[RankedCustomer]]:
+    """Rank a month's organizations by revenue and by usage (from its revenue rows, and the month
+    before's) and replace its rankings in one transaction; returns the top ``limit`` of each."""
+    previous = (month - timedelta(days=1)).replace(day=1)
+    with conn.transaction():
+        conn.execute(load_sql("metrics/delete_top_customers"), {"month": month})
+        conn.execute(load_sql("metrics/rank_top_customers"), {"month": month, "previous_month": previous})
+    return top_customers(conn, month, limit=limit)
+
+
+def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> dict[str, list[RankedCustomer]]:
+    """The top ``limit`` of each ranking of ``month``."""
+    return {ranking: [RankedCustomer(*row) for row in conn.execute(
+        load_sql("metrics/top_customers_of_month"), {"month": month, "ranking": ranking, "limit": limit})]
+        for ranking in RANKINGS}
+
+
+def revenue_table(report: RevenueReport, limit: int = 10) -> str:
+    """A Markdown table of the organizations with the highest billed revenue."""
+    lines = ["| organization | plan | usage revenue | discount % | commitment | billed (MRR) | overage |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r.organization_id} | {r.plan or ''} | {r.usage_revenue:,.2f} | {r.discount_percent} | "
+              f"{r.monthly_commitment:,.2f} | {r.billed_revenue:,.2f} | {r.overage:,.2f} |"
+              for r in report.organizations[:limit]]
+    lines.append(f"| **total** | | **{report.usage_revenue:,.2f}** | | **{report.committed:,.2f}** | "
+                 f"**{report.mrr:,.2f}** | |")
+    return "\n".join(lines)
+
+
+def ranking_table(ranked: list[RankedCustomer], what: str) -> str:
+    """A Markdown table of a ranking with its rank changes."""
+    def change(c: RankedCustomer) -> str:
+        if c.rank_change is None:
+            return "new"
+        return f"+{c.rank_change}" if c.rank_change > 0 else "=" if c.rank_change == 0 else str(c.rank_change)
+
+    lines = [f"| # | organization | {what} | last month | change |", "|---:|---|---:|---:|---|"]
+    lines += [f"| {c.rank} | {c.organization_id} | {c.value:,.2f} | {c.previous_rank or ''} | {change(c)} |"
+              for c in ranked]
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""The metrics assets and checks in Dagster: single-run ranges, metadata, checks that pass and fail."""
+
+import dagster as dg
+import pytest
+
+from analytics_pipeline.defs.metrics import defs as metrics_defs
+from analytics_pipeline.defs.metrics.assets import customer_health, daily_activity, feature_adoption, usage_forecasts
+from analytics_pipeline.defs.metrics.checks import (
+    activity_matches_rollups,
+    dau_within_wau_within_mau,
+    every_active_organization_has_a_health_score,
+    forecast_backtest_within_bound,
+)
+from analytics_pipeline.defs.metrics.resources import MetricsSettings
+from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices
+from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.metrics.events import at, daily, event, insert
+from analytics_pipeline_tests.resources import pipeline_resources
+
+ASSETS = [daily_activity, feature_adoption, customer_health, usage_forecasts]
+CHECKS = [activity_matches_rollups, dau_within_wau_within_mau, every_active_organization_has_a_health_score,
+          forecast_backtest_within_bound]
+RANGE = {"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-28"}
+
+
+@pytest.fixture
+def loaded(warehouse_url):
+    """Four weeks of two organizations' events, rolled up as the rollup assets would."""
+    with connect(warehouse_url) as conn:
+        insert(conn, daily("2026-03-01", 28, "org-a", 24, users=("u1", "u2", "u3"), agent_type="coding")
+               + daily("2026-03-01", 28, "org-b", 6, users=("u9",), tool_name="sql")
+               + [event("2026-03-10 08:00", "org-b", "u9", status_code=429, error_type="rate_limited")])
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(read_catalog_text(None)))
+        start, end = at("2026-03-01 00:00"), at("2026-03-29 00:00")
+        for granularity in (Granularity.HOURLY, Granularity.DAILY):
+            replace_usage_rollups(conn, granularity, start, end)
+    return warehouse_url
+
+
+def run(resources, instance, selection=None):
+    return dg.materialize([*ASSETS, *CHECKS], instance=instance, resources=resources, tags=RANGE,
+                          selection=selection, raise_on_error=False)
+
+
+def test_a_month_in_one_run_with_its_checks_then_a_tampered_activity_fails(loaded, tmp_path, dagster_instance):
+    resources = pipeline_resources(loaded, str(tmp_path), now=at("2026-03-29 06:00"))
+    result = run(resources, dagster_instance)
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert all(e.passed for e in checks.values()) and len(checks) == 4
+    assert checks["forecast_backtest_within_bound"].metadata["days_judged"].value > 10
+    activity = result.asset_materializations_for_node("daily_activity")[0].metadata
+    assert (activity["active_customers"].value, activity["churned_customers"].value, activity["mau"].value) == (2, 0, 4)
+    assert "| org-a | 3 | 3 | 3 |" in activity["top_organizations_by_active_users"].value
+    health = result.asset_materializations_for_node("customer_health")[0].metadata
+    assert (health["organizations_scored"].value, health["healthy"].value) == (2, 2)
+    forecasts = result.asset_materializations_for_node("usage_forecasts")[0].metadata
+    assert forecasts["requests_seasonal_mape_pct"].value is not None
+    assert "seasonal MAPE" in forecasts["backtest"].value
+
+    with connect(loaded) as conn:
+        conn.execute("UPDATE analytics_org_activity_daily SET request_count = request_count + 1, wau = 0 "
+                     "WHERE day = '2026-03-05' AND organization_id = 'org-b'")
+        conn.execute("DELETE FROM analytics_customer_health_daily WHERE day = '2026-03-06' AND organization_id = "
+                     "'org-a'")
+        conn.commit()
+    tight = {**resources, "metrics_settings": MetricsSettings(forecast_mape_bound_percent=0.0)}
+    checked = run(tight, dagster_instance, selection=dg.AssetSelection.checks(*CHECKS))
+    failed = {e.check_name: e for e in checked.get_asset_check_evaluations() if not e.passed}
+    assert set(failed) == {"activity_matches_rollups", "dau_within_wau_within_mau",
+                           "every_active_organization_has_a_health_score", "forecast_backtest_within_bound"}
+    assert "| 2026-03-05 | org-b | 6 | 7 |" in failed["activity_matches_rollups"].metadata["mismatches"].value
+    assert failed["every_active_organization_has_a_health_score"].metadata["without_a_score"].value == 1
+    assert failed["forecast_backtest_within_bound"].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_domain_registers_its_assets_checks_jobs_and_sensors():
+    assert {key.to_user_string() for a in metrics_defs.assets for key in a.keys} == {
+        "daily_activity", "feature_adoption", "customer_health", "usage_forecasts", "monthly_revenue",
+        "top_customers", "endpoint_hourly_metrics", "agent_hourly_metrics", "session_concurrency"}
+    assert {s.name for s in metrics_defs.sensors} == {"daily_metrics_follow_rollups_sensor",
+                                                       "sre_metrics_restatement_sensor"}
+
+
+def test_the_headlines_of_a_month(loaded, tmp_path, dagster_instance):
+    from datetime import date
+
+    from analytics_pipeline.metrics.headlines import month_headlines
+    from analytics_pipeline.metrics.revenue import replace_monthly_revenue, replace_top_customers
+
+    assert run(pipeline_resources(loaded, str(tmp_path), now=at("2026-03-29 06:00")), dagster_instance).success
+    with connect(loaded) as conn:
+        replace_monthly_revenue(conn, date(2026, 3, 1))
+        replace_top_customers(conn, date(2026, 3, 1))
+        headlines = month_headlines(conn, date(2026, 3, 1))
+    assert (headlines.last_day, headlines.month_active_customers, headlines.mau) == (date(2026, 3, 28), 2, 4)
+    assert [(org, score) for org, score, *_ in headlines.least_healthy] == [("org-a", 100), ("org-b", 100)]  # by id
+    assert [c.organization_id for c in headlines.top_by_revenue] == ["org-a", "org-b"]
+    forecast = headlines.forecast
+    assert forecast.as_of == date(2026, 3, 15) and forecast.requests_actual == 28 * 30 + 1
+    assert forecast.requests_to_date == 15 * 30 + 1
