@@ -44,17 +44,20 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
         window = day_range(start, end, default_last=_default_last_day(conn, org, clock()),
                            max_days=MAX_HOURLY_DAYS if hourly else MAX_DAILY_DAYS)
         rows = queries.usage_by_bucket(conn, grain, org, window.start, window.end)
+        agents = {row.bucket_start: row.invocations
+                  for row in queries.agent_invocations(conn, grain, org, window.start, window.end)}
     buckets = window.buckets(hourly)
     by_bucket = {row.bucket_start: row for row in rows}
     chart = time_chart(buckets, {
         "Requests": [by_bucket[b].request_count if b in by_bucket else 0 for b in buckets],
+        "Agent invocations": [agents.get(b, 0) for b in buckets],
         "Tokens (thousands)": [round(by_bucket[b].tokens_total / 1000, 1) if b in by_bucket else 0 for b in buckets],
     }, kind="bars" if not hourly else "line", unit="requests", right={"Tokens (thousands)": "thousand tokens"})
     totals = {"request_count": sum(r.request_count for r in rows), "tokens_input": sum(r.tokens_input for r in rows),
               "tokens_output": sum(r.tokens_output for r in rows), "tokens_total": sum(r.tokens_total for r in rows),
-              "error_count": sum(r.error_count for r in rows)}
+              "error_count": sum(r.error_count for r in rows), "agent_invocations": sum(agents.values())}
     return render(request, "usage.html", {"org": org, "window": window, "granularity": granularity, "rows": rows,
-                                          "totals": totals, "chart": chart})
+                                          "totals": totals, "chart": chart, "agents": agents})
 
 
 @router.get("/performance", name="portal_performance", response_class=HTMLResponse)
@@ -98,12 +101,15 @@ def costs_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
         days = chosen.days
         by_model = queries.cost_by_model(conn, org, days.start, days.end)
         by_day = queries.usage_by_bucket(conn, Granularity.DAILY, org, days.start, days.end)
+        current = chosen.first <= now.date() <= chosen.last
+        # The forecast of the current month as of yesterday at the latest (a day's forecast is made at its end).
+        forecast = queries.month_forecast(conn, org, chosen.first, now.date() - timedelta(days=1)) \
+            if current else None
     total = sum((row.cost_total for row in by_model), Decimal(0))
-    current = chosen.first <= now.date() <= chosen.last
     buckets = days.buckets(False)
     cost_of = {row.bucket_start: row.cost_total for row in by_day}
     chart = time_chart(buckets, {"Cost (USD)": [cost_of.get(b, 0) for b in buckets]}, kind="bars", unit="USD")
     return render(request, "costs.html", {
         "org": org, "month": chosen, "by_model": by_model, "by_day": by_day, "total": total, "current": current,
-        "now": now, "chart": chart, "model_less": MODEL_LESS_ID,
+        "now": now, "chart": chart, "model_less": MODEL_LESS_ID, "forecast": forecast,
         "share": {row.model_id: (100 * row.cost_total / total if total else None) for row in by_model}})

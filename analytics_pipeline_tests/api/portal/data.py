@@ -1,12 +1,19 @@
 """A month of usage for the portal's tests: three organizations in January 2024 with endpoints,
-statuses (5xx among them), agents, tools, sessions and queue waits, written straight into the
-warehouse and rolled up (hourly, daily, per endpoint) the way the pipeline does."""
+statuses (5xx among them, with error types), end users, agents, tools, sessions and queue waits,
+written straight into the warehouse, rolled up (hourly, daily, per endpoint) and measured (the
+business, customer and SRE metrics) the way the pipeline does."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from analytics_pipeline.metrics.activity import replace_activity
+from analytics_pipeline.metrics.adoption import replace_feature_adoption
+from analytics_pipeline.metrics.forecast import replace_usage_forecasts
+from analytics_pipeline.metrics.health import replace_customer_health
+from analytics_pipeline.metrics.revenue import replace_monthly_revenue, replace_top_customers
+from analytics_pipeline.metrics.sre import replace_agent_metrics, replace_endpoint_metrics, replace_session_concurrency
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_endpoint_rollups, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
@@ -19,7 +26,7 @@ ENDPOINTS = (("POST", "/api/v1/chat/completions", 50, None), ("POST", "/api/v1/a
              ("POST", "/api/v1/tools/invoke", 15, None), ("GET", "/api/v1/models", 10, None))
 COLUMNS = ("event_time", "organization_id", "request_id", "endpoint", "method", "status_code", "duration_ms",
            "tokens_consumed", "tokens_input", "tokens_output", "model_id", "event_type", "agent_type", "tool_name",
-           "queue_wait_ms", "session_id", "level", "message")
+           "queue_wait_ms", "session_id", "level", "message", "user_id", "error_type")
 #: Events per day of each organization (the third one is quiet: it stops on the 20th).
 PER_DAY = {ORG: 40, OTHER_ORG: 25, THIRD_ORG: 10}
 
@@ -43,7 +50,9 @@ def month_events(seed: int = 11) -> list[tuple]:
                     at, org, f"{org}-{day}-{i}", endpoint, method, status, float(rng.randrange(20, 1500)),
                     tokens_in + tokens_out, tokens_in, tokens_out, model, "agent.run" if agent else None, agent,
                     "web_search" if endpoint.endswith("invoke") else None, float(rng.randrange(0, 40)),
-                    f"{org}-session-{day}-{i % 3}", "error" if status >= 500 else "info", "ok"))
+                    f"{org}-session-{day}-{i % 3}", "error" if status >= 500 else "info", "ok",
+                    f"{org}-user-{rng.randrange(8)}", {400: "invalid_request", 429: "rate_limited",
+                                                       500: "internal_error", 503: "upstream_timeout"}.get(status)))
     return events
 
 
@@ -65,3 +74,17 @@ def load_month(warehouse_url: str) -> None:
         for granularity in (Granularity.HOURLY, Granularity.DAILY):
             replace_usage_rollups(conn, granularity, JANUARY, FEBRUARY)
         replace_endpoint_rollups(conn, JANUARY, FEBRUARY)
+        measure_month(conn)
+
+
+def measure_month(conn) -> None:
+    """The month's business, customer and SRE metrics, as the metrics assets compute them."""
+    replace_activity(conn, JANUARY, FEBRUARY, churn_days=14)
+    replace_feature_adoption(conn, JANUARY, FEBRUARY)
+    replace_customer_health(conn, JANUARY, FEBRUARY)
+    replace_usage_forecasts(conn, JANUARY, FEBRUARY)
+    replace_monthly_revenue(conn, date(2024, 1, 1))
+    replace_top_customers(conn, date(2024, 1, 1))
+    replace_endpoint_metrics(conn, JANUARY, FEBRUARY)
+    replace_agent_metrics(conn, JANUARY, FEBRUARY)
+    replace_session_concurrency(conn, JANUARY, FEBRUARY)

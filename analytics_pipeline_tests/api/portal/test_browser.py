@@ -1,15 +1,18 @@
 """The portal in a real browser (headless Chromium through Playwright): sign in with a key, read
 the organization's numbers (equal to the rollups), request an export through the form and
-download it, be refused another organization's page, sign out. The key appears in no page,
-URL or cookie. A screenshot of each page is written (see conftest.py)."""
+download it, be refused another organization's page, sign out; see the status page without a
+key; open the internal pages with a finance-wide key. The key appears in no page, URL or cookie.
+A screenshot of each page is written (see conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.api.conftest import FrozenClock
 from analytics_pipeline_tests.api.data import ORG, OTHER_ORG, export_resources, run_pending_exports
-from analytics_pipeline_tests.api.portal.data import load_month
+from analytics_pipeline_tests.api.portal.data import ORGS, THIRD_ORG, load_month
 
 VIEWPORT = {"width": 1200, "height": 900}
 
@@ -108,5 +111,42 @@ def test_a_customer_signs_in_reads_its_numbers_exports_and_is_refused_another_or
     assert not [c for c in context.cookies() if c["name"] == "analytics_portal_session"]
     page.goto(f"{api.url}/portal/orgs/{ORG}/usage")
     assert "/portal/sign-in" in page.url
+    assert errors == []
+    context.close()
+
+
+def test_the_status_page_without_a_key_and_the_internal_pages_with_a_finance_key(
+        start_api, warehouse_url, browser, screenshots):
+    load_month(warehouse_url)
+    api = start_api(warehouse_url, clock=FrozenClock(datetime(2024, 1, 31, 20, 30, tzinfo=UTC)))
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = page.goto(f"{api.url}/portal/status")
+    assert response.status == 200 and "/portal/status" in page.url  # no sign-in asked for
+    page.wait_for_selector("html[data-charts-drawn='1'] .uplot canvas")
+    assert page.locator("#platform-state").text_content() in ("Operational", "Degraded", "Outage")
+    assert page.locator("#endpoint-states tbody tr").count() == 4
+    assert not any(org in page.content() for org in ORGS) and context.cookies() == []
+    page.screenshot(path=screenshots / "status.png")
+
+    token, _ = api.key(None, name="Marcus (business)", finance=True)
+    page.goto(f"{api.url}/portal/sign-in")
+    page.fill("#api_key", token)
+    page.click("form[action='/portal/sign-in'] button[type=submit]")
+    page.wait_for_url("**/portal/internal/business")
+    page.wait_for_selector(".uplot canvas")
+    assert THIRD_ORG in page.locator("#at-risk").text_content()
+    page.screenshot(path=screenshots / "business.png")
+    page.click("nav >> text=SRE")
+    page.wait_for_selector("#sre-endpoints")
+    page.wait_for_selector("html[data-charts-drawn='3']")
+    page.screenshot(path=screenshots / "sre.png")
+    # A finance-wide session opens any customer's pages, from the business page's links.
+    page.click("nav >> text=Business")
+    page.click(f"#top-revenue a:text('{ORG}')")
+    page.wait_for_url(f"**/portal/orgs/{ORG}/usage")
+    _no_key_anywhere(page, context, token)
     assert errors == []
     context.close()

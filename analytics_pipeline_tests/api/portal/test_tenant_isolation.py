@@ -15,7 +15,7 @@ from analytics_pipeline_tests.api.helpers import add_job
 from analytics_pipeline_tests.api.portal.data import ORGS, load_month
 from analytics_pipeline_tests.api.portal.helpers import hidden, sign_in
 
-PAGES = ("usage", "performance", "costs", "exports", "download", "request_export")
+PAGES = ("usage", "performance", "costs", "exports", "download", "request_export", "business", "sre")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,15 @@ def _job_count(api, org: str) -> int:
 def test_no_session_renders_another_organizations_page(tenants, session_org, path_org, page, job_org):
     api, sessions, jobs, totals = tenants
     client = sessions[session_org]
+    if page in ("business", "sre"):  # the internal pages: a finance-wide session's only, every tenant on them
+        response = client.get(f"/portal/internal/{page}")
+        if session_org != "*":
+            assert response.status_code == 403 and "internal_pages_refused" in response.text
+            assert not any(org in response.text for org in ORGS if org != session_org)
+        else:
+            assert response.status_code == 200
+            assert page == "sre" or all(org in response.text for org in ORGS)  # business lists every customer
+        return
     allowed = session_org in ("*", path_org)
     foreign_jobs = [str(job) for org, ids in jobs.items() if org != path_org for job in ids]
     before = _job_count(api, path_org)
