@@ -83,10 +83,9 @@ def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehou
             "worst_p99": max((d.latency_p99_ms for d in days if d.latency_p99_ms is not None), default=None)})
     summary.sort(key=lambda item: -item["request_count"])
     buckets = window.buckets(False)
-    chart = time_chart(buckets, {
-        endpoint: [next((d.latency_p95_ms for d in days if d.bucket_start == b), None) for b in buckets]
-        for endpoint, days in sorted(endpoints.items(), key=lambda item: -sum(d.request_count for d in item[1]))[:8]},
-        unit="ms")
+    busiest = [item["endpoint"] for item in summary[:8]]
+    p95 = {endpoint: {d.bucket_start: d.latency_p95_ms for d in endpoints[endpoint]} for endpoint in busiest}
+    chart = time_chart(buckets, {endpoint: list(map(p95[endpoint].get, buckets)) for endpoint in busiest}, unit="ms")
     return render(request, "performance.html", {"org": org, "window": window, "rows": rows, "summary": summary,
                                                 "chart": chart})
 

@@ -2,8 +2,9 @@
 
 It reads only the hourly SRE metrics of every organization together (``organization_id`` NULL):
 per endpoint, the availability (requests served without a 5xx) of each hour and each day of the
-last 90 days, and the current state by the rules of :mod:`.status`. What it computes is kept for
-:data:`CACHE_SECONDS` (the same for every visitor), and browsers may keep the page as long."""
+last 90 days, and the current state by the rules of :mod:`.status`. The page is the same for
+every visitor (no session, no tenant on it): it is rendered once per :data:`CACHE_SECONDS` per
+process and minute of the clock, and browsers may keep it as long."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from analytics_pipeline.api.portal.status import HISTORY_DAYS, LABELS, WINDOW_HO
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 CACHE_SECONDS = 30
-_cache: dict[tuple, tuple[float, dict]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -33,7 +33,8 @@ def _hour(moment: datetime) -> datetime:
 
 
 def status_figures(conn, now: datetime, day: date | None) -> dict:
-    """Everything the page shows, as of ``now`` (the hourly table of ``day``, default the last day with data)."""
+    """Everything the page shows, as of ``now`` (the hourly table of ``day``, default the last day with data).
+    Plain integer sums per row (a 90-day page adds up some 15,000 hourly rows); tallies only per day."""
     current_hour = _hour(now)
     end = current_hour + timedelta(hours=1)
     first_day = now.date() - timedelta(days=HISTORY_DAYS - 1)
@@ -41,24 +42,37 @@ def status_figures(conn, now: datetime, day: date | None) -> dict:
     rows = queries.status_hours(conn, start, end)
     latest = queries.latest_sre_hour(conn, end)
     window_start = current_hour - timedelta(hours=WINDOW_HOURS - 1)
-    endpoints: dict[str, dict] = {}
-    for row in rows:
-        entry = endpoints.setdefault(row.endpoint, {"hours": {}, "days": {}, "window": Tally(), "total": Tally()})
-        tally = Tally(row.request_count, row.server_errors)
-        entry["hours"][row.bucket_start] = tally
-        day_of = row.bucket_start.date()
-        entry["days"][day_of] = entry["days"].get(day_of, Tally()) + tally
-        entry["total"] = entry["total"] + tally
-        if row.bucket_start >= window_start:
-            entry["window"] = entry["window"] + tally
+    sums: dict[str, dict] = {}
+    for endpoint, bucket, requests, failures in rows:
+        entry = sums.get(endpoint)
+        if entry is None:
+            entry = sums[endpoint] = {"hours": {}, "days": {}, "window": [0, 0], "total": [0, 0], "percent": {}}
+        entry["hours"][bucket] = Tally(requests, failures)
+        if requests:
+            entry["percent"][bucket] = round(100.0 * (requests - failures) / requests, 3)
+        day_sum = entry["days"].setdefault(bucket.date(), [0, 0])
+        day_sum[0] += requests
+        day_sum[1] += failures
+        entry["total"][0] += requests
+        entry["total"][1] += failures
+        if bucket >= window_start:
+            entry["window"][0] += requests
+            entry["window"][1] += failures
+    endpoints = {name: {"hours": entry["hours"], "percent": entry["percent"], "window": Tally(*entry["window"]),
+                        "total": Tally(*entry["total"]),
+                        "days": {d: Tally(*pair) for d, pair in entry["days"].items()}}
+                 for name, entry in sums.items()}
     names = sorted(endpoints, key=lambda name: -endpoints[name]["total"].requests)
     days = [first_day + timedelta(days=i) for i in range(HISTORY_DAYS)]
-    platform_days = {d: sum((endpoints[n]["days"].get(d, Tally()) for n in names), Tally()) for d in days}
+    platform_days = {}
+    for d in days:
+        pairs = [endpoints[n]["days"][d] for n in names if d in endpoints[n]["days"]]
+        platform_days[d] = Tally(sum(t.requests for t in pairs), sum(t.server_errors for t in pairs))
     shown_day = day or (latest.date() if latest else now.date())
     hours = [datetime.combine(shown_day, time(hour), UTC) for hour in range(24)]
     buckets = [start + timedelta(hours=i) for i in range(int((end - start) / timedelta(hours=1)))]
-    chart = time_chart(buckets, {name: [_rounded(endpoints[name]["hours"].get(b, Tally()).availability)
-                                        for b in buckets] for name in names[:8]}, unit="% available", percent=True)
+    chart = time_chart(buckets, {name: list(map(endpoints[name]["percent"].get, buckets)) for name in names[:8]},
+                       unit="% available", percent=True)
     return {
         "now": now, "window_start": window_start, "latest": latest, "names": names, "endpoints": endpoints,
         "state": status.worst(endpoints[name]["window"].state for name in names), "days": list(reversed(days)),
@@ -66,21 +80,21 @@ def status_figures(conn, now: datetime, day: date | None) -> dict:
         "has_data": bool(rows), "first_day": first_day}
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def _cached(key: tuple, compute) -> dict:
+def _cached(state, key: tuple, compute) -> dict:
+    """``compute()``, kept on the app (``state``) for CACHE_SECONDS under ``key``."""
     with _cache_lock:
-        hit = _cache.get(key)
+        cache = getattr(state, "status_cache", None)
+        if cache is None:
+            cache = state.status_cache = {}
+        hit = cache.get(key)
         if hit and monotonic.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
-    figures = compute()
+    value = compute()
     with _cache_lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[key] = (monotonic.monotonic(), figures)
-    return figures
+        if len(cache) > 64:
+            cache.clear()
+        cache[key] = (monotonic.monotonic(), value)
+    return value
 
 
 @router.get("/status", name="portal_status", response_class=HTMLResponse)
@@ -98,6 +112,12 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock,
         with warehouse.connection() as conn:
             return status_figures(conn, now, chosen)
 
-    figures = _cached((id(request.app), now.replace(second=0, microsecond=0), chosen), compute)
-    return render(request, "status.html", {**figures, "labels": LABELS, "rules": status},
-                  cache=f"public, max-age={CACHE_SECONDS}")
+    def page() -> dict:
+        response = render(request, "status.html", {**compute(), "labels": LABELS, "rules": status},
+                          cache=f"public, max-age={CACHE_SECONDS}")
+        return {"body": response.body, "headers": dict(response.headers)}
+
+    # The page is the same for every visitor (it shows no session, no tenant): kept whole, rendered.
+    cached = _cached(request.app.state, (now.replace(second=0, microsecond=0), chosen), page)
+    return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
+                                                 if k.lower() not in ("content-length", "content-type")})

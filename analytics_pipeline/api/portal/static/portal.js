@@ -24,16 +24,22 @@
     var axes = [{}, { label: data.unit || "", size: 70, scale: "y",
                       values: data.percent ? function (u, vals) { return vals.map(function (v) { return v + "%"; }); } : undefined }];
     if (hasRight) { axes.push({ label: data.rightUnit || "", side: 1, scale: "right", size: 70, grid: { show: false } }); }
+    // Counts start at 0 (a bar from 13,000 would mislead); percentages keep uPlot's own range.
+    var fromZero = function (u, min, max) { return [0, max > 0 ? max * 1.05 : 1]; };
+    var scales = { x: { time: true } };
+    if (!data.percent) { scales.y = { range: fromZero }; scales.right = { range: fromZero }; }
     var opts = {
       width: Math.max(holder.clientWidth, 320),
       height: 260,
+      // The tables are in UTC: so are the charts, whatever the browser's time zone.
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
       series: [{}].concat(data.series.map(function (s, i) {
         var drawn = seriesOf({ label: s.label, kind: s.axis === "right" ? "line" : data.kind }, i);
         drawn.scale = s.axis === "right" ? "right" : "y";
         return drawn;
       })),
       axes: axes,
-      scales: { x: { time: true } },
+      scales: scales,
       legend: { live: true },
     };
     var columns = [data.x].concat(data.series.map(function (s) { return s.values; }));
