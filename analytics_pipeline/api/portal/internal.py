@@ -60,11 +60,6 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
         "top": {ranking: [r for r in ranked if r.ranking == ranking] for ranking in ("revenue", "usage")}})
 
 
-def _worst(values) -> float | None:
-    present = [value for value in values if value is not None]
-    return max(present) if present else None
-
-
 @router.get("/sre", name="portal_sre", response_class=HTMLResponse)
 def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, clock: Clock,
              start: DayText = None, end: DayText = None) -> HTMLResponse:
@@ -75,53 +70,40 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
         latest = queries.latest_sre_hour(conn, datetime.combine(now.date() + timedelta(days=1), time(), UTC))
         window = day_range(start, end, default_last=latest.date() if latest else now.date(),
                            max_days=MAX_HOURLY_DAYS, default_days=7)
+        endpoints = queries.sre_endpoints(conn, window.start, window.end)
         hours = queries.sre_hours(conn, window.start, window.end)
         errors = queries.error_types(conn, window.start, window.end)
-        agents = queries.agent_hours(conn, window.start, window.end)
+        agents = queries.agent_types(conn, window.start, window.end)
         sessions = queries.session_hours(conn, window.start, window.end)
         peaks = queries.session_peaks(conn, window.start, window.end)
-    by_endpoint: dict[str, list[queries.SreHour]] = {}
-    for row in hours:
-        by_endpoint.setdefault(row.endpoint, []).append(row)
-    endpoints = sorted(({
-        "endpoint": name, "request_count": sum(r.request_count for r in rows),
-        "status_4xx": sum(r.status_4xx for r in rows), "status_5xx": sum(r.status_5xx for r in rows),
-        "rate_limited": sum(r.rate_limited_count for r in rows),
-        "p50": _worst(r.latency_p50_ms for r in rows), "p95": _worst(r.latency_p95_ms for r in rows),
-        "p99": _worst(r.latency_p99_ms for r in rows), "queue_p50": _worst(r.queue_wait_p50_ms for r in rows),
-        "queue_p95": _worst(r.queue_wait_p95_ms for r in rows), "queue_p99": _worst(r.queue_wait_p99_ms for r in rows),
-    } for name, rows in by_endpoint.items()), key=lambda item: -item["request_count"])
-    requests = sum(item["request_count"] for item in endpoints)
+    requests = sum(e.request_count for e in endpoints)
     buckets = window.buckets(True)
-    index = {(r.endpoint, r.bucket_start): r for r in hours}
-    latency_chart = time_chart(buckets, {item["endpoint"]: [
-        getattr(index.get((item["endpoint"], b)), "latency_p95_ms", None) for b in buckets]
-        for item in endpoints[:8]}, unit="ms")
-    per_hour = {}
-    for row in hours:
-        tally = per_hour.setdefault(row.bucket_start, [0, 0, 0])
-        tally[0] += row.request_count
-        tally[1] += row.status_4xx
-        tally[2] += row.status_5xx
-    error_chart = time_chart(buckets, {
-        "4xx %": [round(100 * per_hour[b][1] / per_hour[b][0], 3) if per_hour.get(b, [0])[0] else None
-                  for b in buckets],
-        "5xx %": [round(100 * per_hour[b][2] / per_hour[b][0], 3) if per_hour.get(b, [0])[0] else None
-                  for b in buckets]}, unit="% of requests", percent=True)
+    p95: dict[str, dict[datetime, float | None]] = {e.endpoint: {} for e in endpoints[:8]}
+    per_hour: dict[datetime, list[int]] = {}
+    for endpoint, bucket, count, status_4xx, status_5xx, latency_p95 in hours:
+        if endpoint in p95:
+            p95[endpoint][bucket] = latency_p95
+        tally = per_hour.get(bucket)
+        if tally is None:
+            tally = per_hour[bucket] = [0, 0, 0]
+        tally[0] += count
+        tally[1] += status_4xx
+        tally[2] += status_5xx
+
+    def share(bucket: datetime, column: int) -> float | None:
+        tally = per_hour.get(bucket)
+        return round(100 * tally[column] / tally[0], 3) if tally and tally[0] else None
+
+    latency_chart = time_chart(buckets, {name: list(map(by_hour.get, buckets)) for name, by_hour in p95.items()},
+                               unit="ms")
+    error_chart = time_chart(buckets, {"4xx %": [share(b, 1) for b in buckets],
+                                       "5xx %": [share(b, 2) for b in buckets]}, unit="% of requests", percent=True)
     session_of = {s.bucket_start: s for s in sessions}
     session_chart = time_chart(buckets, {
         "Highest peak of one organization": [getattr(session_of.get(b), "highest_peak", None) for b in buckets],
         "Organizations' peaks added up": [getattr(session_of.get(b), "summed_peaks", None) for b in buckets]},
         unit="concurrent sessions")
-    by_agent: dict[str, list[queries.AgentHour]] = {}
-    for row in agents:
-        by_agent.setdefault(row.agent_type, []).append(row)
-    agent_summary = sorted(({
-        "agent_type": name, "invocations": sum(r.invocations for r in rows), "failures": sum(r.failures for r in rows),
-        "server_failures": sum(r.server_failures for r in rows), "p50": _worst(r.duration_p50_ms for r in rows),
-        "p95": _worst(r.duration_p95_ms for r in rows), "p99": _worst(r.duration_p99_ms for r in rows),
-    } for name, rows in by_agent.items()), key=lambda item: -item["invocations"])
     return render(request, "sre.html", {
-        "window": window, "endpoints": endpoints, "requests": requests, "errors": errors, "agents": agent_summary,
+        "window": window, "endpoints": endpoints, "requests": requests, "errors": errors, "agents": agents,
         "sessions": sessions, "peaks": peaks, "latency_chart": latency_chart, "error_chart": error_chart,
-        "session_chart": session_chart, "has_data": bool(hours), "latest": latest})
+        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest})

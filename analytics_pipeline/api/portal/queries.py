@@ -226,14 +226,13 @@ def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> lis
                                                  {"month": month, "limit": limit}).fetchall()]
 
 
-class SreHour(NamedTuple):
+class SreEndpoint(NamedTuple):
     endpoint: str
-    bucket_start: datetime
     request_count: int
     status_4xx: int
     status_5xx: int
     rate_limited_count: int
-    latency_p50_ms: float | None
+    latency_p50_ms: float | None  # the highest hour's
     latency_p95_ms: float | None
     latency_p99_ms: float | None
     queue_wait_p50_ms: float | None
@@ -241,9 +240,14 @@ class SreHour(NamedTuple):
     queue_wait_p99_ms: float | None
 
 
-def sre_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SreHour]:
-    return [SreHour(*row) for row in conn.execute(load_sql("portal/sre_endpoint_hours"),
-                                                  {"range_start": start, "range_end": end}).fetchall()]
+def sre_endpoints(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SreEndpoint]:
+    return [SreEndpoint(*row) for row in conn.execute(load_sql("portal/sre_endpoint_summary"),
+                                                      {"range_start": start, "range_end": end}).fetchall()]
+
+
+def sre_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple]:
+    """(endpoint, hour, requests, 4xx, 5xx, p95 ms) of every organization together, for the charts."""
+    return conn.execute(load_sql("portal/sre_endpoint_hours"), {"range_start": start, "range_end": end}).fetchall()
 
 
 class ErrorType(NamedTuple):
@@ -257,19 +261,18 @@ def error_types(conn: psycopg.Connection, start: datetime, end: datetime) -> lis
                                                     {"range_start": start, "range_end": end}).fetchall()]
 
 
-class AgentHour(NamedTuple):
+class AgentType(NamedTuple):
     agent_type: str
-    bucket_start: datetime
     invocations: int
     failures: int
     server_failures: int
-    duration_p50_ms: float | None
+    duration_p50_ms: float | None  # the highest hour's
     duration_p95_ms: float | None
     duration_p99_ms: float | None
 
 
-def agent_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[AgentHour]:
-    return [AgentHour(*row) for row in conn.execute(load_sql("portal/sre_agents"),
+def agent_types(conn: psycopg.Connection, start: datetime, end: datetime) -> list[AgentType]:
+    return [AgentType(*row) for row in conn.execute(load_sql("portal/sre_agents"),
                                                     {"range_start": start, "range_end": end}).fetchall()]
 
 
