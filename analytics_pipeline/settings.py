@@ -64,6 +64,13 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _session_hours(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 24:
+        raise ValueError("must be 1 to 24 (hours): portal sessions are short-lived")
+    return value
+
+
 def _boolean(text: str) -> bool:
     lowered = text.lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -137,6 +144,8 @@ class Settings:
     # How long a key's row is reused before it is read again (a revocation takes this long); 0: never.
     api_key_cache_seconds: float = _setting("ANALYTICS_API_KEY_CACHE_SECONDS", 5.0, _non_negative_float)
     api_access_log: bool = _setting("ANALYTICS_API_ACCESS_LOG", True, _boolean)
+    # The portal (/portal): how long a session opened with an API key lasts.
+    portal_session_hours: int = _setting("ANALYTICS_PORTAL_SESSION_HOURS", 24, _session_hours)
 
     def __post_init__(self) -> None:
         # Frozen: derived values are set once, here. Home is absolute so child processes agree on it.

@@ -110,6 +110,10 @@ def test_the_wheel_carries_the_sql_once_and_the_package_finds_it_there(tmp_path)
     shipped = sorted(n.removeprefix("analytics_pipeline/sql/") for n in names if n.endswith(".sql"))
     expected = sorted(str(p.relative_to(repo / "sql")) for p in (repo / "sql").rglob("*.sql"))
     assert shipped == expected and all(n.startswith("analytics_pipeline/sql/") for n in names if n.endswith(".sql"))
+    # The portal's templates and its vendored chart library (with its license) travel with the package.
+    portal = repo / "analytics_pipeline" / "api" / "portal"
+    assert {str(p.relative_to(repo)) for p in [*portal.rglob("*.html"), *(portal / "static").rglob("*")]
+            if p.is_file()} <= set(names)
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=600)

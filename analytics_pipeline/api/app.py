@@ -13,13 +13,22 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from analytics_pipeline.api.errors import BodyLimitMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
+from analytics_pipeline.api.portal import STATIC_DIR
+from analytics_pipeline.api.portal import customer as portal_customer
+from analytics_pipeline.api.portal import exports as portal_exports
+from analytics_pipeline.api.portal import internal as portal_internal
+from analytics_pipeline.api.portal import public as portal_public
+from analytics_pipeline.api.portal import signin as portal_signin
+from analytics_pipeline.api.portal.pages import refusal as portal_refusal
+from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, health, usage
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
@@ -94,10 +103,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.migration_head = head_revision()
     app.state.pool_timeout = settings.api_pool_timeout_seconds
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.portal_session_lifetime = timedelta(hours=settings.portal_session_hours)
+    app.state.html_refusal = portal_refusal  # refusals under /portal are pages
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(ServerTiming)
     for module in (health, exports, usage, files):
         app.include_router(module.router)
+    # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.
+    for module in (portal_signin, portal_customer, portal_exports, portal_public, portal_internal):
+        app.include_router(module.router)
+    app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal_static")
     return app
 
 

@@ -1,6 +1,9 @@
 """The dependencies routes declare, once each: the warehouse connection, the authenticated
 key, and the organization scope every ``/orgs/{orgId}`` route takes (a route without
-:data:`OrgScope` cannot reach an organization's data).
+:data:`OrgScope` cannot reach an organization's data); for the portal's pages, the session
+(:data:`PortalSessionDep`), its organization scope (:data:`PortalOrgScope`, the same check as
+:data:`OrgScope`), the internal pages' finance-wide session (:data:`InternalSession`) and the
+CSRF-checked form of a state-changing request (:data:`CsrfForm`).
 
 FastAPI runs a sync dependency in its thread pool, a hop of its own each (and a generator
 dependency in an exit stack of its own): these are ``async`` and run on the event loop. A key
@@ -21,8 +24,16 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from analytics_pipeline.api.errors import ApiError
-from analytics_pipeline.api.keys import ApiKey, find_key
-from analytics_pipeline.api.security import parse_key, secret_matches
+from analytics_pipeline.api.keys import FINANCE_SCOPE, ApiKey, find_key
+from analytics_pipeline.api.portal.forms import read_form
+from analytics_pipeline.api.portal.sessions import find_session
+from analytics_pipeline.api.security import (
+    csrf_token,
+    csrf_token_valid,
+    parse_key,
+    secret_matches,
+    well_formed_session_id,
+)
 from analytics_pipeline.exports.usage_csv import UnsafeOrganizationIdError, checked_organization_id
 
 
@@ -58,16 +69,17 @@ def _find_key(pool: ConnectionPool, key_id: str) -> ApiKey | None:
         return find_key(conn, key_id)
 
 
-async def authenticated_key(request: Request,
-                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
-    """The key in ``Authorization: Bearer``; 401 when missing, malformed, unknown, revoked or expired.
-    Its row comes from the key cache, or from the warehouse (in the thread pool). (The pool and
-    the clock are read from the app here, not declared: every dependency costs each request.)"""
+async def verified_key(request: Request, token: str | None) -> ApiKey:
+    """The stored, usable key of ``token`` (``ak_<key_id>_<secret>``): the one check of a key, for
+    the API's ``Authorization: Bearer`` and the portal's sign-in form alike. ApiError 401 when
+    it is missing, malformed, unknown, revoked or expired. Its row comes from the key cache, or
+    from the warehouse (in the thread pool). (The pool and the clock are read from the app, not
+    declared: every dependency costs each request.)"""
     state = request.app.state
-    if credentials is None:
+    if token is None:
         raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
                        {"WWW-Authenticate": "Bearer"})
-    parsed = parse_key(credentials.credentials)
+    parsed = parse_key(token)
     if parsed is None:
         raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
                        {"WWW-Authenticate": "Bearer"})
@@ -81,13 +93,24 @@ async def authenticated_key(request: Request,
     if key is None or not secret_matches(secret, key.secret_sha256):
         raise ApiError(401, "invalid_api_key", "the API key is not valid", {"WWW-Authenticate": "Bearer"})
     request.state.key_id = key.key_id
+    refuse_unusable(key, state.clock())
+    return key
+
+
+def refuse_unusable(key: ApiKey, now: datetime) -> None:
+    """ApiError 401 when ``key`` was revoked or has expired at ``now`` (a portal session's key too)."""
     if key.revoked_at is not None:
         raise ApiError(401, "revoked_api_key", "the API key was revoked; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
-    if not key.usable_at(state.clock()):
+    if not key.usable_at(now):
         raise ApiError(401, "expired_api_key", "the API key expired; ask for a new one",
                        {"WWW-Authenticate": "Bearer"})
-    return key
+
+
+async def authenticated_key(request: Request,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The key in ``Authorization: Bearer`` (:func:`verified_key`)."""
+    return await verified_key(request, credentials.credentials if credentials is not None else None)
 
 
 CurrentKey = Annotated[ApiKey, Depends(authenticated_key)]
@@ -104,6 +127,11 @@ class Scope:
 async def org_scope(request: Request, key: CurrentKey,
                     org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
     """The organization of the path, when the key may read it: 403 otherwise."""
+    return scope_of(request, key, org_id)
+
+
+def scope_of(request: Request, key: ApiKey, org_id: str) -> Scope:
+    """``key`` acting on ``org_id``: ApiError 403 when it may not read it, 422 for an unsafe id."""
     valid = _valid_organization_id(org_id)
     if valid:
         request.state.organization_id = org_id  # audited with a refusal too
@@ -124,3 +152,77 @@ def _valid_organization_id(org_id: str) -> bool:
 
 
 OrgScope = Annotated[Scope, Depends(org_scope)]
+
+
+SESSION_COOKIE = "analytics_portal_session"
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """A signed-in browser: its session's key, and the CSRF token of its forms."""
+
+    key: ApiKey
+    session_id: str
+    csrf_token: str
+    expires_at: datetime
+
+    @property
+    def internal(self) -> bool:
+        """Whether the session may open the internal pages (a finance-wide key's)."""
+        return self.key.scope == FINANCE_SCOPE
+
+
+async def portal_session(request: Request) -> PortalSession:
+    """The browser's portal session: 401 ``sign_in_required`` without one (the portal sends the
+    browser to the sign-in form), ``session_ended`` when it ended or expired, and the key's own
+    401s when the key was revoked or expired since sign-in (its sessions end with it)."""
+    state = request.app.state
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not well_formed_session_id(session_id):
+        raise ApiError(401, "sign_in_required", "sign in with an API key of your organization", audit=False)
+    now = state.clock()
+    async with state.read_pool.connection() as conn:
+        stored = await find_session(conn, session_id, now)
+    if stored is None:
+        raise ApiError(401, "session_ended", "your portal session ended or expired; sign in again", audit=False)
+    request.state.key_id = stored.key.key_id
+    refuse_unusable(stored.key, now)
+    session = PortalSession(stored.key, session_id, csrf_token(state.signing_key, session_id), stored.expires_at)
+    request.state.portal_session = session  # the error page's navigation
+    return session
+
+
+PortalSessionDep = Annotated[PortalSession, Depends(portal_session)]
+
+
+async def portal_org_scope(request: Request, session: PortalSessionDep,
+                           org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
+    """The organization of a ``/portal/orgs/{orgId}`` page, when the session's key may read it:
+    the API's own check (:func:`scope_of`), so a customer's session renders its organization only."""
+    return scope_of(request, session.key, org_id)
+
+
+PortalOrgScope = Annotated[Scope, Depends(portal_org_scope)]
+
+
+async def internal_session(session: PortalSessionDep) -> PortalSession:
+    """A session that may open the internal pages: a finance-wide key's (403 otherwise)."""
+    if not session.internal:
+        raise ApiError(403, "internal_pages_refused", "the internal pages need a session of a finance-wide key")
+    return session
+
+
+InternalSession = Annotated[PortalSession, Depends(internal_session)]
+
+
+async def csrf_form(request: Request, session: PortalSessionDep) -> dict[str, str]:
+    """The fields of a state-changing form, once its ``csrf_token`` is the session's (compared in
+    constant time): 403 ``invalid_csrf_token`` otherwise. SameSite cookies alone are not relied on."""
+    fields = await read_form(request)
+    if not csrf_token_valid(request.app.state.signing_key, session.session_id, fields.get("csrf_token")):
+        raise ApiError(403, "invalid_csrf_token", "the form's CSRF token is missing or wrong: reload the page and "
+                                                  "send the form again")
+    return fields
+
+
+CsrfForm = Annotated[dict[str, str], Depends(csrf_form)]

@@ -2,7 +2,12 @@
 handlers that give every failure that shape: the API's own refusals (:class:`ApiError`),
 request validation (422; malformed JSON 400), bodies over 64 KiB (413), unknown routes and
 methods (404/405), the warehouse being down (503). Unexpected errors are logged with their
-traceback and answered 500 ``internal_error`` without one. Every refusal is audited."""
+traceback and answered 500 ``internal_error`` without one. Every refusal is audited (but a
+portal page asking a browser without a session to sign in).
+
+Under ``/portal`` the same refusal (status, code, message) is rendered as a page instead, by
+the renderer the portal installs (``app.state.html_refusal``): a 401 sends the browser to the
+sign-in form, anything else is the portal's error page."""
 
 from __future__ import annotations
 
@@ -38,9 +43,10 @@ class JsonResponse(Response):
 class ApiError(Exception):
     """A refusal: its HTTP status, a stable code, and one sentence for a person."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, *,
+                 audit: bool = True) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+        self.status, self.code, self.message, self.headers, self.audit = status, code, message, headers, audit
 
 
 class BodyTooLarge(Exception):
@@ -153,20 +159,33 @@ def _audit_refusal(request: Request, status: int, code: str) -> None:
                        entry.action, entry.status_code, entry.outcome)
 
 
+PORTAL_PREFIX = "/portal"
+
+
+def _html_renderer(request: Request):
+    renderer = getattr(request.app.state, "html_refusal", None)
+    path = request.url.path
+    return renderer if renderer is not None and (path == PORTAL_PREFIX or path.startswith(PORTAL_PREFIX + "/")) \
+        else None
+
+
 async def _refuse(request: Request, status: int, code: str, message: str,
-                  headers: dict[str, str] | None = None, *, audit: bool = True) -> JsonResponse:
+                  headers: dict[str, str] | None = None, *, audit: bool = True) -> Response:
     if audit:
         await run_in_threadpool(_audit_refusal, request, status, code)
+    renderer = _html_renderer(request)
+    if renderer is not None:
+        return renderer(request, status, code, message, headers)
     return error_response(status, code, message, headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, error: ApiError) -> JsonResponse:
-        return await _refuse(request, error.status, error.code, error.message, error.headers)
+    async def api_error(request: Request, error: ApiError) -> Response:
+        return await _refuse(request, error.status, error.code, error.message, error.headers, audit=error.audit)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError) -> JsonResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         errors = list(error.errors()) or [{}]
         status, code = _validation_code(errors[0])
         content_type = request.headers.get("content-type", "")
@@ -176,11 +195,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return await _refuse(request, status, code, _validation_message(errors[0]))
 
     @app.exception_handler(BodyTooLarge)
-    async def body_too_large(request: Request, error: BodyTooLarge) -> JsonResponse:
+    async def body_too_large(request: Request, error: BodyTooLarge) -> Response:
         return await _refuse(request, 413, "body_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JsonResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if isinstance(error.__cause__, BodyTooLarge):  # FastAPI wraps what reading the body raised
             return await body_too_large(request, error.__cause__)
         if error.status_code == 400:
@@ -193,12 +212,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(psycopg_pool.PoolTimeout)
-    async def warehouse_down(request: Request, error: Exception) -> JsonResponse:
+    async def warehouse_down(request: Request, error: Exception) -> Response:
         logger.error("warehouse unavailable: %s: %s", type(error).__name__, error)
         return await _refuse(request, 503, "warehouse_unavailable",
                              "the warehouse is unavailable; retry in a minute", {"Retry-After": "30"}, audit=False)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JsonResponse:
+    async def unexpected(request: Request, error: Exception) -> Response:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        renderer = _html_renderer(request)
+        if renderer is not None:
+            return renderer(request, 500, "internal_error", "an unexpected error occurred; it was logged", None)
         return error_response(500, "internal_error", "an unexpected error occurred; it was logged")

@@ -7,6 +7,10 @@ password hash (bcrypt, scrypt) to protect against, and each request can afford t
 
 Downloads from a local-directory exports store are served by the API itself at a URL that
 carries its expiry and an HMAC-SHA256 signature of (job, file, expiry) under the signing key.
+
+A portal session is a random id (32 bytes, URL-safe base64) in a cookie; the warehouse keeps its
+SHA-256. Its CSRF token is an HMAC of the session id under the signing key: one per session,
+never stored, unforgeable without both, checked in constant time.
 """
 
 from __future__ import annotations
@@ -89,3 +93,38 @@ def signing_key(settings: Settings) -> bytes:
         raise RuntimeError(f"{path} holds no usable signing key: delete it (a new one is made) or set "
                            "ANALYTICS_API_SIGNING_KEY")
     return text.encode()
+
+
+_SESSION = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
+
+
+def new_session_id() -> str:
+    """A portal session's id: what its cookie holds (the warehouse stores only its digest)."""
+    return secrets.token_urlsafe(32)
+
+
+def well_formed_session_id(text: str | None) -> bool:
+    return text is not None and _SESSION.fullmatch(text) is not None
+
+
+def session_digest(session_id: str) -> bytes:
+    return hashlib.sha256(session_id.encode("ascii")).digest()
+
+
+def csrf_token(signing_key: bytes, session_id: str) -> str:
+    """The CSRF token of a portal session (the hidden field of its state-changing forms)."""
+    return hmac.new(signing_key, f"analytics-portal-csrf\n{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token_valid(signing_key: bytes, session_id: str, token: str | None) -> bool:
+    """Whether ``token`` is the session's CSRF token, compared in constant time."""
+    if not token:
+        return False
+    return hmac.compare_digest(csrf_token(signing_key, session_id).encode(), token.encode("ascii", "replace"))
+
+
+def tokens_equal(left: str | None, right: str | None) -> bool:
+    """Two tokens (the sign-in form's double submit) compared in constant time; a missing one never equals."""
+    if not left or not right:
+        return False
+    return hmac.compare_digest(left.encode("ascii", "replace"), right.encode("ascii", "replace"))

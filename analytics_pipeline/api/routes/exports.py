@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
-from analytics_pipeline.api.audit import AuditEntry, write_audit
 from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
 from analytics_pipeline.api.deps import Clock, OrgScope, ReadWarehouse, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
+from analytics_pipeline.api.export_actions import create_export_job, download_url
 from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
-from analytics_pipeline.api.security import sign_download
 from analytics_pipeline.exports.export_jobs import (
     ExportJob,
     ExportRequest,
-    IdempotencyKeyReused,
     InvalidExportRequest,
-    TooManyActiveJobs,
-    create_job,
-    get_job,
     get_job_async,
     page_jobs_async,
 )
-from analytics_pipeline.storage.object_store import SHARE_URL_LIFETIME, LocalDirectoryStore
 
 router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/exports", tags=["exports"])
-RETRY_AFTER_SECONDS = 60
-DOWNLOAD_LIFETIME = SHARE_URL_LIFETIME  # a download link is valid until 24 h after the export completed
 
 
 def _errors(*statuses: int) -> dict:
@@ -49,19 +40,11 @@ def _job_id(request: Request, text: str) -> uuid.UUID:
     return job_id
 
 
-def _scoped_job(conn, scope, job_id: uuid.UUID) -> ExportJob:
-    return _found(get_job(conn, job_id, scope.organization_id), scope, job_id)
-
-
 def _found(job: ExportJob | None, scope, job_id: uuid.UUID) -> ExportJob:
     if job is None:  # another organization's job is "not found" too: its existence never leaks
         raise ApiError(404, "export_not_found", f"there is no export job {job_id} in organization "
                                                 f"{scope.organization_id}")
     return job
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.post(
@@ -86,29 +69,14 @@ def create_export(
     once). The range covers at most 31 days; an end 1 s before a boundary of the granularity
     (`2024-01-31T23:59:59Z`) is read as that boundary (`2024-02-01T00:00:00Z`, exclusive), so both
     forms request the same month. At most 10 jobs of an organization are pending or running."""
-    state = request.app.state
     try:
         export = ExportRequest.parse(organization_id=scope.organization_id, start=body.time_range.start,
                                      end=body.time_range.end, granularity=body.granularity, by_model=body.by_model,
                                      initiated_by=scope.key.name)
     except InvalidExportRequest as error:
         raise ApiError(422, error.code, str(error)) from None
-    now = clock()
-    with warehouse.connection() as conn:
-        try:
-            created = create_job(conn, export, created_at=now, max_active=state.settings.api_max_active_jobs,
-                                 idempotency_key=idempotency_key, api_key_id=scope.key.key_id)
-        except TooManyActiveJobs as error:
-            raise ApiError(429, "too_many_active_jobs", str(error),
-                           {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
-        except IdempotencyKeyReused as error:
-            request.state.job_id = error.job.job_id
-            raise ApiError(409, "idempotency_key_reused", str(error)) from None
-        job = created.job
-        write_audit(conn, AuditEntry(at=now, action="create_export", status_code=202,
-                                     outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
-                                     organization_id=scope.organization_id, job_id=job.job_id,
-                                     client_address=_client(request)))
+    created = create_export_job(request, scope, warehouse, export, clock(), idempotency_key=idempotency_key)
+    job = created.job
     headers = {"Location": f"{router.prefix.replace('{orgId}', scope.organization_id)}/{job.job_id}"}
     if not created.created:
         headers["Idempotent-Replayed"] = "true"
@@ -160,37 +128,5 @@ def download_export(request: Request, scope: OrgScope, warehouse: Warehouse, clo
     """Redirects (302) to the CSV through a URL signed now and valid until 24 h after the export
     completed. Later, or once retention deleted the file (90 days, status `expired`): 410, request
     a new export. A job that has not succeeded: 409."""
-    parsed = _job_id(request, job_id)
-    now = clock()
-    with warehouse.connection() as conn:
-        job = _scoped_job(conn, scope, parsed)
-        if job.status == "expired":
-            raise ApiError(410, "export_expired", "retention deleted this export's file; request a new export")
-        if job.status != "succeeded" or not job.output_key or job.completed_at is None:
-            detail = f": {job.error}" if job.status == "failed" and job.error else ""
-            raise ApiError(409, "export_not_ready", f"the export is {job.status}, not succeeded{detail}")
-        valid_until = job.completed_at + DOWNLOAD_LIFETIME
-        if now >= valid_until:
-            raise ApiError(410, "download_expired", f"downloads of this export were valid until "
-                                                    f"{valid_until:%Y-%m-%dT%H:%M:%SZ} (24 h after it completed); "
-                                                    "request a new export")
-        url = _signed_url(request, job, now, valid_until)
-        write_audit(conn, AuditEntry(at=now, action="download_export", status_code=302, outcome="ok",
-                                     key_id=scope.key.key_id, organization_id=scope.organization_id,
-                                     job_id=job.job_id, client_address=_client(request)))
+    url = download_url(request, scope, warehouse, _job_id(request, job_id), clock())
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-
-
-def _signed_url(request: Request, job: ExportJob, now: datetime, valid_until: datetime) -> str:
-    state = request.app.state
-    store = state.exports_store
-    if isinstance(store, LocalDirectoryStore):
-        if not store.path_of(job.output_key).is_file():
-            raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
-        filename = job.output_key.rsplit("/", 1)[-1]
-        expires = int(valid_until.timestamp())
-        signature = sign_download(state.signing_key, job.job_id, filename, expires)
-        return f"{state.settings.api_public_url}/analytics/v1/files/{job.job_id}/{filename}" \
-               f"?expires={expires}&signature={signature}"
-    remaining = max(int((valid_until - now) / timedelta(seconds=1)), 1)
-    return state.download_store.share_url(job.output_key, expires_in=timedelta(seconds=remaining))

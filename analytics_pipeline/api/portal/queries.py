@@ -1,0 +1,300 @@
+"""What the pages read, through the SQL files of ``sql/portal/`` with bound parameters: the
+rollups and the metrics tables, never the raw events. Each function takes a connection and
+returns plain rows; the SQL text is composed once per process."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+import psycopg
+from psycopg import sql
+
+from analytics_pipeline.rollups.usage import Granularity
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
+
+
+@functools.cache
+def _rollup_query(name: str, granularity: Granularity) -> str:
+    return compose_sql(name, rollup_table=sql.Identifier(granularity.table)).as_string()
+
+
+class UsageBucket(NamedTuple):
+    bucket_start: datetime
+    request_count: int
+    tokens_input: int
+    tokens_output: int
+    tokens_total: int
+    error_count: int
+    cost_total: Decimal
+
+
+def usage_by_bucket(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
+                    end: datetime) -> list[UsageBucket]:
+    """The organization's requests, tokens, errors and cost per hour or day of ``[start, end)``, every model
+    together (buckets without usage are absent)."""
+    rows = conn.execute(_rollup_query("portal/org_usage_by_bucket", granularity),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [UsageBucket(*row) for row in rows.fetchall()]
+
+
+def latest_usage_day(conn: psycopg.Connection, organization_id: str, before: datetime) -> date | None:
+    """The last day before ``before`` with usage of the organization (None: none)."""
+    (moment,) = conn.execute(load_sql("portal/org_latest_usage_day"),
+                             {"organization_id": organization_id, "before": before}).fetchone()
+    return moment.date() if moment else None
+
+
+class EndpointDay(NamedTuple):
+    endpoint: str
+    bucket_start: datetime
+    request_count: int
+    error_count: int
+    server_error_count: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+
+
+def endpoint_performance(conn: psycopg.Connection, organization_id: str, start: datetime,
+                         end: datetime) -> list[EndpointDay]:
+    rows = conn.execute(load_sql("portal/org_endpoint_performance"),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [EndpointDay(*row) for row in rows.fetchall()]
+
+
+class ModelCost(NamedTuple):
+    model_id: str | None
+    request_count: int
+    tokens_total: int
+    cost_total: Decimal
+
+
+def cost_by_model(conn: psycopg.Connection, organization_id: str, start: datetime, end: datetime) -> list[ModelCost]:
+    rows = conn.execute(load_sql("portal/org_cost_by_model"),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [ModelCost(*row) for row in rows.fetchall()]
+
+
+# -- From the business, customer and SRE metrics (issue 14) ------------------------------------------------------
+
+
+@functools.cache
+def _stepped_query(name: str, step: str) -> str:
+    return compose_sql(name, step=sql.Literal(step)).as_string()
+
+
+class AgentBucket(NamedTuple):
+    bucket_start: datetime
+    invocations: int
+    failures: int
+
+
+def agent_invocations(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
+                      end: datetime) -> list[AgentBucket]:
+    """The organization's agent invocations per hour or day of ``[start, end)``."""
+    step = "1 hour" if granularity is Granularity.HOURLY else "1 day"
+    rows = conn.execute(_stepped_query("portal/org_agent_invocations", step),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [AgentBucket(*row) for row in rows.fetchall()]
+
+
+class Forecast(NamedTuple):
+    as_of: date
+    days_elapsed: int
+    days_in_month: int
+    requests_to_date: int
+    requests_forecast: int
+    tokens_to_date: int
+    tokens_forecast: int
+    cost_to_date: Decimal
+    cost_forecast: Decimal
+    cost_run_rate: Decimal
+
+
+def month_forecast(conn: psycopg.Connection, organization_id: str, month: date, as_of: date) -> Forecast | None:
+    """The organization's latest month-end forecast of ``month`` made by ``as_of``."""
+    row = conn.execute(load_sql("portal/org_forecast"),
+                       {"organization_id": organization_id, "month": month, "as_of": as_of}).fetchone()
+    return Forecast(*row) if row else None
+
+
+class EndpointHour(NamedTuple):
+    endpoint: str
+    bucket_start: datetime
+    request_count: int
+    server_errors: int
+
+
+def status_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[EndpointHour]:
+    """Every organization together: requests and 5xx per endpoint and hour (the status page)."""
+    rows = conn.execute(load_sql("portal/status_endpoint_hours"), {"range_start": start, "range_end": end})
+    return [EndpointHour(*row) for row in rows.fetchall()]
+
+
+def latest_sre_hour(conn: psycopg.Connection, before: datetime) -> datetime | None:
+    return conn.execute(load_sql("portal/sre_latest_hour"), {"before": before}).fetchone()[0]
+
+
+def latest_revenue_month(conn: psycopg.Connection, before: date) -> date | None:
+    return conn.execute(load_sql("portal/business_latest_month"), {"before": before}).fetchone()[0]
+
+
+class CustomerMonth(NamedTuple):
+    organization_id: str
+    plan: str | None
+    mrr: Decimal
+    usage_revenue: Decimal
+    request_count: int
+    tokens_total: int
+    attributed_cost: Decimal | None
+    compute_cost: Decimal | None
+    api_cost: Decimal | None
+    data_transfer_cost: Decimal | None
+    storage_cost: Decimal | None
+    other_cost: Decimal | None
+    margin: Decimal
+    margin_pct: Decimal | None
+    revenue_rank: int | None
+    revenue_rank_change: int | None
+    usage_rank: int | None
+    usage_rank_change: int | None
+    health_score: int | None
+    health_band: str | None
+    churn_signal: bool | None
+    churn_reason: str | None
+    mau: int | None
+    currency: str
+
+
+def business_customers(conn: psycopg.Connection, month: date) -> list[CustomerMonth]:
+    return [CustomerMonth(*row) for row in conn.execute(load_sql("portal/business_customers"),
+                                                        {"month": month}).fetchall()]
+
+
+class PlatformDay(NamedTuple):
+    day: date
+    active_customers: int
+    new_customers: int
+    churned_customers: int
+    request_count: int
+    dau: int
+    wau: int
+    mau: int
+    stickiness: float | None
+    month_active_customers: int
+
+
+def business_days(conn: psycopg.Connection, first_day: date, end_day: date) -> list[PlatformDay]:
+    return [PlatformDay(*row) for row in conn.execute(load_sql("portal/business_days"),
+                                                      {"first_day": first_day, "end_day": end_day}).fetchall()]
+
+
+class Health(NamedTuple):
+    day: date
+    organization_id: str
+    score: int
+    band: str
+    churn_signal: bool
+    churn_reason: str | None
+    usage_trend_ratio: float | None
+    week_over_week_ratio: float | None
+    error_rate: float | None
+    latency_ratio: float | None
+    days_since_active: int
+    requests_last_7_days: int
+
+
+def customer_health(conn: psycopg.Connection, first_day: date, last_day: date) -> list[Health]:
+    return [Health(*row) for row in conn.execute(load_sql("portal/business_health"),
+                                                 {"first_day": first_day, "last_day": last_day}).fetchall()]
+
+
+class Ranked(NamedTuple):
+    ranking: str
+    rank: int
+    organization_id: str
+    value: Decimal
+    previous_rank: int | None
+    rank_change: int | None
+
+
+def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> list[Ranked]:
+    return [Ranked(*row) for row in conn.execute(load_sql("portal/business_top_customers"),
+                                                 {"month": month, "limit": limit}).fetchall()]
+
+
+class SreEndpoint(NamedTuple):
+    endpoint: str
+    request_count: int
+    status_4xx: int
+    status_5xx: int
+    rate_limited_count: int
+    latency_p50_ms: float | None  # the highest hour's
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    queue_wait_p50_ms: float | None
+    queue_wait_p95_ms: float | None
+    queue_wait_p99_ms: float | None
+
+
+def sre_endpoints(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SreEndpoint]:
+    return [SreEndpoint(*row) for row in conn.execute(load_sql("portal/sre_endpoint_summary"),
+                                                      {"range_start": start, "range_end": end}).fetchall()]
+
+
+def sre_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple]:
+    """(endpoint, hour, requests, 4xx, 5xx, p95 ms) of every organization together, for the charts."""
+    return conn.execute(load_sql("portal/sre_endpoint_hours"), {"range_start": start, "range_end": end}).fetchall()
+
+
+class ErrorType(NamedTuple):
+    status_class: str
+    error_type: str
+    error_count: int
+
+
+def error_types(conn: psycopg.Connection, start: datetime, end: datetime) -> list[ErrorType]:
+    return [ErrorType(*row) for row in conn.execute(load_sql("portal/sre_error_types"),
+                                                    {"range_start": start, "range_end": end}).fetchall()]
+
+
+class AgentType(NamedTuple):
+    agent_type: str
+    invocations: int
+    failures: int
+    server_failures: int
+    duration_p50_ms: float | None  # the highest hour's
+    duration_p95_ms: float | None
+    duration_p99_ms: float | None
+
+
+def agent_types(conn: psycopg.Connection, start: datetime, end: datetime) -> list[AgentType]:
+    return [AgentType(*row) for row in conn.execute(load_sql("portal/sre_agents"),
+                                                    {"range_start": start, "range_end": end}).fetchall()]
+
+
+class SessionHour(NamedTuple):
+    bucket_start: datetime
+    sessions: int
+    highest_peak: int
+    summed_peaks: int
+
+
+def session_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SessionHour]:
+    return [SessionHour(*row) for row in conn.execute(load_sql("portal/sre_sessions"),
+                                                      {"range_start": start, "range_end": end}).fetchall()]
+
+
+class SessionPeak(NamedTuple):
+    organization_id: str
+    peak: int
+    session_hours: int
+
+
+def session_peaks(conn: psycopg.Connection, start: datetime, end: datetime, limit: int = 10) -> list[SessionPeak]:
+    return [SessionPeak(*row) for row in conn.execute(load_sql("portal/sre_session_peaks"),
+                                                      {"range_start": start, "range_end": end,
+                                                       "limit": limit}).fetchall()]

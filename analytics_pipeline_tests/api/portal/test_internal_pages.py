@@ -1,0 +1,116 @@
+"""The internal pages (a finance-wide key's session) and the metrics on the customer pages, over
+HTTP: business and SRE figures equal the metrics tables; an organization's session is refused;
+agent invocations and the month-end forecast on the customer pages equal issue 14's metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline_tests.api.conftest import ApiServers, FrozenClock
+from analytics_pipeline_tests.api.data import ORG
+from analytics_pipeline_tests.api.portal.data import THIRD_ORG, load_month
+from analytics_pipeline_tests.api.portal.helpers import money, number, portal_client, sign_in, table_rows
+
+NOW = datetime(2024, 1, 31, 20, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def internal(tmp_path_factory, module_warehouse_url):
+    load_month(module_warehouse_url)
+    servers = ApiServers(tmp_path_factory.mktemp("internal-api"))
+    api = servers.start(module_warehouse_url, clock=FrozenClock(NOW))
+    yield api, sign_in(api, api.key(None, name="Marcus", finance=True)[0])
+    servers.stop()
+
+
+def _sql(api, query: str, *params) -> list[tuple]:
+    with connect(api.database_url, autocommit=True) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_an_organizations_session_is_refused_the_internal_pages(internal):
+    api, _ = internal
+    client = sign_in(api, api.key(ORG)[0])
+    for page in ("business", "sre"):
+        response = client.get(f"/portal/internal/{page}")
+        assert response.status_code == 403 and "internal_pages_refused" in response.text
+        assert THIRD_ORG not in response.text and "<table" not in response.text
+    unsigned = portal_client(api).get("/portal/internal/sre")
+    assert unsigned.status_code == 303 and "next=%2Fportal%2Finternal%2Fsre" in unsigned.headers["location"]
+
+
+def test_the_business_page_equals_the_metrics(internal):
+    api, client = internal
+    page = client.get("/portal/internal/business")
+    assert page.status_code == 200 and "Business <span class=\"sub\">2024-01</span>" in page.text
+    mrr = _sql(api, "SELECT sum(billed_revenue) FROM analytics_monthly_revenue WHERE month = '2024-01-01'")[0][0]
+    assert f'<dd data-value="{Decimal(mrr).quantize(Decimal("0.0001"))}">' in page.text
+    customers = {row[0]: money(row[2]) for row in table_rows(page.text, "customers")}
+    assert customers == {org: Decimal(v).quantize(Decimal("0.0001")) for org, v in _sql(
+        api, "SELECT organization_id, billed_revenue FROM analytics_monthly_revenue WHERE month = '2024-01-01'")}
+    top = [(int(row[0]), row[1]) for row in table_rows(page.text, "top-revenue")]
+    assert top == _sql(api, "SELECT rank, organization_id FROM analytics_top_customers WHERE month = '2024-01-01' "
+                            "AND ranking = 'revenue' ORDER BY rank")
+    at_risk = {row[0]: (int(row[1]), row[2]) for row in table_rows(page.text, "at-risk")}
+    expected = {org: (score, band.replace("_", " ")) for org, score, band in _sql(api, """
+        SELECT organization_id, score, band FROM analytics_customer_health_daily
+        WHERE day = '2024-01-31' AND (band <> 'healthy' OR churn_signal)""")}
+    assert at_risk == expected and THIRD_ORG in at_risk  # the organization that went quiet on the 20th
+    days = [(row[0], number(row[1]), number(row[4])) for row in table_rows(page.text, "business-days")]
+    assert days == [(d.isoformat(), a, r) for d, a, r in _sql(
+        api, "SELECT day, active_customers, request_count FROM analytics_customer_activity_daily ORDER BY day")]
+
+
+def test_the_sre_page_equals_the_hourly_metrics(internal):
+    api, client = internal
+    page = client.get("/portal/internal/sre?start=2024-01-01&end=2024-01-31")
+    assert page.status_code == 200
+    endpoints = {row[0]: (number(row[1]), number(row[2]), number(row[3])) for row in
+                 table_rows(page.text, "sre-endpoints")}
+    assert endpoints == {e: (r, c, s) for e, r, c, s in _sql(api, """
+        SELECT endpoint, sum(request_count), sum(status_4xx), sum(status_5xx) FROM analytics_endpoint_hourly_metrics
+        WHERE organization_id IS NULL GROUP BY 1""")}
+    errors = {(row[0], row[1]): number(row[2]) for row in table_rows(page.text, "sre-error-types")}
+    assert errors == {(c, t): n for c, t, n in _sql(api, """
+        SELECT status_class, error_type, sum(error_count) FROM analytics_error_type_hourly
+        WHERE organization_id IS NULL GROUP BY 1, 2""")}
+    agents = {row[0]: number(row[1]) for row in table_rows(page.text, "sre-agents")}
+    assert agents == dict(_sql(api, "SELECT agent_type, sum(invocations) FROM analytics_agent_hourly_metrics "
+                                    "WHERE organization_id IS NULL GROUP BY 1")) and agents
+    peaks = table_rows(page.text, "sre-session-peaks")
+    assert [row[0] for row in peaks] and number(peaks[0][1]) == _sql(
+        api, "SELECT max(peak_concurrent_sessions) FROM analytics_session_concurrency_hourly")[0][0]
+
+
+def test_the_default_sre_range_is_the_last_seven_days_with_data(internal):
+    _, client = internal
+    page = client.get("/portal/internal/sre")
+    assert 'name="start" value="2024-01-25"' in page.text and 'name="end" value="2024-01-31"' in page.text
+
+
+def test_agent_invocations_on_the_usage_page_equal_the_agent_metrics(internal):
+    api, client = internal
+    page = client.get(f"/portal/orgs/{ORG}/usage?start=2024-01-01&end=2024-01-31")
+    shown = {row[0]: number(row[6]) for row in table_rows(page.text, "usage-table")}
+    expected = {d: n for d, n in _sql(api, """
+        SELECT to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(invocations)
+        FROM analytics_agent_hourly_metrics WHERE organization_id = %s GROUP BY 1""", ORG)}
+    assert {d: n for d, n in shown.items() if n} == expected and sum(expected.values()) > 0
+
+
+def test_the_cost_page_of_the_current_month_shows_yesterdays_forecast(internal):
+    api, client = internal
+    page = client.get(f"/portal/orgs/{ORG}/costs?month=2024-01")
+    ((as_of, forecast, run_rate),) = _sql(api, """
+        SELECT as_of, cost_forecast, cost_run_rate FROM analytics_usage_forecasts
+        WHERE organization_id = %s AND month = '2024-01-01' AND as_of = '2024-01-30'""", ORG)
+    assert "Month to date (through 2024-01-31)" in page.text
+    assert f'<dd data-value="{Decimal(forecast).quantize(Decimal("0.0001"))}">' in page.text
+    assert f"Forecast as of {as_of.isoformat()} (30 of 31 days)" in page.text
+    assert f"{Decimal(run_rate).quantize(Decimal('0.0001')):,} USD" in page.text
+    earlier = client.get(f"/portal/orgs/{ORG}/costs?month=2023-12")
+    assert "No usage between 2023-12-01 and 2023-12-31." in earlier.text and "forecast" not in earlier.text.lower()

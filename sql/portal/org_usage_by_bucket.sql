@@ -1,0 +1,14 @@
+-- One organization's usage per bucket of [range_start, range_end), every model together, from {rollup_table}
+-- (the hourly or the daily rollups, fixed by the caller).
+SELECT bucket_start,
+       sum(request_count)::bigint AS request_count,
+       sum(tokens_input)::bigint AS tokens_input,
+       sum(tokens_output)::bigint AS tokens_output,
+       sum(tokens_total)::bigint AS tokens_total,
+       sum(error_count)::bigint AS error_count,
+       sum(cost_total) AS cost_total
+FROM {rollup_table}
+WHERE organization_id = %(organization_id)s
+  AND bucket_start >= %(range_start)s AND bucket_start < %(range_end)s
+GROUP BY bucket_start
+ORDER BY bucket_start
