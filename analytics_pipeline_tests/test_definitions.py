@@ -144,14 +144,14 @@ def test_configuration_reaches_the_ui_through_resources_and_secrets_stay_env_var
 def test_every_setting_reaches_a_resource_or_the_command_line():
     """No setting is read inside an asset: each is a field of a resource built from the settings
     (or, for where the embedded state and Dagster's storage live, the CLI's concern; the export
-    API's settings are the API's, which runs outside Dagster)."""
+    API's and the portal's settings are the API's, which runs outside Dagster)."""
     from analytics_pipeline.definitions import resources_from_settings
     from analytics_pipeline.settings import Settings, load_settings, setting_variables
 
     environ = {variable: "" for variable in setting_variables().values()}
     baseline = resources_from_settings(Settings())
     cli_only = {"home", "dagster_pg_url", "raw_freshness_warn_minutes", "raw_freshness_fail_minutes"}
-    cli_only |= {name for name in setting_variables() if name.startswith("api_")}
+    cli_only |= {name for name in setting_variables() if name.startswith(("api_", "portal_"))}
     samples = {int: "17", float: "0.25", str: "s3://bucket/x"}
     for name, variable in setting_variables().items():
         if name in cli_only:
