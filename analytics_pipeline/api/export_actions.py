@@ -57,14 +57,18 @@ def create_export_job(request: Request, scope: Scope, warehouse: ConnectionPool,
     return created
 
 
-def scoped_job(conn, scope: Scope, job_id: uuid.UUID) -> ExportJob:
-    """The job of the scope's organization: ApiError 404 otherwise (another organization's job is
-    "not found" too: its existence never leaks)."""
-    job = get_job(conn, job_id, scope.organization_id)
+def found_job(job: ExportJob | None, scope: Scope, job_id: uuid.UUID) -> ExportJob:
+    """``job`` as read for the scope's organization: ApiError 404 when there is none (another
+    organization's job is "not found" too: its existence never leaks)."""
     if job is None:
         raise ApiError(404, "export_not_found", f"there is no export job {job_id} in organization "
                                                 f"{scope.organization_id}")
     return job
+
+
+def scoped_job(conn, scope: Scope, job_id: uuid.UUID) -> ExportJob:
+    """The job of the scope's organization (ApiError 404 otherwise, see found_job)."""
+    return found_job(get_job(conn, job_id, scope.organization_id), scope, job_id)
 
 
 def download_url(request: Request, scope: Scope, warehouse: ConnectionPool, job_id: uuid.UUID, now: datetime) -> str:

@@ -4,7 +4,7 @@ key's, any), the same check as the API's organization routes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -15,7 +15,7 @@ from analytics_pipeline.api.deps import Clock, PortalOrgScope, Warehouse
 from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
-from analytics_pipeline.api.portal.ranges import MAX_DAILY_DAYS, MAX_HOURLY_DAYS, day_range, month
+from analytics_pipeline.api.portal.ranges import MAX_DAILY_DAYS, MAX_HOURLY_DAYS, day_range, end_of_today, month
 from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
 from analytics_pipeline.rollups.usage import Granularity
 
@@ -23,14 +23,10 @@ router = APIRouter(prefix="/portal/orgs/{orgId}", include_in_schema=False)
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
 
 
-def _tomorrow(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time(), UTC)
-
-
 def _default_last_day(conn, organization_id: str, now: datetime):
     """Ranges end on the organization's last day with usage (today when it has none): a page opened
     after a quiet spell still shows numbers, and says which days they are."""
-    return queries.latest_usage_day(conn, organization_id, _tomorrow(now)) or now.date()
+    return queries.latest_usage_day(conn, organization_id, end_of_today(now)) or now.date()
 
 
 @router.get("/usage", name="portal_usage", response_class=HTMLResponse)

@@ -21,7 +21,7 @@ from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.export_actions import create_export_job, download_url, downloadable
 from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.pages import render
-from analytics_pipeline.api.portal.ranges import month
+from analytics_pipeline.api.portal.ranges import end_of_today, month
 from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, page_jobs
 
 router = APIRouter(prefix="/portal/orgs/{orgId}/exports", include_in_schema=False)
@@ -35,7 +35,7 @@ def _page(request: Request, scope: Scope, warehouse, now: datetime, *, form: dic
     with warehouse.connection() as conn:
         jobs = page_jobs(conn, org, limit=LISTED)
         if form is None:
-            last = queries.latest_usage_day(conn, org, datetime.combine(now.date() + timedelta(days=1), time(), UTC))
+            last = queries.latest_usage_day(conn, org, end_of_today(now))
             chosen = month(None, default=last or now.date())
             form = {"start": chosen.first.isoformat(), "end": chosen.last.isoformat(), "granularity": "daily",
                     "by_model": "on"}

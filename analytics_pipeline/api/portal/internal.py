@@ -16,7 +16,8 @@ from analytics_pipeline.api.deps import Clock, InternalSession, Warehouse
 from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
-from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, month
+from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, end_of_today, month
+from analytics_pipeline.costs.profitability import margin_percent
 
 router = APIRouter(prefix="/portal/internal", include_in_schema=False)
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
@@ -47,7 +48,7 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
     kpis = {"active_customers": last.month_active_customers if last else sum(1 for c in customers
                                                                              if c.request_count > 0),
             "mau": last.mau if last else None, "mrr": mrr, "attributed_cost": cost, "margin": margin,
-            "margin_pct": 100 * margin / mrr if mrr else None, "at_day": last.day if last else None}
+            "margin_pct": margin_percent(mrr, margin), "at_day": last.day if last else None}
     buckets = [datetime.combine(d.day, time(), UTC) for d in days]
     chart = time_chart(buckets, {"Requests": [d.request_count for d in days],
                                  "Active customers": [d.active_customers for d in days],
@@ -67,7 +68,7 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
     concurrent sessions, agents."""
     now = clock()
     with warehouse.connection() as conn:
-        latest = queries.latest_sre_hour(conn, datetime.combine(now.date() + timedelta(days=1), time(), UTC))
+        latest = queries.latest_sre_hour(conn, end_of_today(now))
         window = day_range(start, end, default_last=latest.date() if latest else now.date(),
                            max_days=MAX_HOURLY_DAYS, default_days=7)
         endpoints = queries.sre_endpoints(conn, window.start, window.end)

@@ -12,13 +12,14 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from analytics_pipeline.rollups.usage import Granularity
+from analytics_pipeline.rollups.usage import Granularity, rollup_sql
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 
 @functools.cache
 def _rollup_query(name: str, granularity: Granularity) -> str:
-    return compose_sql(name, rollup_table=sql.Identifier(granularity.table)).as_string()
+    """The rollups' own composition (rollup_sql), rendered once per process."""
+    return rollup_sql(name, granularity).as_string()
 
 
 class UsageBucket(NamedTuple):

@@ -14,6 +14,11 @@ MAX_HOURLY_DAYS = 31
 DEFAULT_DAYS = 30
 
 
+def end_of_today(now: datetime) -> datetime:
+    """The UTC midnight after ``now``'s day: the exclusive end of "up to and including today"."""
+    return datetime.combine(now.date() + timedelta(days=1), time(), UTC)
+
+
 @dataclass(frozen=True)
 class DayRange:
     first: date

@@ -27,11 +27,14 @@ class StoredSession:
 
 
 def open_session(conn: psycopg.Connection, key: ApiKey, now: datetime, *, lifetime: timedelta = SESSION_LIFETIME,
-                 client_address: str | None = None) -> tuple[str, datetime]:
-    """A new session of ``key`` from ``now``: (its id, for the cookie only; when it expires)."""
+                 client_address: str | None = None, replacing: str | None = None) -> tuple[str, datetime]:
+    """A new session of ``key`` from ``now``: (its id, for the cookie only; when it expires). ``replacing``,
+    the browser's previous session id if it sent one, ends with it: a sign-in leaves one session per browser."""
     session_id = new_session_id()
     expires_at = now + lifetime
     with conn.transaction():
+        if replacing:
+            end_session(conn, replacing, now)
         conn.execute(load_sql("portal/delete_expired_sessions"), {"now": now})
         conn.execute(load_sql("portal/insert_session"), {
             "session_sha256": session_digest(session_id), "key_id": key.key_id, "created_at": now,

@@ -97,7 +97,7 @@ def _open(request: Request, key: ApiKey) -> tuple[str, datetime]:
     state = request.app.state
     with state.pool.connection() as conn:
         opened = open_session(conn, key, state.clock(), lifetime=state.portal_session_lifetime,
-                              client_address=client_address(request))
+                              client_address=client_address(request), replacing=request.cookies.get(SESSION_COOKIE))
         write_audit(conn, AuditEntry(at=state.clock(), action="portal_sign_in", status_code=303, outcome="ok",
                                      key_id=key.key_id, client_address=client_address(request)))
     return opened

@@ -11,10 +11,9 @@ from fastapi.responses import RedirectResponse
 from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
 from analytics_pipeline.api.deps import Clock, OrgScope, ReadWarehouse, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
-from analytics_pipeline.api.export_actions import create_export_job, download_url
+from analytics_pipeline.api.export_actions import create_export_job, download_url, found_job
 from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
 from analytics_pipeline.exports.export_jobs import (
-    ExportJob,
     ExportRequest,
     InvalidExportRequest,
     get_job_async,
@@ -38,13 +37,6 @@ def _job_id(request: Request, text: str) -> uuid.UUID:
         raise ApiError(422, "invalid_job_id", f"{text!r} is not an export job id (a UUID)") from None
     request.state.job_id = job_id
     return job_id
-
-
-def _found(job: ExportJob | None, scope, job_id: uuid.UUID) -> ExportJob:
-    if job is None:  # another organization's job is "not found" too: its existence never leaks
-        raise ApiError(404, "export_not_found", f"there is no export job {job_id} in organization "
-                                                f"{scope.organization_id}")
-    return job
 
 
 @router.post(
@@ -89,7 +81,7 @@ async def get_export(request: Request, scope: OrgScope, reads: ReadWarehouse, jo
     """The job and where it stands; once succeeded, its checksum, row count and where the CSV is."""
     parsed = _job_id(request, job_id)
     async with reads.connection() as conn:
-        job = _found(await get_job_async(conn, parsed, scope.organization_id), scope, parsed)
+        job = found_job(await get_job_async(conn, parsed, scope.organization_id), scope, parsed)
     return JsonResponse(job_body(job))
 
 

@@ -133,6 +133,19 @@ def test_sign_out_needs_the_csrf_token_then_ends_the_session_for_good(api):
         "/portal/sign-in?reason=session_ended")
 
 
+def test_signing_in_again_ends_the_browsers_previous_session(api):
+    token, _ = api.key(ORG)
+    client = sign_in(api, token)
+    first = client.cookies[SESSION_COOKIE]
+    sign_in(api, token, client=client)
+    second = client.cookies[SESSION_COOKIE]
+    assert second != first and client.get(f"/portal/orgs/{ORG}/usage").status_code == 200
+    replayed = portal_client(api)
+    replayed.cookies.set(SESSION_COOKIE, first, path="/portal")
+    assert replayed.get(f"/portal/orgs/{ORG}/usage").headers["location"].startswith(
+        "/portal/sign-in?reason=session_ended")
+
+
 def test_revoking_the_key_ends_its_sessions_at_once(api):
     token, key_id = api.key(ORG)
     client = sign_in(api, token)
