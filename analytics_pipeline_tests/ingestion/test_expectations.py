@@ -90,15 +90,22 @@ BAD_ROWS = [
     good(22, tokens_output=-1), good(23, content_hash=None), good(24, content_hash="X" * 32),
     good(25, content_hash="a" * 31), good(26, attributes="[1, 2]"),
     good(27, user_id=""), good(28, user_id="u" * 257), good(29, error_type="e" * 65),
+    # Where the SQL form's shortcuts (byte counts for lengths, a printable first character for \S,
+    # seconds as double precision) must hand over to the exact test: two-byte characters at the
+    # bound (256 of them are fine, 257 are not), whitespace-only and space-led ids, the window's edge.
+    good(30, user_id="é" * 256), good(31, user_id="é" * 257), good(32, request_id="\t\n"),
+    good(33, request_id=" x"), good(34, request_id="éa"),
+    good(35, event_time=TAMPERED_HOUR + HOUR + timedelta(days=1)),  # exactly the allowed clock skew: fine
+    good(36, event_time=TAMPERED_HOUR + HOUR + timedelta(days=1, milliseconds=1)),
 ]
 UNEXPECTED = {
     "organization_id_not_null": 1, "organization_id_well_formed": 2, "organization_id_length": 2,
-    "request_id_not_null": 1, "request_id_length": 2, "request_id_not_blank": 2,
-    "request_id_unique_per_organization": 2, "event_time_within_contract_window": 2,
+    "request_id_not_null": 1, "request_id_length": 2, "request_id_not_blank": 3,
+    "request_id_unique_per_organization": 2, "event_time_within_contract_window": 3,
     "event_time_whole_milliseconds": 1, "status_code_in_http_range": 2, "duration_ms_non_negative": 3,
     "queue_wait_ms_non_negative": 1, "tokens_consumed_non_negative": 1, "tokens_input_non_negative": 1,
     "tokens_output_non_negative": 1, "content_hash_not_null": 1, "content_hash_is_hex": 1,
-    "content_hash_is_md5_length": 1, "attributes_is_json_object": 1, "user_id_length": 2, "error_type_length": 1,
+    "content_hash_is_md5_length": 1, "attributes_is_json_object": 1, "user_id_length": 3, "error_type_length": 1,
 }
 # event_time is the partition key of analytics_events: a NULL cannot be stored, so that rule
 # (defence in depth) cannot be broken here.

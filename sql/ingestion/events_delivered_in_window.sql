@@ -22,7 +22,9 @@ SELECT e.object_id,
        e.user_id,
        e.error_type,
        e.content_hash,
-       extract(epoch FROM e.event_time - o.delivery_hour) AS seconds_after_delivery_hour,
+       -- double precision (date_part), not extract's numeric: twice as fast, and exact at these
+       -- magnitudes (microseconds within a few years: 14 significant digits of 15).
+       date_part('epoch', e.event_time - o.delivery_hour) AS seconds_after_delivery_hour,
        e.event_time = date_trunc('milliseconds', e.event_time) AS event_time_whole_milliseconds,
        jsonb_typeof(e.attributes) AS attributes_json_type
 FROM analytics_events AS e
