@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
+from analytics_pipeline.delivery.ledger import hours_behind_ledger
 from analytics_pipeline.metrics.activity import execute_by_day, refuse_dropped_days, set_work_mem
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
@@ -126,7 +127,6 @@ def restatement_reach(first_hour: datetime, last_hour: datetime) -> tuple[dateti
 
 
 def stale_sre_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetime]:
-    """The hours among ``hours`` whose SRE metrics lag their events (sql/metrics/stale_sre_hours.sql)."""
-    if not hours:
-        return []
-    return [hour for (hour,) in conn.execute(load_sql("metrics/stale_sre_hours"), {"hours": list(hours)})]
+    """The hours among ``hours`` whose SRE metrics lag their events: their platform-wide requests
+    differ from the ingest ledger's events (delivery.ledger.hours_behind_ledger)."""
+    return hours_behind_ledger(conn, hours, compose_sql("metrics/platform_endpoint_requests"))

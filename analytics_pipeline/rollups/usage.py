@@ -27,6 +27,7 @@ from decimal import Decimal
 import psycopg
 from psycopg import sql
 
+from analytics_pipeline.delivery.ledger import hours_behind_ledger
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 
@@ -207,10 +208,9 @@ def replace_endpoint_rollups(conn: psycopg.Connection, start: datetime, end: dat
 
 
 def stale_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetime]:
-    """The hours among ``hours`` whose hourly rollups lag their events (see sql/rollups/stale_hours.sql)."""
-    if not hours:
-        return []
-    return [hour for (hour,) in conn.execute(load_sql("rollups/stale_hours"), {"hours": list(hours)})]
+    """The hours among ``hours`` whose hourly rollups lag their events: their requests differ from
+    the ingest ledger's events (delivery.ledger.hours_behind_ledger)."""
+    return hours_behind_ledger(conn, hours, compose_sql("rollups/hourly_rollup_requests"))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
--- The hours among %(hours)s whose hourly SRE metrics lag their events: the platform-wide requests of
--- analytics_endpoint_hourly_metrics differ from the events the ingest ledger says each object added
--- to the hour (analytics_ingested_event_hours). Both read by index on the hour.
+-- The hours among %(hours)s whose requests, as the measured query counts them (bucket_start, requests, one
+-- row an hour, read by index on the hour), differ from the events the ingest ledger says each object
+-- added to the hour (analytics_ingested_event_hours). Events are only ever added, so equal sums mean
+-- the measure saw every event; neither side scans the events.
 WITH hours AS (
     SELECT DISTINCT unnest(%(hours)s::timestamptz[]) AS bucket_start
 ), ledger AS (
@@ -9,10 +10,7 @@ WITH hours AS (
     WHERE event_hour = ANY (%(hours)s::timestamptz[])
     GROUP BY event_hour
 ), measured AS (
-    SELECT bucket_start, sum(request_count) AS requests
-    FROM analytics_endpoint_hourly_metrics
-    WHERE bucket_start = ANY (%(hours)s::timestamptz[]) AND organization_id IS NULL
-    GROUP BY bucket_start
+    {measured}
 )
 SELECT h.bucket_start
 FROM hours AS h
