@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import calendar
 import enum
-import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,6 +39,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from analytics_pipeline.costs.attribution import CENT, round_cents
+from analytics_pipeline.documents import parse_document
 from analytics_pipeline.forecasting import month_end_forecasts
 from analytics_pipeline.warehouse.sql import load_sql
 
@@ -76,17 +75,7 @@ def _money(value, where: str) -> Decimal:
 
 def parse_budgets(text: str, *, fmt: str = "json", source: str = "budgets") -> Budgets:
     """Budgets from the text of a JSON (``fmt="json"``) or TOML (``fmt="toml"``) file."""
-    try:
-        if fmt == "toml":
-            data = tomllib.loads(text, parse_float=Decimal)
-        elif fmt == "json":
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            raise BudgetFileError(f"{source}: unknown budgets format {fmt!r} (use .json or .toml)")
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-        raise BudgetFileError(f"{source}: not valid {fmt.upper()}: {error}") from None
-    if not isinstance(data, dict):
-        raise BudgetFileError(f"{source}: the top level must be an object/table")
+    data = parse_document(text, fmt=fmt, source=source, kind="budgets", error=BudgetFileError)
     known = {"currency", "warn_at_percent", "fail_at_percent", "fail_on_forecast", "total_monthly", "tenants"}
     unknown = sorted(set(data) - known)
     if unknown:

@@ -29,8 +29,6 @@ usage (tokens), ties by organization id, with its rank the month before and the 
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -38,6 +36,7 @@ from pathlib import Path
 
 import psycopg
 
+from analytics_pipeline.documents import parse_document
 from analytics_pipeline.warehouse.sql import load_sql
 
 REVENUE_CURRENCY = "USD"  # the price catalog's
@@ -94,17 +93,7 @@ def _plan(data, where: str) -> Plan:
 
 def parse_plans(text: str, *, fmt: str = "json", source: str = "plans") -> Plans:
     """Plans from the text of a JSON (``fmt="json"``) or TOML (``fmt="toml"``) file."""
-    try:
-        if fmt == "toml":
-            data = tomllib.loads(text, parse_float=Decimal)
-        elif fmt == "json":
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            raise PlansFileError(f"{source}: unknown plans format {fmt!r} (use .json or .toml)")
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PlansFileError(f"{source}: not valid {fmt.upper()}: {error}") from None
-    if not isinstance(data, dict):
-        raise PlansFileError(f"{source}: the top level must be an object/table")
+    data = parse_document(text, fmt=fmt, source=source, kind="plans", error=PlansFileError)
     unknown = sorted(set(data) - {"currency", "default", "organizations"})
     if unknown:
         raise PlansFileError(f"{source}: unknown key(s) {', '.join(unknown)}; expected currency, default, "

@@ -1,0 +1,28 @@
+"""Configuration documents (the plans file, the budgets file): JSON or TOML text read into plain
+data with every number exact (``Decimal``), refused with one error type per document and the
+file's name in the message. Domain-neutral, pure."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from decimal import Decimal
+from typing import Any
+
+
+def parse_document(text: str, *, fmt: str, source: str, kind: str, error: type[ValueError]) -> dict[str, Any]:
+    """The top-level table of ``text`` in ``fmt`` ("json" or "toml"); ``error`` (naming ``source``)
+    for an unknown format, text that does not parse, or a top level that is not an object/table.
+    ``kind`` names the document in the messages ("plans", "budgets")."""
+    try:
+        if fmt == "toml":
+            data = tomllib.loads(text, parse_float=Decimal)
+        elif fmt == "json":
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            raise error(f"{source}: unknown {kind} format {fmt!r} (use .json or .toml)")
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as problem:
+        raise error(f"{source}: not valid {fmt.upper()}: {problem}") from None
+    if not isinstance(data, dict):
+        raise error(f"{source}: the top level must be an object/table")
+    return data
