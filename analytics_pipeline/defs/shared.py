@@ -1,12 +1,16 @@
 """Wiring every domain shares: the time partitions and their key formats, run tags, the
-network retry policy, and the metadata that describes a partition's time window.
+network retry policy, the metadata that describes a partition's time window, and what the
+restatement sensors read of the raw events' materializations.
 
 All partitions are UTC. Hourly and daily partitions include the current, still open period
 (``end_offset=1``) so the sensor can load an hour as its objects arrive; months are
 exported once complete.
 """
 
+import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import dagster as dg
 
@@ -42,6 +46,10 @@ NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONE
 RAW_EVENTS_ARE_FRESH = dg.AssetCheckKey(dg.AssetKey("raw_usage_events"), "raw_events_are_fresh")
 HOURLY_ROLLUPS_ARE_FRESH = dg.AssetCheckKey(dg.AssetKey("hourly_usage_rollups"), "hourly_rollups_are_fresh")
 FRESHNESS_CHECKS = (RAW_EVENTS_ARE_FRESH, HOURLY_ROLLUPS_ARE_FRESH)
+
+
+RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
+MATERIALIZATIONS_PER_TICK = 200
 
 
 def window_metadata(window: dg.TimeWindow) -> dict[str, dg.MetadataValue]:
@@ -93,3 +101,42 @@ def freshness_check_result(reading: FreshnessReading, what: str) -> dg.AssetChec
         description=description,
         metadata=metadata,
     )
+
+
+def contiguous_ranges(keys: Iterable[str], partitions_def: dg.TimeWindowPartitionsDefinition) -> list[tuple[str, str]]:
+    """Partition keys grouped into runs of consecutive partitions: [(first, last), ...] (keys that
+    are not partitions of ``partitions_def`` left out)."""
+    ranges: list[tuple[str, str]] = []
+    for key in sorted(k for k in set(keys) if partitions_def.has_partition_key(k)):
+        if ranges and partitions_def.get_next_partition_key(ranges[-1][1]) == key:
+            ranges[-1] = (ranges[-1][0], key)
+        else:
+            ranges.append((key, key))
+    return ranges
+
+
+class TouchedHours(NamedTuple):
+    """What new ``raw_usage_events`` materializations say they changed."""
+
+    hours: list[datetime]  # the hourly partitions their ``event_hours`` metadata names, oldest first
+    materializations: int
+    last_storage_id: int  # the sensor's next cursor
+
+
+def raw_event_hours_touched(instance: dg.DagsterInstance, cursor: str | None) -> TouchedHours | None:
+    """The event hours touched by the ``raw_usage_events`` materializations after the storage id
+    ``cursor`` (at most MATERIALIZATIONS_PER_TICK of them; late events included), or None when
+    there is no new one."""
+    result = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=int(cursor) if cursor else None),
+        limit=MATERIALIZATIONS_PER_TICK, ascending=True)
+    if not result.records:
+        return None
+    touched: set[str] = set()
+    for record in result.records:
+        entry = record.asset_materialization.metadata.get("event_hours")
+        if entry is not None:
+            touched.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
+    hours = [hourly_partitions.time_window_for_partition_key(key).start
+             for key in sorted(touched) if hourly_partitions.has_partition_key(key)]
+    return TouchedHours(hours, len(result.records), result.records[-1].storage_id)

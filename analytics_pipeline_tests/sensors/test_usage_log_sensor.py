@@ -9,12 +9,8 @@ import pytest
 
 from analytics_pipeline.defs.ingestion.assets import raw_usage_events
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor
-from analytics_pipeline.defs.rollups.sensors import (
-    contiguous_ranges,
-    daily_rollups_follow_hours_sensor,
-    usage_rollup_restatement_sensor,
-)
-from analytics_pipeline.defs.shared import hourly_partitions
+from analytics_pipeline.defs.rollups.sensors import daily_rollups_follow_hours_sensor, usage_rollup_restatement_sensor
+from analytics_pipeline.defs.shared import contiguous_ranges, hourly_partitions
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.loader import ObjectLoader
 from analytics_pipeline.rollups.pricing import parse_catalog, read_catalog_text, replace_model_prices

@@ -8,7 +8,13 @@ import dagster as dg
 from analytics_pipeline.costs.budgets import BudgetFileError
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import daily_partitions, hourly_partitions, monthly_partitions, window_metadata
+from analytics_pipeline.defs.shared import (
+    RAW_USAGE_EVENTS,
+    daily_partitions,
+    hourly_partitions,
+    monthly_partitions,
+    window_metadata,
+)
 from analytics_pipeline.metrics.activity import (
     RawEventsDroppedError,
     replace_activity,
@@ -26,7 +32,6 @@ from analytics_pipeline.metrics.revenue import (
 )
 from analytics_pipeline.metrics.sre import replace_agent_metrics, replace_endpoint_metrics, replace_session_concurrency
 
-RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
 TENANT_COST_ATTRIBUTION = dg.AssetKey("tenant_cost_attribution")
 BUSINESS = "business_metrics"

@@ -11,7 +11,6 @@ of the last materialization they handled as their cursor and request one single-
 stretch of partitions.
 """
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -21,27 +20,17 @@ from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.shared import (
     DAY_KEY_FORMAT,
     HOUR_KEY_FORMAT,
+    MATERIALIZATIONS_PER_TICK,
+    contiguous_ranges,
     daily_partitions,
     hourly_partitions,
     range_tags,
+    raw_event_hours_touched,
 )
 from analytics_pipeline.metrics.activity import stale_activity_days
 from analytics_pipeline.metrics.sre import restatement_reach, stale_sre_hours
 
-RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
-BATCH = 200
-
-
-def contiguous_ranges(keys: set[str], partitions_def: dg.TimeWindowPartitionsDefinition) -> list[tuple[str, str]]:
-    """Partition keys grouped into runs of consecutive partitions: [(first, last), ...]."""
-    ranges: list[tuple[str, str]] = []
-    for key in sorted(k for k in keys if partitions_def.has_partition_key(k)):
-        if ranges and partitions_def.get_next_partition_key(ranges[-1][1]) == key:
-            ranges[-1] = (ranges[-1][0], key)
-        else:
-            ranges.append((key, key))
-    return ranges
 
 
 @dg.sensor(jobs=[daily_metrics_job], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -52,7 +41,8 @@ def daily_metrics_follow_rollups_sensor(context: dg.SensorEvaluationContext,
     (sql/metrics/stale_activity_days.sql): one single-run range per stretch of days."""
     after = int(context.cursor) if context.cursor else None
     result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=DAILY_USAGE_ROLLUPS, after_storage_id=after), limit=BATCH, ascending=True)
+        dg.AssetRecordsFilter(asset_key=DAILY_USAGE_ROLLUPS, after_storage_id=after), limit=MATERIALIZATIONS_PER_TICK,
+        ascending=True)
     if not result.records:
         return dg.SensorResult()
     touched = {record.partition_key for record in result.records if record.partition_key}
@@ -83,20 +73,12 @@ def sre_metrics_restatement_sensor(context: dg.SensorEvaluationContext,
     hours they touched (their `event_hours` metadata, late events included) whose metrics lag the
     events the ingest ledger holds, and `session_concurrency_job` over those hours and the day
     either side of them."""
-    after = int(context.cursor) if context.cursor else None
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=after), limit=BATCH, ascending=True)
-    if not result.records:
+    touched = raw_event_hours_touched(context.instance, context.cursor)
+    if touched is None:
         return dg.SensorResult()
-    touched: set[str] = set()
-    for record in result.records:
-        entry = record.asset_materialization.metadata.get("event_hours")
-        if entry is not None:
-            touched.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
     with warehouse.connect() as conn:
-        hours = {hour.strftime(HOUR_KEY_FORMAT) for hour in stale_sre_hours(
-            conn, [_hour(key) for key in touched if hourly_partitions.has_partition_key(key)])}
-    last = result.records[-1].storage_id
+        hours = {hour.strftime(HOUR_KEY_FORMAT) for hour in stale_sre_hours(conn, touched.hours)}
+    last = touched.last_storage_id
     requests = [dg.RunRequest(run_key=f"{last}:{sre_metrics_job.name}:{first}:{final}", job_name=sre_metrics_job.name,
                               tags=range_tags(first, final))
                 for first, final in contiguous_ranges(hours, hourly_partitions)]

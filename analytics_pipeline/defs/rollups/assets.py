@@ -6,7 +6,13 @@ import dagster as dg
 
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.rollups.resources import RollupSettings
-from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, hourly_partitions, window_metadata
+from analytics_pipeline.defs.shared import (
+    NETWORK_RETRY,
+    RAW_USAGE_EVENTS,
+    daily_partitions,
+    hourly_partitions,
+    window_metadata,
+)
 from analytics_pipeline.rollups.pricing import catalog_digest, parse_catalog, read_catalog_text, replace_model_prices
 from analytics_pipeline.rollups.usage import (
     Granularity,
@@ -18,7 +24,6 @@ from analytics_pipeline.rollups.usage import (
 )
 from analytics_pipeline.settings import current_settings
 
-RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 CATALOG_DIGEST = "catalog_sha256"  # model_prices metadata: which catalog text is loaded
 # Rollups may trail raw events by the restatement sensor's interval and their own run.
 HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(

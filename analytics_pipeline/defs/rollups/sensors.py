@@ -7,12 +7,11 @@ succeeded, because the daily rows add up the day's hourly rows (run at the same 
 could read hours from before the late events).
 """
 
-import json
 
 import dagster as dg
 
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.rollups.assets import CATALOG_DIGEST, RAW_USAGE_EVENTS, model_prices
+from analytics_pipeline.defs.rollups.assets import CATALOG_DIGEST, model_prices
 from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job
 from analytics_pipeline.defs.rollups.resources import RollupSettings
 from analytics_pipeline.defs.shared import (
@@ -20,23 +19,13 @@ from analytics_pipeline.defs.shared import (
     PARTITION_TAG,
     RANGE_END_TAG,
     RANGE_START_TAG,
+    contiguous_ranges,
     hourly_partitions,
     range_tags,
+    raw_event_hours_touched,
 )
 from analytics_pipeline.rollups.pricing import catalog_digest, read_catalog_text
 from analytics_pipeline.rollups.usage import stale_hours
-
-
-def contiguous_ranges(keys: list[str], partitions_def) -> list[tuple[str, str]]:
-    """Group partition keys into runs of consecutive partitions: [(first, last), ...]."""
-    all_keys = [k for k in sorted(set(keys)) if partitions_def.has_partition_key(k)]
-    ranges: list[tuple[str, str]] = []
-    for key in all_keys:
-        if ranges and partitions_def.get_next_partition_key(ranges[-1][1]) == key:
-            ranges[-1] = (ranges[-1][0], key)
-        else:
-            ranges.append((key, key))
-    return ranges
 
 
 @dg.sensor(
@@ -56,27 +45,18 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext,
     single-run range per stretch of consecutive stale hours; the days follow once those runs
     succeed (`daily_rollups_follow_hours_sensor`). The cursor is the last materialization's
     storage id."""
-    after = int(context.cursor) if context.cursor else None
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=RAW_USAGE_EVENTS, after_storage_id=after), limit=200, ascending=True)
-    if not result.records:
+    touched = raw_event_hours_touched(context.instance, context.cursor)
+    if touched is None:
         return dg.SensorResult()
-    touched: set[str] = set()
-    for record in result.records:
-        entry = record.asset_materialization.metadata.get("event_hours")
-        if entry is not None:
-            touched.update(entry.value if isinstance(entry.value, list) else json.loads(entry.value))
-    last = result.records[-1].storage_id
-    candidates = [hourly_partitions.time_window_for_partition_key(key).start
-                  for key in sorted(touched) if hourly_partitions.has_partition_key(key)]
+    last = touched.last_storage_id
     with warehouse.connect() as conn:
-        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, candidates)]
+        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, touched.hours)]
     requests = [
         dg.RunRequest(run_key=f"{last}:{hourly_rollups_job.name}:{first}:{final}", job_name=hourly_rollups_job.name,
                       tags=range_tags(first, final))
         for first, final in contiguous_ranges(stale, hourly_partitions)
     ]
-    context.log.info(f"{len(result.records)} new raw materialization(s) touched {len(candidates)} hour(s); "
+    context.log.info(f"{touched.materializations} new raw materialization(s) touched {len(touched.hours)} hour(s); "
                      f"{len(stale)} lag their events")
     return dg.SensorResult(run_requests=requests, cursor=str(last))
 
