@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: a throwaway PostgreSQL, timing, printing.
+"""Helpers shared by the benchmark scripts: a throwaway PostgreSQL, timing, printing, and a
+closed-loop HTTP load generator.
 
 Nothing here knows about a particular benchmark. A script typically does::
 
@@ -13,13 +14,15 @@ Nothing here knows about a particular benchmark. A script typically does::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,3 +173,56 @@ def pipeline_environment(pg: ThrowawayPostgres, label: str, logs_root: Path) -> 
             "DAGSTER_PG_URL": dagster_storage_url(pg.create_database(f"dagster_{label}", migrate=False)),
             "ANALYTICS_DATABASE_URL": pg.create_database(f"warehouse_{label}"), "ANALYTICS_LOGS_URL": str(logs_root),
             "ANALYTICS_HOME": str(pg.scratch_dir(f"analytics-home-{label}")), "PYTHONPATH": str(repo)}
+
+
+@dataclass(frozen=True)
+class Response:
+    """One request of a load run: its latency on the client, status, body size and, when the server
+    sends ``Server-Timing: app;dur=...``, the server's own time."""
+
+    seconds: float
+    status: int
+    body_bytes: int
+    server_ms: float | None
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int, float | None]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length, server = 0, None
+    for line in head.split(b"\r\n")[1:]:
+        lowered = line.lower()
+        if lowered.startswith(b"content-length:"):
+            length = int(line[15:])
+        elif lowered.startswith(b"server-timing:"):
+            server = float(line.split(b"dur=", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status, length, server
+
+
+def closed_loop_load(port: int, make_request: Callable[[int], bytes], clients: int, seconds: float) -> list[Response]:
+    """``clients`` keep-alive HTTP/1.1 connections to 127.0.0.1:``port``, each sending its next request
+    (``make_request(n)``, n counting every request of the run) as soon as the last one's answer is
+    read, for ``seconds``. A small asyncio client, so it costs little next to the server."""
+    counter = itertools.count()
+    responses: list[Response] = []
+    deadline = time.perf_counter() + seconds
+
+    async def one_client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                request = make_request(next(counter))
+                began = time.perf_counter()
+                writer.write(request)
+                status, length, server = await _read_response(reader)
+                responses.append(Response(time.perf_counter() - began, status, length, server))
+        finally:
+            writer.close()
+
+    async def run() -> None:
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+
+    asyncio.run(run())
+    return responses

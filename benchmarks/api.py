@@ -17,8 +17,6 @@ filtered list p99 under 50 ms.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
 import os
 import random
@@ -37,7 +35,7 @@ import httpx  # noqa: E402
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
-from benchmarks._common import load_average, log, print_table, throwaway_postgres  # noqa: E402
+from benchmarks._common import closed_loop_load, load_average, log, print_table, throwaway_postgres  # noqa: E402
 
 ORGS = 100
 REPO = Path(__file__).resolve().parents[1]
@@ -88,44 +86,6 @@ class Phase:
         return self.requests / self.seconds
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
-async def _load(port: int, make: Callable[[int], bytes], expected: set[int], clients: int,
-                seconds: float) -> tuple[list[float], int]:
-    counter = itertools.count()
-    latencies: list[float] = []
-    unexpected = 0
-    deadline = time.perf_counter() + seconds
-
-    async def one_client() -> None:
-        nonlocal unexpected
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < deadline:
-                request = make(next(counter))
-                began = time.perf_counter()
-                writer.write(request)
-                status = await _read_response(reader)
-                latencies.append(time.perf_counter() - began)
-                if status not in expected:
-                    unexpected += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(one_client() for _ in range(clients)))
-    return latencies, unexpected
-
-
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -134,9 +94,10 @@ def _cpu_seconds(pid: int) -> float:
 def run_phase(name: str, port: int, server_pid: int, make: Callable[[int], bytes], expected: set[int],
               clients: int, seconds: float) -> Phase:
     server_before, client_before, began = _cpu_seconds(server_pid), time.process_time(), time.perf_counter()
-    latencies, unexpected = asyncio.run(_load(port, make, expected, clients, seconds))
+    responses = closed_loop_load(port, make, clients, seconds)
     elapsed = time.perf_counter() - began
-    latencies.sort()
+    latencies = sorted(r.seconds for r in responses)
+    unexpected = sum(1 for r in responses if r.status not in expected)
 
     def percentile(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000

@@ -22,7 +22,6 @@ DIR: the README's ``docs/screenshots/`` are made so.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing
 import os
 import re
@@ -42,7 +41,7 @@ import httpx  # noqa: E402
 from analytics_pipeline.api.keys import create_key  # noqa: E402
 from analytics_pipeline.settings import load_settings  # noqa: E402
 from analytics_pipeline.warehouse.database import connect, resolve_database_url  # noqa: E402
-from benchmarks._common import load_average, log, print_table  # noqa: E402
+from benchmarks._common import closed_loop_load, load_average, log, print_table  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SESSION_COOKIE = "analytics_portal_session"
@@ -133,47 +132,6 @@ class Phase:
         return self.requests / self.seconds
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, float | None, int]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length, server = 0, None
-    for line in head.split(b"\r\n")[1:]:
-        lowered = line.lower()
-        if lowered.startswith(b"content-length:"):
-            length = int(line[15:])
-        elif lowered.startswith(b"server-timing:"):
-            server = float(line.split(b"dur=", 1)[1])
-    if length:
-        await reader.readexactly(length)
-    return status, server, length
-
-
-async def _load(port: int, request: bytes, clients: int, seconds: float):
-    latencies, servers, sizes = [], [], []
-    unexpected = 0
-    deadline = time.perf_counter() + seconds
-
-    async def one_client() -> None:
-        nonlocal unexpected
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < deadline:
-                began = time.perf_counter()
-                writer.write(request)
-                status, server, size = await _read_response(reader)
-                latencies.append((time.perf_counter() - began) * 1000)
-                sizes.append(size)
-                if server is not None:
-                    servers.append(server)
-                if status != 200:
-                    unexpected += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(one_client() for _ in range(clients)))
-    return latencies, servers, sizes, unexpected
-
-
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -185,7 +143,11 @@ def run_phase(name: str, port: int, path: str, session: str | None, clients: int
     cookie = f"Cookie: {SESSION_COOKIE}={session}\r\n" if session else ""
     request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n{cookie}\r\n".encode()
     began = time.perf_counter()
-    latencies, servers, sizes, unexpected = asyncio.run(_load(port, request, clients, seconds))
+    responses = closed_loop_load(port, lambda _: request, clients, seconds)
+    latencies = [r.seconds * 1000 for r in responses]
+    servers = [r.server_ms for r in responses if r.server_ms is not None]
+    sizes = [r.body_bytes for r in responses]
+    unexpected = sum(1 for r in responses if r.status != 200)
     phase = Phase(name, len(latencies), time.perf_counter() - began, _percentile(latencies, 0.5),
                   _percentile(latencies, 0.95), _percentile(servers, 0.5), _percentile(servers, 0.95), unexpected,
                   int(sum(sizes) / max(len(sizes), 1)), load_average())
