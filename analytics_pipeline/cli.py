@@ -449,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = commands.add_parser("api", help="run the export API (FastAPI on uvicorn)")
     api.add_argument("--host", default=None, help="default: ANALYTICS_API_HOST (127.0.0.1)")
-    api.add_argument("--port", type=int, default=None, help="default: ANALYTICS_API_PORT (8080)")
+    api.add_argument("--port", type=int, default=None, help="default: ANALYTICS_API_PORT (8080); the download "
+                                                             "links follow it unless ANALYTICS_API_PUBLIC_URL is set")
     api.set_defaults(func=cmd_api)
 
     keys = commands.add_parser("api-keys", help="create, list or revoke API keys of the export API")

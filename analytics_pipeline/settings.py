@@ -131,8 +131,9 @@ class Settings:
     # The export API (analytics-pipeline api).
     api_host: str = _setting("ANALYTICS_API_HOST", "127.0.0.1")
     api_port: int = _setting("ANALYTICS_API_PORT", 8080, _port)
-    # Base of the signed download links the API serves itself (local-directory exports store).
-    api_public_url: str = _setting("ANALYTICS_API_PUBLIC_URL", "http://127.0.0.1:8080", _base_url)
+    # Base of the signed download links the API serves itself (local-directory exports store);
+    # None: the address the API listens on (api.app.public_url), so `api --port N` links to port N.
+    api_public_url: str | None = _setting("ANALYTICS_API_PUBLIC_URL", None, _base_url)
     # The S3 endpoint finance's browsers reach, for the presigned download URLs, when it is not the
     # one the API itself uses (compose: MinIO is minio:9000 inside, localhost:9000 outside).
     api_download_s3_endpoint_url: str | None = _setting("ANALYTICS_API_DOWNLOAD_S3_ENDPOINT_URL", None, _base_url)

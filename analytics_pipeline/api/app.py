@@ -4,13 +4,21 @@ runs it on uvicorn (``analytics-pipeline api``).
 At startup the warehouse is migrated (``ensure_migrated``) and a psycopg connection pool is
 opened; it is closed at shutdown. "Now" comes from ``clock`` (tests freeze it). Secrets stay out
 of the logs: uvicorn's access log never carries headers (so no ``Authorization``), and the
-signatures of download links are redacted from the request lines it writes.
+signatures of download links are redacted from the request lines it writes (by their decoded
+names: ``%73ignature=`` is redacted too).
+
+Signed download links name ``ANALYTICS_API_PUBLIC_URL``, or, unset, the address the API listens
+on (:func:`public_url`: ``analytics-pipeline api --port 18931`` links to port 18931). Paths are
+not redirected to their form with or without a trailing slash (Starlette's redirect would take
+the ``Host`` header's word for where to send the client): they are 404 ``not_found``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,7 +27,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from analytics_pipeline.api.errors import BodyLimitMiddleware, install_error_handlers
+from analytics_pipeline.api.errors import BodyLimitMiddleware, UnexpectedErrorMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
 from analytics_pipeline.api.portal import STATIC_DIR
 from analytics_pipeline.api.portal import customer as portal_customer
@@ -90,8 +98,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             pool.close()
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url="/docs",
-                  redoc_url=None, generate_unique_id_function=lambda route: route.name)
+                  redoc_url=None, generate_unique_id_function=lambda route: route.name, redirect_slashes=False)
     app.state.settings = settings
+    app.state.public_url = public_url(settings)
     app.state.clock = clock or wall_clock
     app.state.signing_key = signing_key(settings)
     app.state.exports_store = open_store(settings.exports_url,
@@ -106,6 +115,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.portal_session_lifetime = timedelta(hours=settings.portal_session_hours)
     app.state.html_refusal = portal_refusal  # refusals under /portal are pages
     install_error_handlers(app)
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: next to the handlers, inside the others
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(ServerTiming)
     for module in (health, exports, usage, files):
@@ -117,16 +127,34 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     return app
 
 
-_SIGNATURE = re.compile(r"((?:^|[?&])(?:signature|X-Amz-Signature|Signature)=)[^&\s]*")
+#: Query parameters whose values never reach a log: the signatures of download links (ours, S3's).
+SECRET_PARAMETERS = frozenset({"signature", "x-amz-signature"})
+_QUERY_SEPARATORS = re.compile(r"([&;])")
+
+
+def redact_query(target: str) -> str:
+    """``target`` (a path and query) with the values of :data:`SECRET_PARAMETERS` replaced by
+    ``[redacted]``. Names are compared decoded and case-folded, as a server reads them, so an
+    encoded name (``%73ignature``) is no way around it."""
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    pieces = []
+    for piece in _QUERY_SEPARATORS.split(query):
+        name, equals, _ = piece.partition("=")
+        if equals and urllib.parse.unquote_plus(name).strip().casefold() in SECRET_PARAMETERS:
+            piece = f"{name}=[redacted]"
+        pieces.append(piece)
+    return f"{path}?{''.join(pieces)}"
 
 
 class RedactSignatures(logging.Filter):
-    """Removes download-link signatures from uvicorn's access-log lines."""
+    """Removes download-link signatures from uvicorn's access-log lines (:func:`redact_query`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
             args = list(record.args)
-            args[2] = _SIGNATURE.sub(r"\1[redacted]", args[2])
+            args[2] = redact_query(args[2])
             record.args = tuple(args)
         return True
 
@@ -145,10 +173,21 @@ def log_config(access_log: bool) -> dict:
     return config
 
 
+def public_url(settings: Settings) -> str:
+    """The base URL of the links the API hands out: ``ANALYTICS_API_PUBLIC_URL``, or, unset, the
+    address the API listens on (a wildcard address as the loopback one)."""
+    if settings.api_public_url:
+        return settings.api_public_url
+    host = settings.api_host if settings.api_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.api_port}"
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
-    """Run the API on uvicorn until interrupted."""
+    """Run the API on uvicorn until interrupted (``host``/``port`` override the settings', and
+    the links follow them unless ``ANALYTICS_API_PUBLIC_URL`` is set)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+    settings = dataclasses.replace(settings, api_host=host or settings.api_host, api_port=port or settings.api_port)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_config=log_config(settings.api_access_log), access_log=settings.api_access_log,
                 proxy_headers=True, server_header=False)

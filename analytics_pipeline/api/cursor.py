@@ -9,6 +9,11 @@ from datetime import datetime
 
 import orjson
 
+from analytics_pipeline.exports.export_jobs import InvalidExportRequest, accepted_time
+
+#: What a cursor looks like (URL-safe base64 without padding), for the OpenAPI document.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
 
 class InvalidCursor(ValueError):
     pass
@@ -26,6 +31,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         created_at = datetime.fromisoformat(data["c"])
         if created_at.tzinfo is None:
             raise ValueError("naive")
-        return created_at, uuid.UUID(data["j"])
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        return accepted_time(created_at, "cursor"), uuid.UUID(data["j"])
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError,
+            InvalidExportRequest):
         raise InvalidCursor("the cursor is not one this API returned; start again without it") from None

@@ -34,7 +34,11 @@ from analytics_pipeline.api.security import (
     secret_matches,
     well_formed_session_id,
 )
-from analytics_pipeline.exports.usage_csv import UnsafeOrganizationIdError, checked_organization_id
+from analytics_pipeline.exports.usage_csv import (
+    ORGANIZATION_ID_PATTERN,
+    UnsafeOrganizationIdError,
+    checked_organization_id,
+)
 
 
 async def warehouse_pool(request: Request) -> ConnectionPool:
@@ -124,8 +128,13 @@ class Scope:
     organization_id: str
 
 
-async def org_scope(request: Request, key: CurrentKey,
-                    org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
+#: The path's organization: documented with its pattern, checked by :func:`scope_of` (after the key's
+#: scope, so a key learns nothing of an organization it may not read, not even whether its id is valid).
+OrgIdPath = Annotated[str, Path(alias="orgId", max_length=128,
+                                json_schema_extra={"pattern": f"^{ORGANIZATION_ID_PATTERN.pattern}$"})]
+
+
+async def org_scope(request: Request, key: CurrentKey, org_id: OrgIdPath) -> Scope:
     """The organization of the path, when the key may read it: 403 otherwise."""
     return scope_of(request, key, org_id)
 
@@ -138,8 +147,7 @@ def scope_of(request: Request, key: ApiKey, org_id: str) -> Scope:
     if not key.may_read(org_id):
         raise ApiError(403, "organization_out_of_scope", "this API key may not read that organization")
     if not valid:
-        raise ApiError(422, "invalid_organization_id", "the organization id is not "
-                                                       "[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+        raise ApiError(422, "invalid_organization_id", f"the organization id is not {ORGANIZATION_ID_PATTERN.pattern}")
     return Scope(key, org_id)
 
 
@@ -195,8 +203,7 @@ async def portal_session(request: Request) -> PortalSession:
 PortalSessionDep = Annotated[PortalSession, Depends(portal_session)]
 
 
-async def portal_org_scope(request: Request, session: PortalSessionDep,
-                           org_id: Annotated[str, Path(alias="orgId", max_length=128)]) -> Scope:
+async def portal_org_scope(request: Request, session: PortalSessionDep, org_id: OrgIdPath) -> Scope:
     """The organization of a ``/portal/orgs/{orgId}`` page, when the session's key may read it:
     the API's own check (:func:`scope_of`), so a customer's session renders its organization only."""
     return scope_of(request, session.key, org_id)

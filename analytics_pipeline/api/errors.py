@@ -1,9 +1,17 @@
 """One error shape for every refusal, ``{"error": {"code": ..., "message": ...}}``, and the
 handlers that give every failure that shape: the API's own refusals (:class:`ApiError`),
 request validation (422; malformed JSON 400), bodies over 64 KiB (413), unknown routes and
-methods (404/405), the warehouse being down (503). Unexpected errors are logged with their
-traceback and answered 500 ``internal_error`` without one. Every refusal is audited (but a
-portal page asking a browser without a session to sign in).
+methods (404/405, a 405's ``Allow`` naming every method of the path), the warehouse being down
+(503). Every refusal is audited (but a portal page asking a browser without a session to sign in).
+
+A body is refused only once the route's own dependencies that need no body (its authentication,
+its organization's scope) have passed: FastAPI parses a JSON body before it resolves
+dependencies, so a malformed one is first authenticated as the route would (:func:`_refusal_first`),
+and a caller without a key, or with another organization's, gets 401/403, never 400.
+
+An unexpected exception is answered 500 ``internal_error`` in the same shape by
+:class:`UnexpectedErrorMiddleware`: logged once with its traceback, audited, and kept from
+uvicorn (which would log it again and close the keep-alive connection).
 
 Under ``/portal`` the same refusal (status, code, message) is rendered as a page instead, by
 the renderer the portal installs (``app.state.html_refusal``): a 401 sends the browser to the
@@ -12,16 +20,20 @@ sign-in form, anything else is the portal's error page."""
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
 import psycopg
 import psycopg_pool
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import solve_dependencies
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from analytics_pipeline.api.audit import AuditEntry, write_audit
@@ -68,14 +80,16 @@ ERROR_DESCRIPTIONS = {
          "`revoked_api_key`, `expired_api_key`).",
     403: "The organization is outside the key's scope (`organization_out_of_scope`), or a download link's "
          "signature is wrong (`invalid_signature`).",
-    404: "No such export job in this organization (`export_not_found`), or no such route (`not_found`).",
+    404: "No such export job in this organization (`export_not_found`), or no such route (`not_found`; a path "
+         "with a trailing slash is not redirected).",
     409: "The export has not succeeded (yet) (`export_not_ready`), or an Idempotency-Key was reused for a "
          "different request (`idempotency_key_reused`).",
     410: "The download link expired 24 h after the export completed, or retention deleted the file: request a "
          "new export (`download_expired`, `export_expired`).",
     413: "The request body is over 64 KiB (`body_too_large`).",
     415: "The body is not JSON (`unsupported_media_type`).",
-    422: "The request is invalid; the code names the rule it broke (`invalid_time`, `range_too_long`, ...).",
+    422: "The request is invalid; the code names the rule it broke (`invalid_time`: not an ISO 8601 time, or "
+         "outside 2000-01-01T00:00:00Z..3000-01-01T00:00:00Z; `range_too_long`, `invalid_job_id`, ...).",
     429: "The organization has 10 export jobs pending or running (`too_many_active_jobs`); see Retry-After.",
     503: "The warehouse is unavailable (`warehouse_unavailable`).",
 }
@@ -179,6 +193,46 @@ async def _refuse(request: Request, status: int, code: str, message: str,
     return error_response(status, code, message, headers)
 
 
+def _reads_body(dependant: Dependant) -> bool:
+    return bool(dependant.body_params) or any(_reads_body(sub) for sub in dependant.dependencies)
+
+
+async def _refusal_first(request: Request) -> ApiError | None:
+    """The refusal the route's dependencies that need no body give (its authentication, its
+    organization's scope), resolved as the route resolves them; None when they pass."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return None
+    before_body = Dependant(path=dependant.path, call=dependant.call,
+                            dependencies=[sub for sub in dependant.dependencies if not _reads_body(sub)])
+    async with AsyncExitStack() as stack:
+        try:
+            await solve_dependencies(request=request, dependant=before_body, body=None, async_exit_stack=stack,
+                                     embed_body_fields=False)
+        except ApiError as error:
+            return error
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout):
+            return ApiError(503, "warehouse_unavailable", "the warehouse is unavailable; retry in a minute",
+                            {"Retry-After": "30"}, audit=False)
+    return None
+
+
+#: The methods a 405's ``Allow`` may name.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the app takes on the request's path (Starlette's 405 names the
+    methods of the first route of the path only), probed through each route's own matching."""
+    allowed = []
+    for method in HTTP_METHODS:
+        probe = {"type": "http", "path": request.scope["path"], "root_path": request.scope.get("root_path", ""),
+                 "method": method, "headers": []}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
@@ -188,6 +242,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         errors = list(error.errors()) or [{}]
         status, code = _validation_code(errors[0])
+        if code == "malformed_json":  # parsed before the dependencies ran: they refuse first
+            first = await _refusal_first(request)
+            if first is not None:
+                return await api_error(request, first)
         content_type = request.headers.get("content-type", "")
         if code == "invalid_body" and "json" not in content_type.lower():
             return await _refuse(request, 415, "unsupported_media_type",
@@ -202,13 +260,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if isinstance(error.__cause__, BodyTooLarge):  # FastAPI wraps what reading the body raised
             return await body_too_large(request, error.__cause__)
-        if error.status_code == 400:
+        if error.status_code == 400:  # a body FastAPI could not decode, before the dependencies ran
+            first = await _refusal_first(request)
+            if first is not None:
+                return await api_error(request, first)
             return await _refuse(request, 400, "malformed_body", "the request body could not be read")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         message = {404: f"no such resource: {request.url.path}",
                    405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code,
                                                                                       str(error.detail))
-        return await _refuse(request, error.status_code, code, message, getattr(error, "headers", None))
+        headers = getattr(error, "headers", None)
+        if error.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return await _refuse(request, error.status_code, code, message, headers)
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(psycopg_pool.PoolTimeout)
@@ -217,10 +281,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return await _refuse(request, 503, "warehouse_unavailable",
                              "the warehouse is unavailable; retry in a minute", {"Retry-After": "30"}, audit=False)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> Response:
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
-        renderer = _html_renderer(request)
-        if renderer is not None:
-            return renderer(request, 500, "internal_error", "an unexpected error occurred; it was logged", None)
-        return error_response(500, "internal_error", "an unexpected error occurred; it was logged")
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took: 500 ``internal_error`` in the one error shape (the
+    portal's error page under ``/portal``), logged once with its traceback and audited. The
+    exception stops here: re-raised, uvicorn would log it a second time and close the connection.
+    Installed innermost, next to the handlers, so the request's route and state are known."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            request = Request(scope)
+            logger.exception("unexpected error on %s %s", request.method, request.url.path)
+            if started:  # too late for an answer: the response is cut short
+                return
+            response = await _refuse(request, 500, "internal_error", "an unexpected error occurred; it was logged")
+            await response(scope, receive, send)

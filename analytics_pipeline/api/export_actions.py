@@ -109,7 +109,7 @@ def _signed_url(request: Request, job: ExportJob, now: datetime, valid_until: da
         filename = job.output_key.rsplit("/", 1)[-1]
         expires = int(valid_until.timestamp())
         signature = sign_download(state.signing_key, job.job_id, filename, expires)
-        return f"{state.settings.api_public_url}/analytics/v1/files/{job.job_id}/{filename}" \
+        return f"{state.public_url}/analytics/v1/files/{job.job_id}/{filename}" \
                f"?expires={expires}&signature={signature}"
     remaining = max(int((valid_until - now) / timedelta(seconds=1)), 1)
     return state.download_store.share_url(job.output_key, expires_in=timedelta(seconds=remaining))

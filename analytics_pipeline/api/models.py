@@ -10,9 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from analytics_pipeline.exports.export_jobs import ExportJob
+from analytics_pipeline.exports.export_jobs import EARLIEST_TIME, LATEST_TIME, ExportJob
 
 JobStatus = Literal["pending", "running", "succeeded", "failed", "expired"]
+ACCEPTED_TIMES = f"from {EARLIEST_TIME:%Y-%m-%dT%H:%M:%SZ} to {LATEST_TIME:%Y-%m-%dT%H:%M:%SZ}"
+#: A time of a request, as the OpenAPI document describes it (the API also takes a bare date).
+TIME_SCHEMA = {"format": "date-time"}
 
 JOB_EXAMPLE = {
     "jobId": "550e8400-e29b-41d4-a716-446655440000",
@@ -37,10 +40,10 @@ class TimeRange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: str = Field(max_length=64, description="ISO 8601, UTC (`Z`) or with an offset.",
-                       examples=["2024-01-01T00:00:00Z"])
+    start: str = Field(max_length=64, description=f"ISO 8601, UTC (`Z`) or with an offset; {ACCEPTED_TIMES}.",
+                       examples=["2024-01-01T00:00:00Z"], json_schema_extra=TIME_SCHEMA)
     end: str = Field(max_length=64, description="ISO 8601; exclusive, or inclusive when 1 s before a boundary.",
-                     examples=["2024-01-31T23:59:59Z"])
+                     examples=["2024-01-31T23:59:59Z"], json_schema_extra=TIME_SCHEMA)
 
 
 class CreateExport(BaseModel):
@@ -54,7 +57,9 @@ class CreateExport(BaseModel):
     ]})
 
     time_range: TimeRange = Field(alias="timeRange")
-    granularity: str = Field(default="daily", max_length=32, description="`hourly`, `daily` (default) or `monthly`.")
+    # A string refused by the API's own rule (422 invalid_granularity), documented as the enum it is.
+    granularity: str = Field(default="daily", max_length=32, description="`hourly`, `daily` (default) or `monthly`.",
+                             json_schema_extra={"enum": ["hourly", "daily", "monthly"]})
     by_model: StrictBool = Field(default=True, alias="byModel",
                                  description="One row per model (default); false: rows aggregated across models, "
                                              "`model_id` empty.")
@@ -66,7 +71,7 @@ class ExportJobOut(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [JOB_EXAMPLE]})
 
-    job_id: str = Field(alias="jobId")
+    job_id: str = Field(alias="jobId", json_schema_extra={"format": "uuid"})
     org_id: str = Field(alias="orgId")
     status: JobStatus
     granularity: Literal["hourly", "daily", "monthly"]
@@ -75,8 +80,9 @@ class ExportJobOut(BaseModel):
     created_at: str = Field(alias="createdAt")
     completed_at: str | None = Field(default=None, alias="completedAt")
     output_uri: str | None = Field(default=None, alias="outputUri",
-                                   description="Where the CSV is stored (no credential); download it through "
-                                               "`.../download`.")
+                                   description="Where the CSV is stored (no credential): its URL in object "
+                                               "storage, or on a local-directory store its key there (never "
+                                               "the server's path); download it through `.../download`.")
     checksum: str | None = Field(default=None, description="`sha256:<hex>` of the CSV bytes.")
     row_count: int | None = Field(default=None, alias="rowCount")
     initiated_by: str | None = Field(default=None, alias="initiatedBy",
@@ -95,7 +101,7 @@ def job_body(job: ExportJob) -> dict:
     if job.completed_at is not None and job.status != "running":
         body["completedAt"] = job.completed_at
     if job.status in ("succeeded", "expired"):
-        for name, value in (("outputUri", job.output_uri), ("checksum", job.checksum), ("rowCount", job.row_count)):
+        for name, value in (("outputUri", _output_uri(job)), ("checksum", job.checksum), ("rowCount", job.row_count)):
             if value is not None:
                 body[name] = value
     if job.initiated_by is not None:
@@ -103,6 +109,13 @@ def job_body(job: ExportJob) -> dict:
     if job.status == "failed" and job.error is not None:
         body["error"] = job.error
     return body
+
+
+def _output_uri(job: ExportJob) -> str | None:
+    # A local-directory store's "URI" is the server's file path: the key in the store says as much.
+    if job.output_uri is not None and "://" not in job.output_uri:
+        return job.output_key
+    return job.output_uri
 
 
 class ExportJobList(BaseModel):

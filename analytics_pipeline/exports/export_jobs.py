@@ -13,7 +13,7 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 import psycopg
@@ -25,6 +25,11 @@ from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 MAX_RANGE = timedelta(days=31)
 ONE_SECOND = timedelta(seconds=1)
+#: The times a request may name (its start and its end, inclusive bounds), for the export API, the
+#: CLI and the portal alike: far past and beyond any usage a billing warehouse holds, and far from
+#: the ends of Python's calendar (year 1, year 9999), where adding a second or an offset overflows.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 CONCURRENT_EXPORTS = 2
 _SLOT_LOCK_BASE = 7_351_100  # advisory-lock keys 7351100 and 7351101 are the two export slots
 
@@ -42,12 +47,39 @@ class InvalidExportRequest(ValueError):
 INVALID_REQUEST_CODES = {
     "invalid_organization_id": "the organization id is not [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}",
     "invalid_granularity": "granularity is not hourly, daily or monthly",
-    "invalid_time": "start or end is not an ISO 8601 time",
+    "invalid_time": "start or end is not an ISO 8601 time from 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z",
     "end_not_after_start": "end is not after start",
     "range_too_long": "the range covers more than 31 days",
     "unaligned_time": "start or end is not on a boundary of the granularity",
     "invalid_job_id": "the job id is not a UUID",
 }
+
+
+def accepted_time(moment: datetime, name: str) -> datetime:
+    """``moment`` in UTC (naive: read as UTC) when it is within :data:`EARLIEST_TIME` ..
+    :data:`LATEST_TIME` (both included): the one check of the times every request names.
+    InvalidExportRequest ``invalid_time`` otherwise."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # an offset that pushes year 1 or year 9999 off the calendar
+        utc = None
+    if utc is None or not EARLIEST_TIME <= utc <= LATEST_TIME:
+        raise InvalidExportRequest(f"{name} {moment.isoformat()} is outside the times this API accepts, "
+                                   f"{EARLIEST_TIME:%Y-%m-%dT%H:%M:%SZ} to {LATEST_TIME:%Y-%m-%dT%H:%M:%SZ}",
+                                   "invalid_time")
+    return utc
+
+
+def accepted_day(day: date, name: str) -> date:
+    """``day`` when the whole of it is within the accepted times (:func:`accepted_time`): from
+    2000-01-01 to 2999-12-31. InvalidExportRequest ``invalid_time`` otherwise."""
+    if not EARLIEST_TIME.date() <= day < LATEST_TIME.date():
+        raise InvalidExportRequest(f"{name} {day.isoformat()} is outside the days this API accepts, "
+                                   f"{EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME.date() - timedelta(days=1)}",
+                                   "invalid_time")
+    return day
 
 
 def _parse_time(value: str | datetime, name: str) -> datetime:
@@ -59,10 +91,8 @@ def _parse_time(value: str | datetime, name: str) -> datetime:
                 else datetime.fromisoformat(value.strip() + "T00:00:00+00:00")
         except ValueError:
             raise InvalidExportRequest(
-                f"{name} {value!r} is not an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)", "invalid_time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+                f"{name} {value[:64]!r} is not an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)", "invalid_time") from None
+    return accepted_time(parsed, name)
 
 
 def _moment_text(moment: datetime) -> str:

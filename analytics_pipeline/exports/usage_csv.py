@@ -33,7 +33,7 @@ CENT_FRACTION = Decimal("0.0001")
 #: Distinct from the empty value, which the contract reserves for rows aggregated across models;
 #: parentheses appear in no model id of the platform.
 MODEL_LESS_ID = "(none)"
-_ORGANIZATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", re.ASCII)
+ORGANIZATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", re.ASCII)
 
 
 class ExportGranularity(enum.StrEnum):
@@ -56,7 +56,7 @@ class UnsafeOrganizationIdError(ValueError):
 
 
 def checked_organization_id(organization_id: str) -> str:
-    if not isinstance(organization_id, str) or not _ORGANIZATION_ID.fullmatch(organization_id):
+    if not isinstance(organization_id, str) or not ORGANIZATION_ID_PATTERN.fullmatch(organization_id):
         raise UnsafeOrganizationIdError(f"invalid organization id {organization_id!r}")
     return organization_id
 

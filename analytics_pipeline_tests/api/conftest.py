@@ -80,7 +80,8 @@ class ApiServers:
         self.running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
 
     def start(self, database_url: str, *, exports_url: str | None = None, s3_endpoint: str | None = None,
-              clock: FrozenClock | None = None, **overrides) -> RunningApi:
+              clock: FrozenClock | None = None, customize: Callable[[object], None] | None = None,
+              **overrides) -> RunningApi:
         sock = free_socket()
         port = sock.getsockname()[1]
         home = self.directory / f"api-{len(self.running)}"
@@ -95,6 +96,8 @@ class ApiServers:
         factory = (lambda: boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                                         config=Config(signature_version="s3v4"))) if s3_endpoint else None
         app = create_app(settings, clock=clock, s3_client_factory=factory)
+        if customize is not None:  # e.g. a route of the test's own
+            customize(app)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
@@ -117,7 +120,8 @@ class ApiServers:
 
 @pytest.fixture
 def start_api(tmp_path) -> Iterator[Callable[..., RunningApi]]:
-    """Starts the API with ``settings`` overrides (see :meth:`ApiServers.start`); stopped at teardown."""
+    """Starts the API with ``settings`` overrides (see :meth:`ApiServers.start`; ``customize`` is
+    called with the app before it serves); stopped at teardown."""
     servers = ApiServers(tmp_path)
     yield servers.start
     servers.stop()

@@ -48,6 +48,12 @@ ZOO = [
     ("another organization's job", "GET", f"{EXPORTS}/{{other_job}}", "KEY", None, 404, "export_not_found"),
     ("download before success", "GET", f"{EXPORTS}/{{pending_job}}/download", "KEY", None, 409, "export_not_ready"),
     ("malformed JSON", "POST", EXPORTS, "KEY", '{"timeRange": {', 400, "malformed_json"),
+    # The key before the body: no key, or another organization's, never learns what is wrong with the body.
+    ("no key, malformed JSON", "POST", EXPORTS, {}, '{"timeRange": {', 401, "missing_api_key"),
+    ("bad key, malformed JSON", "POST", EXPORTS, {"Authorization": "Bearer not-a-key"}, '{"timeRange": {', 401,
+     "invalid_api_key"),
+    ("other organization's malformed JSON", "POST", JOBS.format(org="org-b"), "KEY", '{"timeRange": {', 403,
+     "organization_out_of_scope"),
     ("not JSON", "POST", EXPORTS, {"Content-Type": "text/plain"}, "timeRange=2024-01", 415, "unsupported_media_type"),
     ("empty body", "POST", EXPORTS, "KEY", "", 422, "missing_body"),
     ("JSON array", "POST", EXPORTS, "KEY", "[1, 2]", 422, "invalid_body"),
@@ -60,6 +66,18 @@ ZOO = [
     ("weekly granularity", "POST", EXPORTS, "KEY", body(granularity="weekly"), 422, "invalid_granularity"),
     ("start not a time", "POST", EXPORTS, "KEY", body(start="yesterday"), 422, "invalid_time"),
     ("month 13", "POST", EXPORTS, "KEY", body(end="2024-13-01T00:00:00Z"), 422, "invalid_time"),
+    # The accepted times: 2000-01-01T00:00:00Z to 3000-01-01T00:00:00Z, far from the calendar's ends.
+    ("inclusive end in year 9999", "POST", EXPORTS, "KEY",
+     body(start="9999-12-01T00:00:00Z", end="9999-12-31T23:59:59Z"), 422, "invalid_time"),
+    ("year 1 at +14:00", "POST", EXPORTS, "KEY", body(start="0001-01-01T00:00:00+14:00"), 422, "invalid_time"),
+    ("a month of 1999", "POST", EXPORTS, "KEY", body(start="1999-12-01T00:00:00Z", end="1999-12-31T23:59:59Z"),
+     422, "invalid_time"),
+    ("a month of 3000", "POST", EXPORTS, "KEY", body(start="3000-01-01T00:00:00Z", end="3000-01-31T23:59:59Z"),
+     422, "invalid_time"),
+    ("usage in year 9999", "GET", f"/analytics/v1/orgs/{ORG}/usage?start=9999-12-31T00:00:00Z"
+     "&end=9999-12-31T23:59:59Z", "KEY", None, 422, "invalid_time"),
+    ("usage in year 1 at +14:00", "GET", f"/analytics/v1/orgs/{ORG}/usage?start=0001-01-01T00:00:00%2B14:00"
+     "&end=0001-01-02T00:00:00Z", "KEY", None, 422, "invalid_time"),
     ("end before start", "POST", EXPORTS, "KEY", body(end="2023-12-01T00:00:00Z"), 422, "end_not_after_start"),
     ("end equals start", "POST", EXPORTS, "KEY", body(end="2024-01-01T00:00:00Z"), 422, "end_not_after_start"),
     ("32 days", "POST", EXPORTS, "KEY", body(end="2024-02-02T00:00:00Z"), 422, "range_too_long"),
@@ -80,6 +98,9 @@ ZOO = [
     ("unknown status", "GET", f"{EXPORTS}?status=done", "KEY", None, 422, "invalid_status"),
     ("forged cursor", "GET", f"{EXPORTS}?cursor=bm90LWEtY3Vyc29y", "KEY", None, 422, "invalid_cursor"),
     ("cursor not base64", "GET", f"{EXPORTS}?cursor=%25%25%25", "KEY", None, 422, "invalid_cursor"),
+    ("cursor at year 1", "GET", f"{EXPORTS}?cursor=eyJjIjoiMDAwMS0wMS0wMVQwMDowMDowMCsxNDowMCIsImoiOiIwMDAwMDAwMC0w"
+     "MDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ", "KEY", None, 422, "invalid_cursor"),
+    ("trailing slash", "GET", f"{EXPORTS}/", "KEY", None, 404, "not_found"),
     ("usage monthly", "GET", f"/analytics/v1/orgs/{ORG}/usage?start=2024-01-01&end=2024-02-01&granularity=monthly",
      "KEY", None, 422, "invalid_granularity"),
     ("usage without start", "GET", f"/analytics/v1/orgs/{ORG}/usage?end=2024-02-01", "KEY", None, 422,
@@ -88,8 +109,12 @@ ZOO = [
      422, "range_too_long"),
     ("unknown route", "GET", "/analytics/v1/orgs", "KEY", None, 404, "not_found"),
     ("DELETE a job", "DELETE", f"{EXPORTS}/{{pending_job}}", "KEY", None, 405, "method_not_allowed"),
-    ("signature wrong", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?expires=99999999999&signature="
+    ("signature wrong", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?expires=32503679999&signature="
      + "0" * 64, {}, None, 403, "invalid_signature"),
+    ("signature twice", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?expires=32503679999&signature="
+     + "0" * 64 + "&signature=" + "0" * 64, {}, None, 403, "invalid_signature"),
+    ("signature under an encoded name", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?expires=1"
+     "&%73ignature=" + "0" * 64, {}, None, 403, "invalid_signature"),
     ("signature not hex", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?expires=1&signature=zz", {},
      None, 422, "invalid_signature"),
     ("link without expiry", "GET", "/analytics/v1/files/{pending_job}/usage_daily.csv?signature=" + "0" * 64, {},

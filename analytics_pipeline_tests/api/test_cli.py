@@ -1,6 +1,7 @@
 """The command line of the export API: ``api-keys`` (the secret on stdout, once), ``export`` as a
 client of the job row (``--wait`` names the command that starts a daemon), and ``api`` itself
-in a subprocess, whose access log carries neither keys nor signatures."""
+in a subprocess, whose access log carries neither keys nor signatures (under encoded names
+neither), and whose download links name the port it was started with."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from analytics_pipeline.exports.export_jobs import list_jobs
 from analytics_pipeline.settings import Settings, current_settings
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.api.conftest import REPO, free_socket
+from analytics_pipeline_tests.api.helpers import add_job
 
 
 @pytest.fixture
@@ -111,14 +114,24 @@ def test_analytics_pipeline_api_serves_and_logs_no_secrets(warehouse_url, tmp_pa
                                 now=datetime(2024, 1, 1, tzinfo=UTC))
         assert httpx.get(f"{url}/analytics/v1/orgs/org-a/exports",
                          headers={"Authorization": f"Bearer {new.token}"}).status_code == 200
-        signature = "ab" * 32
-        link = f"{url}/analytics/v1/files/{uuid.uuid4()}/usage_daily.csv?expires=99999999999&signature={signature}"
+        signature, encoded = "ab" * 32, "cd" * 32
+        link = f"{url}/analytics/v1/files/{uuid.uuid4()}/usage_daily.csv?expires=32503679999&signature={signature}"
         assert httpx.get(link).status_code == 403
+        assert httpx.get(link.replace(f"signature={signature}", f"%73ignature={encoded}")).status_code == 403
+        # Started with --port and no ANALYTICS_API_PUBLIC_URL: the signed link names that port.
+        job = add_job(SimpleNamespace(database_url=warehouse_url, clock=SimpleNamespace(now=datetime.now(UTC)),
+                                      settings=SimpleNamespace(exports_url=str(tmp_path / "exports"))),
+                      "org-a", status="succeeded", content=b"csv of org-a\n")
+        download = httpx.get(f"{url}/analytics/v1/orgs/org-a/exports/{job}/download",
+                             headers={"Authorization": f"Bearer {new.token}"})
+        assert download.status_code == 302 and download.headers["location"].startswith(f"{url}/analytics/v1/files/")
+        assert httpx.get(download.headers["location"]).content == b"csv of org-a\n"
         assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
     finally:
         server.send_signal(signal.SIGINT)
         log, _ = server.communicate(timeout=30)
     assert "GET /analytics/v1/orgs/org-a/exports HTTP/1.1" in log
-    assert "signature=[redacted]" in log and "expires=99999999999" in log
-    assert signature not in log and new.secret not in log and new.token not in log
+    assert "signature=[redacted]" in log and "expires=32503679999" in log
+    assert signature not in log and encoded not in log and "%73ignature=[redacted]" in log
+    assert new.secret not in log and new.token not in log
     assert (tmp_path / "home" / "api-signing-key").stat().st_mode & 0o777 == 0o600

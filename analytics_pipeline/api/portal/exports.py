@@ -22,7 +22,7 @@ from analytics_pipeline.api.export_actions import create_export_job, download_ur
 from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import end_of_today, month
-from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, page_jobs
+from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, accepted_day, page_jobs
 
 router = APIRouter(prefix="/portal/orgs/{orgId}/exports", include_in_schema=False)
 LISTED = 50
@@ -56,10 +56,13 @@ def _export_request(scope: Scope, form: dict[str, str]) -> ExportRequest:
     """The form's export: days ``start``..``end`` included (the API's ``[start, end)`` with end the midnight
     after the last day), granularity, by model."""
     try:
-        first = datetime.combine(datetime.strptime(form.get("start", ""), "%Y-%m-%d").date(), time(), UTC)
-        last = datetime.combine(datetime.strptime(form.get("end", ""), "%Y-%m-%d").date(), time(), UTC)
+        first_day = datetime.strptime(form.get("start", ""), "%Y-%m-%d").date()
+        last_day = datetime.strptime(form.get("end", ""), "%Y-%m-%d").date()
     except ValueError:
         raise InvalidExportRequest("start and end are days, YYYY-MM-DD", "invalid_time") from None
+    # Accepted days only: the midnight after the last one stays on the calendar.
+    first = datetime.combine(accepted_day(first_day, "start"), time(), UTC)
+    last = datetime.combine(accepted_day(last_day, "end"), time(), UTC)
     return ExportRequest.parse(organization_id=scope.organization_id, start=first, end=last + timedelta(days=1),
                                granularity=form.get("granularity", "daily"), by_model=form.get("by_model") == "on",
                                initiated_by=scope.key.name)

@@ -99,7 +99,7 @@ def refusal(request: Request, status: int, code: str, message: str, headers: dic
         response = RedirectResponse(f"/portal/sign-in?{urllib.parse.urlencode(target)}", status_code=303,
                                     headers={"Cache-Control": "no-store"})
         return response
-    extra = {name: value for name, value in (headers or {}).items() if name.lower() == "retry-after"}
+    extra = {name: value for name, value in (headers or {}).items() if name.lower() in ("retry-after", "allow")}
     return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status,
                   headers=extra)
 

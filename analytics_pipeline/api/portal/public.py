@@ -17,10 +17,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from analytics_pipeline.api.deps import Clock, Warehouse
-from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.portal import queries, status
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
+from analytics_pipeline.api.portal.ranges import parse_day
 from analytics_pipeline.api.portal.status import HISTORY_DAYS, LABELS, WINDOW_HOURS, Tally
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -102,10 +102,7 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock,
                 day: Annotated[str | None, Query(max_length=32, description="The day of the hourly table.")] = None
                 ) -> HTMLResponse:
     """The platform's availability per endpoint, hour and day over the last 90 days, and its state now."""
-    try:
-        chosen = date.fromisoformat(day) if day else None
-    except ValueError:
-        raise ApiError(422, "invalid_date", f"day {day[:40]!r} is not a date (YYYY-MM-DD)") from None
+    chosen = parse_day(day, "day") if day else None
     now = clock()
 
     def compute() -> dict:

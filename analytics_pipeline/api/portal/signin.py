@@ -43,7 +43,7 @@ KEY_REFUSALS = {
 def secure_cookies(request: Request) -> bool:
     """Cookies are Secure when the portal is served over TLS (the request's scheme, which uvicorn takes
     from a trusted proxy's X-Forwarded-Proto) or its public URL is https."""
-    return request.url.scheme == "https" or request.app.state.settings.api_public_url.startswith("https://")
+    return request.url.scheme == "https" or request.app.state.public_url.startswith("https://")
 
 
 def landing_page(key: ApiKey) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
-from analytics_pipeline.api.cursor import InvalidCursor, decode_cursor, encode_cursor
+from analytics_pipeline.api.cursor import CURSOR_PATTERN, InvalidCursor, decode_cursor, encode_cursor
 from analytics_pipeline.api.deps import Clock, OrgScope, ReadWarehouse, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.export_actions import create_export_job, download_url, found_job
@@ -27,15 +27,11 @@ def _errors(*statuses: int) -> dict:
     return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
-JobId = Annotated[str, Path(alias="jobId", max_length=64, description="The export job's UUID.")]
+JobId = Annotated[uuid.UUID, Path(alias="jobId", description="The export job's UUID.")]
 
 
-def _job_id(request: Request, text: str) -> uuid.UUID:
-    try:
-        job_id = uuid.UUID(text)
-    except ValueError:
-        raise ApiError(422, "invalid_job_id", f"{text!r} is not an export job id (a UUID)") from None
-    request.state.job_id = job_id
+def _job_id(request: Request, job_id: uuid.UUID) -> uuid.UUID:
+    request.state.job_id = job_id  # audited with a refusal too
     return job_id
 
 
@@ -92,7 +88,8 @@ async def list_exports(
     status: Annotated[Literal["pending", "running", "succeeded", "failed", "expired"] | None,
                       Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1 to 200).")] = 50,
-    cursor: Annotated[str | None, Query(max_length=256, description="`nextCursor` of the previous page.")] = None,
+    cursor: Annotated[str | None, Query(max_length=256, pattern=CURSOR_PATTERN,
+                                        description="`nextCursor` of the previous page.")] = None,
 ) -> JsonResponse:
     """The organization's jobs, newest first, `limit` at a time. Pages follow a keyset
     (creation time, job id), so a page never repeats or skips a job while new jobs arrive."""

@@ -4,6 +4,7 @@ expiry and an HMAC of (job, file, expiry); it needs no API key, like a presigned
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,7 +17,7 @@ from analytics_pipeline.api.deps import Clock, Warehouse
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.models import ErrorBody
 from analytics_pipeline.api.security import download_signature_valid
-from analytics_pipeline.exports.export_jobs import get_job
+from analytics_pipeline.exports.export_jobs import LATEST_TIME, get_job
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 
 router = APIRouter(prefix="/analytics/v1/files", tags=["files"])
@@ -29,25 +30,25 @@ router = APIRouter(prefix="/analytics/v1/files", tags=["files"])
                        404: {"model": ErrorBody, "description": "Not a file of this API (`not_found`)."},
                        410: {"model": ErrorBody, "description": "The link expired (`download_expired`) or the file "
                                                                 "is gone (`export_expired`): request a new export."},
-                       422: {"model": ErrorBody, "description": "The link is incomplete."}})
+                       422: {"model": ErrorBody, "description": "The link is incomplete or malformed."}})
 def download_file(
     request: Request, warehouse: Warehouse, clock: Clock,
-    job_id: Annotated[str, Path(alias="jobId", max_length=64)],
+    job_id: Annotated[uuid.UUID, Path(alias="jobId")],
     filename: Annotated[str, Path(max_length=255)],
-    expires: Annotated[int, Query(ge=0, le=2**40)],
+    expires: Annotated[int, Query(ge=0, le=int(LATEST_TIME.timestamp()))],
     signature: Annotated[str, Query(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")],
 ) -> FileResponse:
     """The file a `download` link points at, while the link's signature is right and its expiry
-    (24 h after the export completed) has not passed. The signature is checked in constant time."""
+    (24 h after the export completed) has not passed. The signature is checked in constant time;
+    a link whose `expires` or `signature` is repeated or has an encoded name is not one the API
+    signed (403)."""
     state = request.app.state
     store = state.exports_store
     if not isinstance(store, LocalDirectoryStore):
         raise ApiError(404, "not_found", "this API serves no files: exports are downloaded from object storage")
-    try:
-        parsed_id = uuid.UUID(job_id)
-    except ValueError:
-        raise ApiError(403, "invalid_signature", "the download link is not valid") from None
-    if not download_signature_valid(state.signing_key, parsed_id, filename, expires, signature):
+    parsed_id = job_id
+    if not _plain_link_parameters(request.scope.get("query_string", b"")) \
+            or not download_signature_valid(state.signing_key, parsed_id, filename, expires, signature):
         raise ApiError(403, "invalid_signature", "the download link is not valid (was it changed?)")
     request.state.job_id = parsed_id
     now = clock()
@@ -64,3 +65,18 @@ def download_file(
                                      client_address=request.client.host if request.client else None))
     return FileResponse(store.path_of(job.output_key), media_type="text/csv", filename=filename,
                         headers={"Cache-Control": "no-store"})
+
+
+def _plain_link_parameters(query_string: bytes) -> bool:
+    """Whether ``expires`` and ``signature`` each appear once, under their plain names, as in the
+    links the API signs: a repeated one or an encoded name (``%73ignature``) is ambiguous, to
+    this route and to whatever reads the link on the way (the access log's redaction)."""
+    seen: dict[str, int] = {}
+    for piece in query_string.decode("latin-1").split("&"):
+        raw = piece.partition("=")[0]
+        name = urllib.parse.unquote_plus(raw)
+        if name in ("expires", "signature"):
+            if raw != name:
+                return False
+            seen[name] = seen.get(name, 0) + 1
+    return all(count == 1 for count in seen.values())

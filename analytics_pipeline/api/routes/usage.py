@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from analytics_pipeline.api.deps import OrgScope, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
-from analytics_pipeline.api.models import ErrorBody, UsageSeries
+from analytics_pipeline.api.models import ACCEPTED_TIMES, ErrorBody, UsageSeries
 from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest
 from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID, format_cost, format_timestamp
 from analytics_pipeline.rollups.usage import Granularity, usage_series
@@ -22,14 +22,14 @@ router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/usage", tags=["usage"])
                        for status in (401, 403, 422, 503)})
 def usage(
     scope: OrgScope, warehouse: Warehouse,
-    start: Annotated[str, Query(max_length=64, description="ISO 8601, on a boundary of the granularity.")],
-    end: Annotated[str, Query(max_length=64, description="Exclusive, or inclusive when 1 s before a boundary.")],
-    granularity: Annotated[str, Query(max_length=32, description="`hourly` or `daily` (default).")] = "daily",
+    start: Annotated[str, Query(max_length=64, json_schema_extra={"format": "date-time"},
+                                description=f"ISO 8601, on a boundary of the granularity; {ACCEPTED_TIMES}.")],
+    end: Annotated[str, Query(max_length=64, json_schema_extra={"format": "date-time"},
+                              description="Exclusive, or inclusive when 1 s before a boundary.")],
+    granularity: Annotated[Literal["hourly", "daily"], Query(description="`hourly` or `daily` (default).")] = "daily",
 ) -> JsonResponse:
     """Requests, tokens, errors, cost (decimal string) and latency p50/p95/p99 per bucket and
     model, from the hourly or daily rollups; the same range rules as exports (at most 31 days)."""
-    if granularity not in ("hourly", "daily"):
-        raise ApiError(422, "invalid_granularity", f"usage series are hourly or daily, not {granularity!r}")
     try:
         window = ExportRequest.parse(organization_id=scope.organization_id, start=start, end=end,
                                      granularity=granularity)
