@@ -52,7 +52,10 @@ def resources_from_settings(settings: Settings, s3: S3Resource | None = None) ->
         "cost_settings": CostSettings.from_settings(settings),
         "metrics_settings": MetricsSettings.from_settings(settings),
         "alert_settings": AlertSettings(webhook_url=_secret(settings, "alert_webhook_url"),
-                                        dagster_ui_url=settings.dagster_ui_url),
+                                        dagster_ui_url=settings.dagster_ui_url,
+                                        rules_file=settings.alert_rules_file,
+                                        pagerduty_routing_key=_secret(settings, "pagerduty_routing_key"),
+                                        pagerduty_events_url=settings.pagerduty_events_url),
         "retention_settings": RetentionSettings.from_settings(settings),
     }
 
