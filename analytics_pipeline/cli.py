@@ -8,6 +8,8 @@
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
+    analytics-pipeline alerts       platform alerts: list [--open], ack KEY, evaluate
+    analytics-pipeline trace        REQUEST_ID [--org ORG]: where a request came from and what became of it
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from analytics_pipeline.cli_oncall import add_oncall_commands
 
 
 def _parse_date(text: str) -> date:
@@ -474,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         "create-buckets", help="create the bucket of every s3:// store the settings name, and BUCKET ...")
     create_buckets.add_argument("buckets", nargs="*", metavar="BUCKET", help="more buckets (e.g. Dagster's logs)")
     create_buckets.set_defaults(func=cmd_storage)
+    add_oncall_commands(commands)
     return parser
 
 
