@@ -21,9 +21,10 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
 # states a margin as the costs domain defines it (costs.profitability.margin_percent).
 # Platform alerts judge endpoints by the status page's own rule (api.portal.status) and stuck exports by the
-# exports domain's own query; the API and portal trace requests through the tracing domain.
+# exports domain's own query; the API and portal trace requests through the tracing domain,
+# which states prices with the exports' money formatter.
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "tracing"},
-                    "alerts": {"api", "exports"}}
+                    "alerts": {"api", "exports"}, "tracing": {"exports"}}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import psycopg
 
+from analytics_pipeline.exports.usage_csv import format_cost
 from analytics_pipeline.tracing.sources import SourceRef, describe_source
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
@@ -72,7 +73,7 @@ class Trace:
         return bool(self.organizations)
 
     def as_json(self) -> dict:
-        """The trace as plain JSON values (times ISO 8601, money as exact decimal strings)."""
+        """The trace as plain JSON values (times ISO 8601, money as decimal strings rounded as exports round)."""
         return _plain(asdict(self)) | {"found": self.found}
 
 
@@ -83,8 +84,8 @@ def _plain(value):
         return [_plain(item) for item in value]
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
+    if isinstance(value, Decimal):  # every Decimal of a trace is money: the exports' one formatter
+        return format_cost(value)
     return value
 
 
@@ -195,9 +196,9 @@ def describe(trace: Trace) -> list[str]:
             out.append("  event as stored: " + ", ".join(f"{k}={_plain(v)}" for k, v in shown.items()))
         if entry.rollup is not None:
             out.append(f"  counts in the hourly rollup of {entry.rollup.bucket_start:%Y-%m-%d %H:00Z} "
-                       f"({entry.rollup.request_count} requests, cost {entry.rollup.cost_total})")
+                       f"({entry.rollup.request_count} requests, cost {format_cost(entry.rollup.cost_total)})")
         if entry.price is not None:
-            out.append(f"  price: {entry.price}")
+            out.append(f"  price: {format_cost(entry.price)}")
         if entry.price_note:
             out.append(f"  note: {entry.price_note}")
     return out
