@@ -25,6 +25,7 @@ from analytics_pipeline.api.portal import STATIC_DIR
 from analytics_pipeline.api.portal import customer as portal_customer
 from analytics_pipeline.api.portal import exports as portal_exports
 from analytics_pipeline.api.portal import internal as portal_internal
+from analytics_pipeline.api.portal import oncall as portal_oncall
 from analytics_pipeline.api.portal import public as portal_public
 from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
@@ -115,6 +116,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.
     for module in (portal_signin, portal_customer, portal_exports, portal_public, portal_internal):
         app.include_router(module.router)
+    app.include_router(portal_oncall.router)  # tracing pages
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal_static")
     return app
 
