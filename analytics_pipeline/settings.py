@@ -125,6 +125,8 @@ class Settings:
     alert_rules_file: str | None = _setting("ANALYTICS_ALERT_RULES_FILE", None)
     pagerduty_routing_key: str | None = _setting("ANALYTICS_PAGERDUTY_ROUTING_KEY", None, secret=True)
     pagerduty_events_url: str = _setting("ANALYTICS_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+    # CloudWatch Metric Streams objects (Firehose to S3): the platform's CPU, memory, connections, requests, 5xx.
+    metric_streams_url: str = _setting("ANALYTICS_METRIC_STREAMS_URL", "", under_home="metric-streams")
     # Retention (periods from the seed documents).
     raw_archive_after_days: int = _setting("ANALYTICS_RAW_ARCHIVE_AFTER_DAYS", 7, _positive_int)
     rollup_retention_months: int = _setting("ANALYTICS_ROLLUP_RETENTION_MONTHS", 13, _positive_int)

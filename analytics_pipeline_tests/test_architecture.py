@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
 NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
-                "metrics", "api", "tracing"}
+                "metrics", "api", "tracing", "system_health"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
 # states a margin as the costs domain defines it (costs.profitability.margin_percent).

@@ -74,9 +74,36 @@ def open_alerts(conn) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
+@dataclass(frozen=True)
+class ServiceFigure:
+    """One metric of one service over the panel's hour."""
+
+    namespace: str
+    service: str
+    metric_name: str
+    unit: str | None
+    mean: float | None
+    maximum: float | None
+    total: float | None
+    last_mean: float | None
+    last_minute: datetime
+
+
+#: What the SRE page's system-health panel shows: ECS and Lambda CPU and memory, RDS connections and
+#: CPU, the load balancer's requests and 5xx.
+PANEL_METRICS = ("CPUUtilization", "MemoryUtilization", "cpu_total_time", "memory_utilization",
+                 "DatabaseConnections", "RequestCount", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count")
+
+
+def latest_hour(conn, now: datetime) -> list[ServiceFigure]:
+    """Per service and panel metric, the hour up to the latest minute at or before ``now``."""
+    return [ServiceFigure(*row) for row in conn.execute(load_sql("system_health/latest_minutes"),
+                                                        {"now": now, "metric_names": list(PANEL_METRICS)})]
+
+
 def sre_panel(conn, now: datetime) -> dict:
-    """The SRE page's on-call context: the open alerts."""
-    return {"open_alerts": open_alerts(conn)}
+    """The SRE page's on-call context: the open alerts and the system-health panel."""
+    return {"open_alerts": open_alerts(conn), "system_health": latest_hour(conn, now)}
 
 
 @router.get("/internal/trace", name="portal_trace", response_class=HTMLResponse)

@@ -75,3 +75,24 @@ def test_open_incidents_and_silent_endpoints_on_the_status_page_and_alerts_on_th
     sre = sign_in(api, api.key(None, name="sre", finance=True)[0]).get("/portal/internal/sre").text
     [alert] = table_rows(sre, "sre-open-alerts")
     assert alert[:3] == ["critical", "firing", "2026-11-03 12:30"] and alert[4] == "availability/critical//v1/chat"
+
+
+def test_the_sre_page_shows_system_health_from_the_metric_streams(start_api, warehouse_url, tmp_path):
+    from analytics_pipeline.generator.metric_streams import hour_object
+    from analytics_pipeline.storage.object_store import LocalDirectoryStore
+    from analytics_pipeline.system_health.loader import load_object
+
+    store = LocalDirectoryStore(tmp_path / "streams")
+    hour = NOW.replace(minute=0) - timedelta(hours=1)
+    key, body, _ = hour_object(hour, seed=7, incident=True)
+    with connect(warehouse_url) as conn:
+        assert load_object(conn, store, store.write(key, body), now=NOW).datapoints == 600
+    api = start_api(warehouse_url, clock=FrozenClock(NOW))
+    sre = sign_in(api, api.key(None, name="sre", finance=True)[0]).get("/portal/internal/sre").text
+    rows = {(r[0], r[1], r[2]): r for r in table_rows(sre, "sre-system-health")}
+    assert len(rows) == 10
+    cpu = rows[("AWS/ECS", "analytics/api", "CPUUtilization")]
+    assert 96.0 <= float(cpu[4]) <= 99.0  # the planted hour of saturated CPU
+    assert rows[("AWS/RDS", "analytics-warehouse", "DatabaseConnections")][7] == "Count"
+    assert int(rows[("AWS/ApplicationELB", "app/analytics-api/50dc6c495c0c9188", "HTTPCode_Target_5XX_Count")][6]
+               .replace(",", "")) >= 60 * 250

@@ -8,7 +8,8 @@
   the dispatcher with retries and exponential backoff and marked delivered in the transaction that
   claimed it, so a receiver outage delays notifications and never loses or repeats them;
 * ``analytics_metric_stream_objects``: the ledger of CloudWatch Metric Streams objects loaded
-  (exactly once per key and etag, every line accounted for);
+  (exactly once per key and etag, every line accounted for: a datapoint, a duplicate of one
+  already stored, or rejected with its reason, counted in ``rejections`` with a sample of each);
 * ``analytics_service_minute_metrics``: their datapoints per minute, namespace, service and metric.
 
 Revision ID: 0014
@@ -83,12 +84,14 @@ def upgrade() -> None:
             object_key     text        NOT NULL,
             etag           text        NOT NULL,
             delivery_hour  timestamptz NOT NULL,
-            lines_read     bigint      NOT NULL,
-            datapoints     bigint      NOT NULL,
-            rejected       bigint      NOT NULL,
+            lines_read     bigint      NOT NULL DEFAULT 0,
+            datapoints     bigint      NOT NULL DEFAULT 0,
+            duplicates     bigint      NOT NULL DEFAULT 0,
+            rejected       bigint      NOT NULL DEFAULT 0,
+            rejections     jsonb       NOT NULL DEFAULT '{}',
             ingested_at    timestamptz NOT NULL,
             UNIQUE (object_key, etag),
-            CONSTRAINT metric_stream_lines_add_up CHECK (lines_read = datapoints + rejected)
+            CONSTRAINT metric_stream_lines_add_up CHECK (lines_read = datapoints + duplicates + rejected)
         );
         CREATE INDEX analytics_metric_stream_objects_hour ON analytics_metric_stream_objects (delivery_hour);
         CREATE TABLE analytics_service_minute_metrics (
