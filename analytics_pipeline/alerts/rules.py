@@ -29,7 +29,7 @@ KIND_PARAMETERS: dict[str, dict[str, Any]] = {
     "service_metric_above": {"metric_name": str, "above": float, "minutes": 5, "statistic": "mean"},
 }
 STATISTICS = ("mean", "max", "sum")
-EVALUATION_DEFAULTS = {"window_minutes": 15, "hold_seconds": 60, "renotify_minutes": 60,
+EVALUATION_DEFAULTS = {"window_minutes": 15, "hold_seconds": 30, "renotify_minutes": 60,
                        "retry_max_backoff_seconds": 900}
 
 

@@ -19,7 +19,7 @@ def test_the_sensor_pages_pagerduty_for_an_outage_with_the_shipped_rules(warehou
                                spacing=timedelta(milliseconds=100))
     settings = AlertSettings(webhook_url=webhook.url, pagerduty_routing_key="key", pagerduty_events_url=pagerduty.url)
     assert platform_alert_sensor.minimum_interval_seconds == EVALUATION_INTERVAL_SECONDS <= 60
-    for seconds in (30, 60, 90, 120):  # the shipped hold time is 60 s
+    for seconds in (30, 60, 90, 120):  # the shipped hold time is 30 s: pending at 30, fired at 60
         clock = ClockResource(frozen_at=(T0 + timedelta(seconds=seconds)).isoformat())
         with dg.build_sensor_context(resources={"warehouse": WarehouseResource(database_url=warehouse_url),
                                                 "alert_settings": settings, "clock": clock}) as context:

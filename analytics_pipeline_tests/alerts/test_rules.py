@@ -23,7 +23,7 @@ def test_the_shipped_rules_load_cover_every_kind_and_every_rule_has_a_severity()
     rules = load_rules()
     assert {rule.kind for rule in rules.rules} == set(KIND_PARAMETERS)
     assert all(rule.severity in SEVERITIES for rule in rules.rules)
-    assert (rules.window_minutes, rules.hold_seconds, rules.renotify_minutes) == (15, 60, 60)
+    assert (rules.window_minutes, rules.hold_seconds, rules.renotify_minutes) == (15, 30, 60)
 
 
 def test_json_rules_read_like_toml(tmp_path):
