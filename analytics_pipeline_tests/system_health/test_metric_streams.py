@@ -102,3 +102,21 @@ def test_metric_thresholds_feed_the_alert_rules(streams, warehouse_url, webhook)
                       "load_balancer_5xx/AWS/ApplicationELB/app/analytics-api/50dc6c495c0c9188"}
     assert run.evaluation.fired == []  # fired once, on the second evaluation
     assert len(webhook.posts) == 2  # the CPU warning, and the critical 5xx (no PagerDuty key: the webhook)
+
+
+def test_the_demo_writes_and_loads_a_day_of_metric_streams(warehouse_url, tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from analytics_pipeline.cli_oncall import demo_metric_streams
+    from analytics_pipeline.settings import current_settings, load_settings
+
+    monkeypatch.setenv("ANALYTICS_DATABASE_URL", warehouse_url)
+    monkeypatch.setenv("ANALYTICS_METRIC_STREAMS_URL", str(tmp_path / "streams"))
+    current_settings.cache_clear()
+    try:
+        demo_metric_streams(argparse.Namespace(start=DAY, days=1, seed=7), load_settings())
+    finally:
+        current_settings.cache_clear()
+    assert "generated and loaded 24 CloudWatch metric-stream objects (14,400 datapoints" in capsys.readouterr().out
+    with connect(warehouse_url) as conn:
+        assert conn.execute("SELECT count(*) FROM analytics_metric_stream_objects").fetchone()[0] == 24
