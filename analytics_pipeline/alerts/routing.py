@@ -13,7 +13,7 @@ without the routing key: the key, a secret, is added when the row is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from analytics_pipeline.alerts.messages import slack_escape
@@ -28,9 +28,10 @@ _ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":info
 class Routes:
     """The receivers configured (their secrets never leave this object but for the POST itself)."""
 
-    pagerduty_routing_key: str | None = None
+    # Secrets (a webhook URL carries its own): kept out of the repr, so no log or traceback shows them.
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
-    webhook_url: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)
 
     def routes_for(self, severity: str) -> list[str]:
         """The receivers of a notification of ``severity`` (none: the history only)."""

@@ -114,3 +114,8 @@ def test_routes_by_severity_with_critical_falling_back_to_the_webhook():
     assert [both.routes_for(s) for s in SEVERITIES] == [["pagerduty"], ["slack"], []]
     assert Routes(webhook_url="http://127.0.0.1:1/h").routes_for("critical") == ["slack"]
     assert Routes().routes_for("critical") == []
+
+
+def test_routes_never_show_their_secrets():
+    routes = Routes(pagerduty_routing_key="s3cret-key", webhook_url="https://hooks.example/T/B/s3cret")
+    assert "s3cret" not in repr(routes) and "s3cret" not in str(routes)
