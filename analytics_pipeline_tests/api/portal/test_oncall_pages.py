@@ -44,6 +44,10 @@ def test_the_sre_page_search_box_traces_a_request_in_the_browser(start_api, trac
 def test_an_organization_traces_its_own_requests_from_its_pages_only(start_api, traced_warehouse):  # noqa: F811
     api = start_api(traced_warehouse)
     org_b = sign_in(api, api.key("org-b", name="b")[0])
+    usage = org_b.get("/portal/orgs/org-b/usage").text
+    assert 'href="/portal/orgs/org-b/trace"' in usage  # found from the organization's own pages
+    empty = org_b.get("/portal/orgs/org-b/trace").text
+    assert 'action="/portal/orgs/org-b/trace"' in empty and "trace-lines" not in empty
     own = org_b.get("/portal/orgs/org-b/trace", params={"request_id": "req-ok"})
     assert own.status_code == 200 and SECOND_KEY in own.text and FIRST_KEY not in own.text
     assert 'id="trace-not-found"' in org_b.get("/portal/orgs/org-b/trace", params={"request_id": "req-bad"}).text
