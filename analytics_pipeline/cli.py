@@ -8,6 +8,8 @@
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
+    analytics-pipeline alerts       platform alerts: list [--open], ack KEY, evaluate
+    analytics-pipeline trace        REQUEST_ID [--org ORG]: where a request came from and what became of it
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from analytics_pipeline.cli_oncall import add_oncall_commands, demo_metric_streams
 
 
 def _parse_date(text: str) -> date:
@@ -144,6 +148,7 @@ def cmd_demo(args) -> int:
     costs, ci_runs = _generate_costs_and_ci_runs(args, settings, generated)
     print(f"generated {costs.total_cost:,.2f} USD of FOCUS infrastructure costs and {ci_runs.files_written:,} CI run "
           f"files (a build regression planted at commit {ci_runs.regression.commit_sha[:12]})")
+    demo_metric_streams(args, settings)
 
     prepare_dagster_home(settings)
     started = time.monotonic()
@@ -402,7 +407,7 @@ def cmd_storage(args) -> int:
 
     settings = current_settings()
     stores = (settings.logs_url, settings.exports_url, settings.archive_url, settings.focus_costs_url,
-              settings.build_metrics_url)
+              settings.build_metrics_url, settings.metric_streams_url)
     buckets = s3_buckets_of(stores) + list(args.buckets)
     if not buckets:
         print("no store is on S3 and no bucket was named: nothing to create")
@@ -475,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
         "create-buckets", help="create the bucket of every s3:// store the settings name, and BUCKET ...")
     create_buckets.add_argument("buckets", nargs="*", metavar="BUCKET", help="more buckets (e.g. Dagster's logs)")
     create_buckets.set_defaults(func=cmd_storage)
+    add_oncall_commands(commands)
     return parser
 
 

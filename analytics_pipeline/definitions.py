@@ -10,7 +10,17 @@ import os
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from analytics_pipeline.defs import alerts, build_metrics, costs, exports, ingestion, metrics, retention, rollups
+from analytics_pipeline.defs import (
+    alerts,
+    build_metrics,
+    costs,
+    exports,
+    ingestion,
+    metrics,
+    retention,
+    rollups,
+    system_health,
+)
 from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
 from analytics_pipeline.defs.ingestion.resources import IngestionSettings
@@ -25,7 +35,7 @@ from analytics_pipeline.defs.rollups.resources import RollupSettings
 from analytics_pipeline.settings import Settings, current_settings, setting_variables
 
 #: Every domain, in the order data flows through them.
-DOMAINS = (ingestion, rollups, exports, costs, metrics, build_metrics, alerts, retention)
+DOMAINS = (ingestion, rollups, exports, costs, metrics, build_metrics, system_health, alerts, retention)
 
 
 def _secret(settings: Settings, name: str) -> str | dg.EnvVar | None:
@@ -52,7 +62,10 @@ def resources_from_settings(settings: Settings, s3: S3Resource | None = None) ->
         "cost_settings": CostSettings.from_settings(settings),
         "metrics_settings": MetricsSettings.from_settings(settings),
         "alert_settings": AlertSettings(webhook_url=_secret(settings, "alert_webhook_url"),
-                                        dagster_ui_url=settings.dagster_ui_url),
+                                        dagster_ui_url=settings.dagster_ui_url,
+                                        rules_file=settings.alert_rules_file,
+                                        pagerduty_routing_key=_secret(settings, "pagerduty_routing_key"),
+                                        pagerduty_events_url=settings.pagerduty_events_url),
         "retention_settings": RetentionSettings.from_settings(settings),
     }
 

@@ -120,6 +120,13 @@ class Settings:
     # Alerts: Slack-compatible JSON posted here when set; links point at the Dagster UI.
     alert_webhook_url: str | None = _setting("ANALYTICS_ALERT_WEBHOOK_URL", None, secret=True)
     dagster_ui_url: str = _setting("ANALYTICS_DAGSTER_UI_URL", "http://localhost:3000", _base_url)
+    # Platform alerts (analytics_pipeline.alerts): the rules file (None: the rules shipped in the package);
+    # critical alerts go to PagerDuty's Events API v2 with this routing key (unset: to the webhook above).
+    alert_rules_file: str | None = _setting("ANALYTICS_ALERT_RULES_FILE", None)
+    pagerduty_routing_key: str | None = _setting("ANALYTICS_PAGERDUTY_ROUTING_KEY", None, secret=True)
+    pagerduty_events_url: str = _setting("ANALYTICS_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+    # CloudWatch Metric Streams objects (Firehose to S3): the platform's CPU, memory, connections, requests, 5xx.
+    metric_streams_url: str = _setting("ANALYTICS_METRIC_STREAMS_URL", "", under_home="metric-streams")
     # Retention (periods from the seed documents).
     raw_archive_after_days: int = _setting("ANALYTICS_RAW_ARCHIVE_AFTER_DAYS", 7, _positive_int)
     rollup_retention_months: int = _setting("ANALYTICS_ROLLUP_RETENTION_MONTHS", 13, _positive_int)

@@ -14,7 +14,7 @@ from analytics_pipeline.defs.resources import ClockResource
 from analytics_pipeline.settings import Settings, load_settings
 
 STORES = {"logs_url": "logs", "exports_url": "exports", "archive_url": "archive", "focus_costs_url": "focus",
-          "build_metrics_url": "build-metrics"}
+          "build_metrics_url": "build-metrics", "metric_streams_url": "metric-streams"}
 
 
 def frozen_clock(now: datetime) -> ClockResource:

@@ -33,11 +33,13 @@ from analytics_pipeline.api.portal import STATIC_DIR
 from analytics_pipeline.api.portal import customer as portal_customer
 from analytics_pipeline.api.portal import exports as portal_exports
 from analytics_pipeline.api.portal import internal as portal_internal
+from analytics_pipeline.api.portal import oncall as portal_oncall
 from analytics_pipeline.api.portal import public as portal_public
 from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
 from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, health, usage
+from analytics_pipeline.api.routes import tracing as request_tracing
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.storage.object_store import open_store
@@ -120,9 +122,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.add_middleware(ServerTiming)
     for module in (health, exports, usage, files):
         app.include_router(module.router)
+    app.include_router(request_tracing.router)  # internal: not in the OpenAPI document
     # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.
     for module in (portal_signin, portal_customer, portal_exports, portal_public, portal_internal):
         app.include_router(module.router)
+    app.include_router(portal_oncall.router)  # tracing pages
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal_static")
     return app
 

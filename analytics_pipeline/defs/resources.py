@@ -63,6 +63,9 @@ class ObjectStorageResource(dg.ConfigurableResource):
     archive_url: str = Field(description="Raw-event Parquet archives (`ANALYTICS_ARCHIVE_URL`).")
     focus_costs_url: str = Field(description="Cloud cost exports in FOCUS format (`ANALYTICS_FOCUS_COSTS_URL`).")
     build_metrics_url: str = Field(description="CI run telemetry files (`ANALYTICS_BUILD_METRICS_URL`).")
+    metric_streams_url: str = Field(
+        default=Settings.metric_streams_url,
+        description="CloudWatch Metric Streams objects (`ANALYTICS_METRIC_STREAMS_URL`); empty: none.")
     sensor_lookback_days: int = Field(
         default=Settings.sensor_lookback_days,
         description="Days of YYYY/MM/DD/ prefixes the object sensors list each tick "
@@ -90,6 +93,9 @@ class ObjectStorageResource(dg.ConfigurableResource):
 
     def build_metrics(self) -> ObjectStore:
         return self._store(self.build_metrics_url)
+
+    def metric_streams(self) -> ObjectStore:
+        return self._store(self.metric_streams_url)
 
 
 class ClockResource(dg.ConfigurableResource):
@@ -147,4 +153,5 @@ def object_storage_from_settings(settings: Settings, s3: S3Resource | None = Non
     return ObjectStorageResource(
         logs_url=settings.logs_url, exports_url=settings.exports_url, archive_url=settings.archive_url,
         focus_costs_url=settings.focus_costs_url, build_metrics_url=settings.build_metrics_url,
+        metric_streams_url=settings.metric_streams_url,
         sensor_lookback_days=settings.sensor_lookback_days, s3=s3 or S3Resource(max_attempts=5))

@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,6 +18,7 @@ class RecordingWebhook:
         self.posts: list[dict] = []
         self.headers: list[dict] = []
         self.statuses: list[int] = []
+        self.answers: list[int] = []  # the status each post was answered with, in order
         self.delay = 0.0
         self.lock = threading.Lock()
 
@@ -29,6 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
             hook.posts.append(json.loads(body))
             hook.headers.append(dict(self.headers))
             status = hook.statuses.pop(0) if hook.statuses else 200
+            hook.answers.append(status)
         if hook.delay:
             time.sleep(hook.delay)
         self.send_response(status)
@@ -40,13 +43,30 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def webhook():
+@contextmanager
+def recording_receiver(path: str):
+    """A receiver on a free loopback port, answering POSTs to any path (``path`` names its URL)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    server.hook = RecordingWebhook(f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000/secret")
+    server.hook = RecordingWebhook(f"http://127.0.0.1:{server.server_address[1]}{path}")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
-    yield server.hook
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.hook
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    """A Slack-shaped incoming webhook."""
+    with recording_receiver("/hooks/T000/B000/secret") as hook:
+        yield hook
+
+
+@pytest.fixture
+def pagerduty():
+    """A receiver shaped like PagerDuty's Events API v2 endpoint."""
+    with recording_receiver("/v2/enqueue") as hook:
+        yield hook

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from analytics_pipeline.api.deps import Clock, InternalSession, Warehouse
-from analytics_pipeline.api.portal import queries
+from analytics_pipeline.api.portal import oncall, queries
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, end_of_today, month
@@ -77,6 +77,7 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
         agents = queries.agent_types(conn, window.start, window.end)
         sessions = queries.session_hours(conn, window.start, window.end)
         peaks = queries.session_peaks(conn, window.start, window.end)
+        on_call = oncall.sre_panel(conn, now)  # open alerts, system health
     requests = sum(e.request_count for e in endpoints)
     buckets = window.buckets(True)
     p95: dict[str, dict[datetime, float | None]] = {e.endpoint: {} for e in endpoints[:8]}
@@ -107,4 +108,4 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
     return render(request, "sre.html", {
         "window": window, "endpoints": endpoints, "requests": requests, "errors": errors, "agents": agents,
         "sessions": sessions, "peaks": peaks, "latency_chart": latency_chart, "error_chart": error_chart,
-        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest})
+        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest, **on_call})

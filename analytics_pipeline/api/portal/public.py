@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from analytics_pipeline.api.deps import Clock, Warehouse
-from analytics_pipeline.api.portal import queries, status
+from analytics_pipeline.api.portal import oncall, queries, status
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import parse_day
@@ -107,7 +107,8 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock,
 
     def compute() -> dict:
         with warehouse.connection() as conn:
-            return status_figures(conn, now, chosen)
+            figures = status_figures(conn, now, chosen)
+            return {**figures, **oncall.status_incidents(conn, figures)}
 
     def page() -> dict:
         response = render(request, "status.html", {**compute(), "labels": LABELS, "rules": status},

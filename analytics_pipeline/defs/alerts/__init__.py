@@ -1,7 +1,9 @@
-"""Alerting: sensors that post failed runs and failed or warning asset checks to a webhook."""
+"""Alerting: sensors that post failed runs and failed or warning asset checks to a webhook, and the
+platform alert rules' sensor (critical to PagerDuty, warning to the webhook, all to the history)."""
 
 import dagster as dg
 
+from analytics_pipeline.defs.alerts.platform import platform_alert_sensor
 from analytics_pipeline.defs.alerts.sensors import asset_check_alert_sensor, run_failure_alert_sensor
 
-defs = dg.Definitions(sensors=[run_failure_alert_sensor, asset_check_alert_sensor])
+defs = dg.Definitions(sensors=[run_failure_alert_sensor, asset_check_alert_sensor, platform_alert_sensor])
