@@ -12,6 +12,7 @@ output on every partition of the range. :func:`partition_figures` and :func:`che
 make each partition carry its own figures and its own check result instead.
 """
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -60,6 +61,16 @@ FRESHNESS_CHECKS = (RAW_EVENTS_ARE_FRESH, HOURLY_ROLLUPS_ARE_FRESH)
 
 RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 MATERIALIZATIONS_PER_TICK = 200
+
+
+def described_sensor(**kwargs) -> Callable:
+    """``@dg.sensor`` whose description in the UI is the function's docstring (written once)."""
+    return lambda fn: dg.sensor(description=inspect.cleandoc(fn.__doc__), **kwargs)(fn)
+
+
+def described_schedule(**kwargs) -> Callable:
+    """``@dg.schedule`` whose description in the UI is the function's docstring (written once)."""
+    return lambda fn: dg.schedule(description=inspect.cleandoc(fn.__doc__), **kwargs)(fn)
 
 
 def window_metadata(window: dg.TimeWindow) -> dict[str, dg.MetadataValue]:
