@@ -36,7 +36,7 @@ DELIVERY_HOUR_CHECK_SPECS = [
     dg.AssetCheckSpec(
         QUARANTINE_RATE_WITHIN_BOUNDS.name, asset=raw_usage_events, partitions_def=hourly_partitions,
         description="Share of lines quarantined among the lines of the objects delivered in the partition: warns "
-                    "above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.1%), fails above "
+                    "above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.5%), fails above "
                     "`ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."),
     dg.AssetCheckSpec(
         RAW_EVENTS_MEET_CONTRACT.name, asset=raw_usage_events, partitions_def=hourly_partitions,
