@@ -101,7 +101,7 @@ def raw_usage_events(
                **_figures(hour_summary, now),
                "dagster/row_count": stored.get(hourly_partitions.time_window_for_partition_key(hour).start, 0)}
         for hour, hour_summary in by_hour.items()}, run_totals=_figures(summary, now))
-    return dg.MaterializeResult(metadata={"dagster/table_name": "analytics.analytics_events"})
+    return dg.MaterializeResult()
 
 
 def _figures(summary: IngestSummary, now: datetime) -> dict[str, object]:
