@@ -10,7 +10,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from analytics_pipeline.definitions import defs
-from analytics_pipeline.defs.runner import materialize_window
+from analytics_pipeline.defs.runner import LAUNCHED_BY_TAG, PLAN_STEP_TAG, materialize_window
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline_tests.resources import pipeline_resources
@@ -47,6 +47,9 @@ def test_every_partition_has_its_check_results_and_its_own_figures(demo_run):
     """One pipeline run (the slow part) serves both halves."""
     _every_partitioned_check_has_a_result_per_partition(*demo_run)
     _each_partition_carries_its_own_figures(demo_run[0])
+    # The runs list says what each run was: who launched it and its step of the plan.
+    runs = demo_run[0].get_runs()
+    assert runs and all(run.tags.get(LAUNCHED_BY_TAG) == "runner" and run.tags.get(PLAN_STEP_TAG) for run in runs)
 
 
 def _every_partitioned_check_has_a_result_per_partition(instance: dg.DagsterInstance, results) -> None:
