@@ -85,6 +85,7 @@ def _s3_client():
 
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+EXAMPLE_BUDGETS = Path(__file__).resolve().parent / "costs" / "budgets.example.json"
 POSTGRES_STORAGE_BLOCK = """
 storage:
   postgres:
@@ -133,6 +134,10 @@ def cmd_demo(args) -> int:
     explicit = os.environ.get("ANALYTICS_PARTITIONS_START", "").strip()
     if not explicit or date.fromisoformat(explicit) > month_start:
         os.environ["ANALYTICS_PARTITIONS_START"] = month_start.isoformat()
+    # And the example budgets (the default demo's tenants), unless budgets are configured: the
+    # budget check then judges every day of the month instead of being skipped.
+    if not os.environ.get("ANALYTICS_BUDGETS_FILE", "").strip():
+        os.environ["ANALYTICS_BUDGETS_FILE"] = str(EXAMPLE_BUDGETS)
 
     import dagster as dg
 
@@ -159,9 +164,9 @@ def cmd_demo(args) -> int:
                            resources=resources_from_settings(settings), log_level="INFO", launched_by="demo")
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
     _print_summary(settings, first_day)
-    print("\nOpen the Dagster UI on the same data (partitions from the demo's month):\n"
-          f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} analytics-pipeline ui   "
-          "(then http://127.0.0.1:3000)")
+    print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
+          f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} ANALYTICS_BUDGETS_FILE={settings.budgets_file} "
+          "analytics-pipeline ui   (then http://127.0.0.1:3000)")
     return 0
 
 
