@@ -9,6 +9,7 @@ import os
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
+from dagster_shared.record import replace
 
 from analytics_pipeline.defs import (
     alerts,
@@ -32,6 +33,7 @@ from analytics_pipeline.defs.resources import (
     object_storage_from_settings,
 )
 from analytics_pipeline.defs.rollups.resources import RollupSettings
+from analytics_pipeline.defs.tables import describe_tables
 from analytics_pipeline.settings import Settings, current_settings, setting_variables
 
 #: Every domain, in the order data flows through them.
@@ -73,7 +75,17 @@ def resources_from_settings(settings: Settings, s3: S3Resource | None = None) ->
 # One process per run: a run's steps (an asset and its checks, a few assets) execute in the run's
 # process, one after the other. A step in a subprocess of its own costs 1.5-5 s of interpreter and
 # imports before its query starts; parallelism comes from running many runs at once instead.
-defs = dg.Definitions.merge(
-    *(domain.defs for domain in DOMAINS),
-    dg.Definitions(resources=resources_from_settings(current_settings()), executor=dg.in_process_executor),
-)
+def _definitions() -> dg.Definitions:
+    """Every domain's definitions with the resources; every asset linked to its code (file and line:
+    the UI's "open in editor"; link_code_references_to_git needs the repository's URL and branch,
+    which this repository does not name) and describing the table it writes: `dagster/table_name`
+    and its columns as the migrations made them (defs/tables.py)."""
+    merged = dg.Definitions.merge(
+        *(domain.defs for domain in DOMAINS),
+        dg.Definitions(resources=resources_from_settings(current_settings()), executor=dg.in_process_executor),
+    )
+    linked = replace(merged, assets=dg.with_source_code_references(list(merged.assets or ())))
+    return linked.map_asset_specs(func=describe_tables)
+
+
+defs = _definitions()

@@ -72,13 +72,13 @@ def test_the_warehouse_modules_do_not_import_each_other_in_a_circle():
 
 def test_dagster_code_reads_no_settings_and_no_wall_clock_itself():
     """Settings reach assets, checks and sensors as resources; "now" comes from the clock
-    resource. Only the definitions' own policies read settings, once, when they load."""
+    resource. Only the definitions' own policies and partitions read settings, once, when they load."""
     for path in modules_under("defs"):
         text = path.read_text()
         assert "load_settings(" not in text, path
         assert "datetime.now(" not in text or path.name == "resources.py", path
         if "current_settings()" in text:
-            assert "FreshnessPolicy" in text, f"{path}: settings belong in resources"
+            assert "FreshnessPolicy" in text or "PartitionsDefinition(" in text, f"{path}: settings belong in resources"
 
 
 def test_sql_is_composed_with_psycopg_sql_never_str_format():

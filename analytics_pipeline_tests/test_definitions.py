@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,7 +153,9 @@ def test_every_setting_reaches_a_resource_or_the_command_line():
 
     environ = {variable: "" for variable in setting_variables().values()}
     baseline = resources_from_settings(Settings())
-    cli_only = {"home", "dagster_pg_url", "raw_freshness_warn_minutes", "raw_freshness_fail_minutes"}
+    # Read when the definitions load (policies, partitions: see test_partitions_start_where_the_setting_says).
+    cli_only = {"home", "dagster_pg_url", "raw_freshness_warn_minutes", "raw_freshness_fail_minutes",
+                "partitions_start"}
     cli_only |= {name for name in setting_variables() if name.startswith(("api_", "portal_"))}
     samples = {int: "17", float: "0.25", str: "s3://bucket/x"}
     for name, variable in setting_variables().items():
@@ -189,3 +192,22 @@ def test_the_great_expectations_suite_runs_daily_over_the_previous_day():
         "2026-02-28-00:00", "2026-02-28-23:00")
     job = defs.resolve_job_def("raw_events_expectations_job")
     assert {key.name for key in job.asset_layer.asset_graph.asset_check_keys} == {"raw_events_meet_expectations"}
+
+
+def test_partitions_start_where_the_setting_says():
+    """ANALYTICS_PARTITIONS_START, read once when the definitions load, starts every time
+    partitioning (hours, days, months) of every asset and check."""
+    script = ("from analytics_pipeline.definitions import defs\n"
+              "graph = defs.resolve_asset_graph()\n"
+              "starts = {str(graph.get(k).partitions_def.start.date()) for k in graph.materializable_asset_keys\n"
+              "          if graph.get(k).partitions_def is not None}\n"
+              "starts |= {str(graph.get_check_spec(k).partitions_def.start.date()) for k in graph.asset_check_keys\n"
+              "           if graph.get_check_spec(k).partitions_def is not None}\n"
+              "print(sorted(starts))")
+    environ = {**os.environ, "ANALYTICS_PARTITIONS_START": "2026-10-01"}
+    shown = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "['2026-10-01']"
+    mid_month = {**environ, "ANALYTICS_PARTITIONS_START": "2026-10-15"}
+    refused = subprocess.run([sys.executable, "-c", script], env=mid_month, capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "ANALYTICS_PARTITIONS_START='2026-10-15': must be the first day" in refused.stderr

@@ -19,6 +19,9 @@ import dagster as dg
 
 from analytics_pipeline.defs.shared import monthly_partitions, window_range_tags
 
+LAUNCHED_BY_TAG = "analytics/launched_by"  # demo, or the tests' runner
+PLAN_STEP_TAG = "analytics/plan_step"  # e.g. "2 of 6: Hourly, starting 2026-11-01 UTC."
+
 # Finer partitions first: an hour's run feeds its day's, a day's its month's.
 _PARTITION_ORDER = {dg.HourlyPartitionsDefinition: 1, dg.DailyPartitionsDefinition: 2,
                     dg.MonthlyPartitionsDefinition: 3}
@@ -32,9 +35,11 @@ class PlannedRun:
     check_keys: tuple[dg.AssetCheckKey, ...]
     partitions_def: dg.PartitionsDefinition | None
 
+    def partitioning(self) -> str:
+        return "unpartitioned" if self.partitions_def is None else str(self.partitions_def).split(",")[0]
+
     def describe(self) -> str:
-        partitions = "unpartitioned" if self.partitions_def is None else str(self.partitions_def).split(",")[0]
-        return f"{partitions}: {', '.join(k.to_user_string() for k in self.asset_keys)}"
+        return f"{self.partitioning()}: {', '.join(k.to_user_string() for k in self.asset_keys)}"
 
 
 def _rank(partitions_def: dg.PartitionsDefinition | None) -> int:
@@ -115,21 +120,27 @@ def _definitions_objects(definitions: dg.Definitions, run: PlannedRun) -> list:
 
 def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
                        selection: dg.AssetSelection | None = None, definitions: dg.Definitions | None = None,
-                       log_level: str = "DEBUG") -> list[tuple[PlannedRun, dg.ExecuteInProcessResult]]:
+                       log_level: str = "DEBUG", launched_by: str = "runner",
+                       ) -> list[tuple[PlannedRun, dg.ExecuteInProcessResult]]:
     """Materialize the plan of ``definitions`` (default: the project's) over the whole days
     ``[start, end)`` (UTC), monthly assets over the months those days fall in, each planned run
-    as one single-run range. Raises on the first failed run."""
+    as one single-run range. Raises on the first failed run. Each run is tagged with who launched
+    it (``launched_by``), its step of the plan and its partitioning, so the UI's runs list says
+    what each of these (ephemeral-job) runs was."""
     if definitions is None:
         from analytics_pipeline.definitions import defs as definitions
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     results = []
-    for run in materialization_plan(definitions, selection):
+    plan = materialization_plan(definitions, selection)
+    for step, run in enumerate(plan, start=1):
         objects = _definitions_objects(definitions, run)
         selected = dg.AssetSelection.assets(*run.asset_keys).without_checks()
         if run.check_keys:
             selected |= dg.AssetSelection.checks(*run.check_keys)
         result = dg.materialize(objects, instance=instance, resources=resources, selection=selected,
-                                tags=_range_tags(run.partitions_def, start, end), run_config=run_config)
+                                tags={**_range_tags(run.partitions_def, start, end), LAUNCHED_BY_TAG: launched_by,
+                                      PLAN_STEP_TAG: f"{step} of {len(plan)}: {run.partitioning()}"},
+                                run_config=run_config)
         results.append((run, result))
     return results
 

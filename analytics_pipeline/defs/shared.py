@@ -2,21 +2,32 @@
 network retry policy, the metadata that describes a partition's time window, and what the
 restatement sensors read of the raw events' materializations.
 
-All partitions are UTC. Hourly and daily partitions include the current, still open period
-(``end_offset=1``) so the sensor can load an hour as its objects arrive; months are
-exported once complete.
+All partitions are UTC and start where the data starts, ``ANALYTICS_PARTITIONS_START`` (one
+setting, read when the definitions load): the catalog then counts as missing only what should be
+there. Hourly and daily partitions include the current, still open period (``end_offset=1``) so
+the sensor can load an hour as its objects arrive; months are exported once complete.
+
+A single-run range (a backfill, the demo) is one step per asset or check; Dagster 1.13 records its
+output on every partition of the range. :func:`partition_figures` and :func:`check_each_partition`
+make each partition carry its own figures and its own check result instead.
 """
 
+import inspect
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from analytics_pipeline.freshness import FAIL, FRESH, WARN, FreshnessReading
+from analytics_pipeline.settings import current_settings
 
-PARTITIONS_START = "2025-01-01"
+PARTITIONS_START = current_settings().partitions_start.isoformat()
 # Partition keys, as Dagster formats them for each partitions definition below.
 HOUR_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 DAY_KEY_FORMAT = "%Y-%m-%d"
@@ -50,6 +61,16 @@ FRESHNESS_CHECKS = (RAW_EVENTS_ARE_FRESH, HOURLY_ROLLUPS_ARE_FRESH)
 
 RAW_USAGE_EVENTS = dg.AssetKey("raw_usage_events")
 MATERIALIZATIONS_PER_TICK = 200
+
+
+def described_sensor(**kwargs) -> Callable:
+    """``@dg.sensor`` whose description in the UI is the function's docstring (written once)."""
+    return lambda fn: dg.sensor(description=inspect.cleandoc(fn.__doc__), **kwargs)(fn)
+
+
+def described_schedule(**kwargs) -> Callable:
+    """``@dg.schedule`` whose description in the UI is the function's docstring (written once)."""
+    return lambda fn: dg.schedule(description=inspect.cleandoc(fn.__doc__), **kwargs)(fn)
 
 
 def window_metadata(window: dg.TimeWindow) -> dict[str, dg.MetadataValue]:
@@ -140,3 +161,106 @@ def raw_event_hours_touched(instance: dg.DagsterInstance, cursor: str | None) ->
     hours = [hourly_partitions.time_window_for_partition_key(key).start
              for key in sorted(touched) if hourly_partitions.has_partition_key(key)]
     return TouchedHours(hours, len(result.records), result.records[-1].storage_id)
+
+
+def markdown_table(header: list[str], rows: Iterable[Iterable[object]]) -> dg.MetadataValue:
+    """A markdown table for Dagster metadata: the one way every asset and check shows a table
+    (integers with thousands separators, money as 2 decimals, floats without trailing zeros)."""
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:,.3f}".rstrip("0").rstrip(".")
+        if isinstance(value, int):
+            return f"{value:,}"
+        if isinstance(value, Decimal):
+            return f"{value:,.2f}"
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def partition_windows(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+                      partitions_def: dg.TimeWindowPartitionsDefinition) -> list[tuple[str, dg.TimeWindow]]:
+    """The partitions a run covers (one, or each of a single-run range), with their windows."""
+    return [(key, partitions_def.time_window_for_partition_key(key)) for key in context.partition_keys]
+
+
+def partition_figures(context: dg.AssetExecutionContext, figures_by_partition: Mapping[str, Mapping[str, object]],
+                      run_totals: Mapping[str, object] | None = None) -> None:
+    """Record each partition's own figures on its materialization (``add_asset_metadata`` with a
+    partition key: Dagster merges them into that partition's event only), so plots by partition
+    are a time series. A range's totals are logged once, in the run, never stored on each hour."""
+    for key, figures in figures_by_partition.items():
+        context.add_asset_metadata(dict(figures), partition_key=key)
+    if run_totals and len(figures_by_partition) > 1:
+        keys = sorted(figures_by_partition)
+        context.log.info(f"run totals over {len(keys)} partitions ({keys[0]} to {keys[-1]}): " + ", ".join(
+            f"{name}={value}" for name, value in run_totals.items() if isinstance(value, int | float)))
+
+
+CheckJudgement = dg.AssetCheckResult | Iterable[dg.AssetCheckResult]
+
+
+def check_each_partition(context: dg.AssetCheckExecutionContext | dg.AssetExecutionContext,
+                         partitions_def: dg.TimeWindowPartitionsDefinition,
+                         judge: Callable[[str, dg.TimeWindow], CheckJudgement]) -> Iterator:
+    """A partitioned check's results, one per partition the run covers, each judged on its own window.
+
+    Why this way (Dagster 1.13.27): ``AssetCheckResult`` has no partition; Dagster gives the result
+    of a check step the step's partition, and a single-run range has none, so the one result is
+    stored unpartitioned and every planned partition of the range stays "Skipped". Per-partition
+    check steps do not exist for single-run backfills, and making the checks unpartitioned would
+    lose the UI's per-partition status. ``AssetCheckEvaluation`` does carry a ``partition``, and the
+    step executor accepts it from a compute function (the event log then fills in the planned row of
+    that partition). So ``judge(key, window)`` is called per partition, its results become
+    evaluations of that partition (blocking as the spec says, pointing at the partition's latest
+    materialization), and each check's output is yielded once, as ``AssetCheckResult`` would.
+    A failed blocking evaluation still fails the step."""
+    op_context = context.op_execution_context
+    definition = op_context.assets_def
+    selected = context.selected_asset_check_keys
+    windows = partition_windows(context, partitions_def)
+    targets = _latest_materializations(context.instance, {k.asset_key for k in selected}, [k for k, _ in windows])
+    judged: list[dg.AssetCheckKey] = []
+    for partition, window in windows:
+        judgement = judge(partition, window)
+        for result in [judgement] if isinstance(judgement, dg.AssetCheckResult) else judgement:
+            key = _check_key(result, selected)
+            if key not in judged:
+                judged.append(key)
+            yield dg.AssetCheckEvaluation(
+                asset_key=key.asset_key, check_name=key.name, passed=result.passed, metadata=result.metadata,
+                severity=result.severity, description=result.description,
+                blocking=definition.get_spec_for_check_key(key).blocking, partition=partition,
+                target_materialization_data=targets.get((key.asset_key, partition)))
+    for key in judged:
+        yield dg.Output(None, output_name=definition.get_output_name_for_asset_check_key(key))
+
+
+def _check_key(result: dg.AssetCheckResult, selected: Iterable[dg.AssetCheckKey]) -> dg.AssetCheckKey:
+    matching = [key for key in selected if (result.check_name in (None, key.name))
+                and (result.asset_key in (None, key.asset_key))]
+    if len(matching) != 1:
+        raise dg.DagsterInvariantViolationError(
+            f"check result {result.asset_key}/{result.check_name} matches {len(matching)} selected checks: {selected}")
+    return matching[0]
+
+
+def _latest_materializations(instance: dg.DagsterInstance, asset_keys: Iterable[dg.AssetKey], partitions: list[str]
+                             ) -> dict[tuple[dg.AssetKey, str], AssetCheckEvaluationTargetMaterializationData]:
+    """The latest materialization of each (asset, partition): what a check result was judged against."""
+    targets = {}
+    for asset_key in asset_keys:
+        ids = instance.event_log_storage.get_latest_storage_id_by_partition(
+            asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(partitions))
+        if not ids:
+            continue
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(ids.values())), limit=len(ids)).records
+        for record in records:
+            targets[(asset_key, record.partition_key)] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp)
+    return targets

@@ -114,7 +114,7 @@ def test_one_csv_and_manifest_per_organization_with_usage(warehouse, s3_endpoint
     stems = {org: f"{PREFIX}{org}/usage_daily_{MONTH:%Y-%m}" for org in ORGS_WITH_USAGE}
     assert keys(s3_client, s3_bucket) == {s + ext for s in stems.values() for ext in (".csv", ".manifest.json")}
 
-    grand_requests, grand_cost = 0, Decimal(0)
+    grand_requests, grand_cost, grand_rows = 0, Decimal(0), 0
     with connect(warehouse) as conn:
         for org, stem in stems.items():
             data = s3_client.get_object(Bucket=s3_bucket, Key=stem + ".csv")["Body"].read()
@@ -156,13 +156,19 @@ def test_one_csv_and_manifest_per_organization_with_usage(warehouse, s3_endpoint
             assert [s["partition"] for s in manifest["sources"]] == lineage_days
             assert all(s["asset"] == "daily_usage_rollups" for s in manifest["sources"])
             grand_requests += requests
+            grand_rows += len(rows)
             grand_cost += cost
 
     metadata = result.asset_materializations_for_node("monthly_usage_exports")[0].metadata
     assert metadata["organizations"].value == 3
     assert metadata["files_written"].value == 6
     assert metadata["request_count"].value == grand_requests
-    assert Decimal(metadata["cost_total_exact"].value) == grand_cost
+    assert metadata["cost_total"].value == float(grand_cost)
+    assert metadata["dagster/row_count"].value == grand_rows
+    # The month's exports, one row per organization (the project's markdown table).
+    table = metadata["exports"].value.splitlines()
+    assert table[0] == "| organization | rows | requests | tokens | errors | cost | csv |"
+    assert sorted(line.split(" | ")[0].removeprefix("| ") for line in table[2:]) == sorted(ORGS_WITH_USAGE)
 
     # Re-materializing rewrites the same CSVs in place (same keys, same bytes).
     before = {k: s3_client.get_object(Bucket=s3_bucket, Key=k)["Body"].read() for k in keys(s3_client, s3_bucket)}

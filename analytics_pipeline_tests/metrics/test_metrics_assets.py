@@ -30,9 +30,11 @@ def test_a_month_in_one_run_with_its_checks_then_a_tampered_activity_fails(loade
     resources = pipeline_resources(loaded, str(tmp_path), now=at("2026-03-29 06:00"))
     result = run(resources, dagster_instance)
     assert result.success
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert all(e.passed for e in checks.values()) and len(checks) == 4
-    assert checks["forecast_backtest_within_bound"].metadata["days_judged"].value > 10
+    evaluations = result.get_asset_check_evaluations()
+    # Each of the 4 checks judged each of the 28 days on its own.
+    assert all(e.passed for e in evaluations) and len({(e.check_name, e.partition) for e in evaluations}) == 4 * 28
+    judged = [e.metadata["days_judged"].value for e in evaluations if e.check_name == "forecast_backtest_within_bound"]
+    assert sum(judged) > 10
     activity = result.asset_materializations_for_node("daily_activity")[0].metadata
     assert (activity["active_customers"].value, activity["churned_customers"].value, activity["mau"].value) == (2, 0, 4)
     assert "| org-a | 3 | 3 | 3 |" in activity["top_organizations_by_active_users"].value
@@ -50,12 +52,18 @@ def test_a_month_in_one_run_with_its_checks_then_a_tampered_activity_fails(loade
         conn.commit()
     tight = {**resources, "metrics_settings": MetricsSettings(forecast_mape_bound_percent=0.0)}
     checked = run(tight, dagster_instance, selection=dg.AssetSelection.checks(*CHECKS))
-    failed = {e.check_name: e for e in checked.get_asset_check_evaluations() if not e.passed}
-    assert set(failed) == {"activity_matches_rollups", "dau_within_wau_within_mau",
-                           "every_active_organization_has_a_health_score", "forecast_backtest_within_bound"}
-    assert "| 2026-03-05 | org-b | 6 | 7 |" in failed["activity_matches_rollups"].metadata["mismatches"].value
-    assert failed["every_active_organization_has_a_health_score"].metadata["without_a_score"].value == 1
-    assert failed["forecast_backtest_within_bound"].severity == dg.AssetCheckSeverity.WARN
+    failed = {(e.check_name, e.partition): e for e in checked.get_asset_check_evaluations() if not e.passed}
+    assert {name for name, _ in failed} == {"activity_matches_rollups", "dau_within_wau_within_mau",
+                                           "every_active_organization_has_a_health_score",
+                                           "forecast_backtest_within_bound"}
+    # Each failure is on the day it concerns.
+    assert {day for name, day in failed if name == "activity_matches_rollups"} == {"2026-03-05"}
+    assert "| 2026-03-05 | org-b | 6 | 7 |" in failed[("activity_matches_rollups", "2026-03-05")].metadata[
+        "mismatches"].value
+    unscored = failed[("every_active_organization_has_a_health_score", "2026-03-06")]
+    assert unscored.metadata["without_a_score"].value == 1
+    assert all(e.severity == dg.AssetCheckSeverity.WARN for (name, _), e in failed.items()
+               if name == "forecast_backtest_within_bound")
 
 
 def test_the_domain_registers_its_assets_checks_jobs_and_sensors():

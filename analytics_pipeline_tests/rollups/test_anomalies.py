@@ -73,9 +73,15 @@ INJECTED = {
 
 
 def run_check(warehouse_url, first_key: str, last_key: str | None = None, environ: dict | None = None):
-    """Only the check (the rollups are written by hand), over one partition or a single-run range,
-    two days after the judged day."""
-    [evaluation] = dg.materialize(
+    """Only the check (the rollups are written by hand), over one partition, two days after the
+    judged day."""
+    [evaluation] = run_check_range(warehouse_url, first_key, last_key, environ)
+    return evaluation
+
+
+def run_check_range(warehouse_url, first_key: str, last_key: str | None = None, environ: dict | None = None):
+    """The check's evaluations over a single-run range, one per hour."""
+    evaluations = dg.materialize(
         [hourly_usage_rollups, usage_within_normal_range],
         selection=dg.AssetSelection.checks(usage_within_normal_range),
         resources=pipeline_resources(warehouse_url, "/nonexistent", now=JUDGED_DAY + timedelta(days=2),
@@ -83,8 +89,8 @@ def run_check(warehouse_url, first_key: str, last_key: str | None = None, enviro
         tags={"dagster/asset_partition_range_start": first_key,
               "dagster/asset_partition_range_end": last_key or first_key},
     ).get_asset_check_evaluations()
-    assert evaluation.check_name == USAGE_WITHIN_NORMAL_RANGE
-    return evaluation
+    assert {evaluation.check_name for evaluation in evaluations} == {USAGE_WITHIN_NORMAL_RANGE}
+    return evaluations
 
 
 def key(hour: datetime) -> str:
@@ -243,14 +249,16 @@ def test_a_single_run_range_judges_every_hour(warehouse_url):
     with connect(warehouse_url) as conn:
         insert_rollups(conn, rollup_rows(factors={("org-spike", SPIKE_HOUR): 4.0,
                                                   ("org-busy", JUDGED_DAY + timedelta(hours=3)): 0.2}))
-    evaluation = run_check(warehouse_url, key(JUDGED_DAY), key(JUDGED_DAY + timedelta(hours=23)))
-    assert not evaluation.passed
-    assert (meta(evaluation, "hours"), meta(evaluation, "org_hours_judged")) == (24, 24 * len(ORGS))
-    assert meta(evaluation, "window_end") == (JUDGED_DAY + timedelta(days=1)).timestamp()
-    assert meta(evaluation, "flagged_organizations") == "org-busy, org-spike"
-    table = meta(evaluation, "anomalies")
-    assert f"| {SPIKE_HOUR:%Y-%m-%d %H:%M} | org-spike | requests |" in table
-    assert f"| {JUDGED_DAY:%Y-%m-%d} 03:00 | org-busy | requests |" in table
+    evaluations = run_check_range(warehouse_url, key(JUDGED_DAY), key(JUDGED_DAY + timedelta(hours=23)))
+    # One result per hour, each judged on its own hour (the UI shows no hour of the range skipped).
+    by_hour = {evaluation.partition: evaluation for evaluation in evaluations}
+    assert sorted(by_hour) == [key(JUDGED_DAY + timedelta(hours=h)) for h in range(24)]
+    assert all((meta(e, "hours"), meta(e, "org_hours_judged")) == (1, len(ORGS)) for e in evaluations)
+    flagged = {hour: meta(e, "flagged_organizations") for hour, e in by_hour.items() if not e.passed}
+    assert flagged == {key(JUDGED_DAY + timedelta(hours=3)): "org-busy", key(SPIKE_HOUR): "org-spike"}
+    spike = by_hour[key(SPIKE_HOUR)]
+    assert meta(spike, "window_end") == (SPIKE_HOUR + timedelta(hours=1)).timestamp()
+    assert f"| {SPIKE_HOUR:%Y-%m-%d %H:%M} | org-spike | requests |" in meta(spike, "anomalies")
 
 
 def test_short_history_is_not_judged(warehouse_url):

@@ -17,7 +17,7 @@ from analytics_pipeline.build_metrics.regression import (
 )
 from analytics_pipeline.defs.build_metrics.assets import ci_duration_trends
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
 
 CI_DURATION_REGRESSION = "ci_duration_regression"
 CI_DURATION_BUDGET = "ci_duration_budget"
@@ -56,18 +56,25 @@ def _markdown(header: str, lines: list[str]) -> dg.MetadataValue:
 
 @dg.asset_check(asset=ci_duration_trends, name=CI_DURATION_REGRESSION, partitions_def=daily_partitions)
 def ci_duration_regression(context: dg.AssetCheckExecutionContext, config: DurationRegressionConfig,
-                           warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                           warehouse: WarehouseResource):
     """Per service and command, the median duration of the last 20 successful runs (as of the
     end of the partition) against the median of the 20 before: warns at +20%, fails at +50%
-    (configurable). Names the offenders and the commit where each shift began."""
+    (configurable). Names the offenders and the commit where each shift began. One result per
+    day of the run, as of that day's end."""
     policy = RegressionPolicy(config.window_runs, config.warn_increase, config.fail_increase)
-    end_day = context.partition_time_window.end.date()
     with warehouse.connect() as conn:
-        comparisons = compare_recent_durations(conn, policy, end_day)
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _regression_result(
+            conn, policy, window))
+
+
+def _regression_result(conn, policy: RegressionPolicy, window: dg.TimeWindow) -> dg.AssetCheckResult:
+    end_day = window.end.date()
+    comparisons = compare_recent_durations(conn, policy, end_day)
     offenders = sorted((c for c in comparisons if c.offender), key=lambda c: -c.increase)
     compared = [c for c in comparisons if c.verdict is not Verdict.INSUFFICIENT_HISTORY]
     failing = any(c.verdict is Verdict.FAIL for c in offenders)
     metadata = {
+        **window_metadata(window),
         "as_of_day": end_day.isoformat(),
         "window_runs": policy.window_runs,
         "warn_increase": policy.warn_increase,
@@ -96,13 +103,17 @@ def ci_duration_regression(context: dg.AssetCheckExecutionContext, config: Durat
 
 @dg.asset_check(asset=ci_duration_trends, name=CI_DURATION_BUDGET, partitions_def=daily_partitions)
 def ci_duration_budget(context: dg.AssetCheckExecutionContext, config: DurationBudgetsConfig,
-                       warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                       warehouse: WarehouseResource):
     """NFR budgets per command over the partition's successful runs, per service (default:
-    `make check` p95 under 180 s); warns when a service breaches one."""
+    `make check` p95 under 180 s); warns when a service breaches one. One result per day."""
     budgets = [DurationBudget(b.command, b.max_seconds, b.percentile) for b in config.budgets]
-    window = context.partition_time_window
     with warehouse.connect() as conn:
-        results = evaluate_budgets(conn, budgets, window.start.date(), window.end.date())
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _budget_result(
+            conn, budgets, window))
+
+
+def _budget_result(conn, budgets: list[DurationBudget], window: dg.TimeWindow) -> dg.AssetCheckResult:
+    results = evaluate_budgets(conn, budgets, window.start.date(), window.end.date())
     breaches = [r for r in results if r.breached]
     metadata = {
         **window_metadata(window),

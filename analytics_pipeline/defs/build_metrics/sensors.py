@@ -13,13 +13,13 @@ from analytics_pipeline.build_metrics.loader import (
 )
 from analytics_pipeline.defs.build_metrics.jobs import build_metrics_job
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import OBJECTS_TAG, daily_partitions
+from analytics_pipeline.defs.shared import OBJECTS_TAG, daily_partitions, described_sensor
 from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
 
 MAX_FILES_PER_TICK = 5_000
 
 
-@dg.sensor(target=build_metrics_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@described_sensor(target=build_metrics_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def build_metrics_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                          object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Requests a `build_metrics_job` run (run files, then trends and checks) per day that has

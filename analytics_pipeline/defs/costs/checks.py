@@ -18,7 +18,7 @@ from analytics_pipeline.costs.budgets import (
 from analytics_pipeline.defs.costs.assets import tenant_cost_attribution
 from analytics_pipeline.defs.costs.resources import CostSettings
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
 
 ATTRIBUTION_RECONCILES = "attributed_cost_equals_infra_cost"
 TENANT_BUDGETS = "tenant_budgets"
@@ -26,14 +26,17 @@ TENANT_BUDGETS = "tenant_budgets"
 
 @dg.asset_check(asset=tenant_cost_attribution, name=ATTRIBUTION_RECONCILES, blocking=True,
                 partitions_def=daily_partitions)
-def attributed_cost_equals_infra_cost(context: dg.AssetCheckExecutionContext,
-                                      warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def attributed_cost_equals_infra_cost(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     """For every day, the attributed cents of all tenants (unattributed shared cost included)
     equal the day's infrastructure cost total rounded to the cent, exactly: attribution
-    neither loses nor invents a cent. A day with cost but no attribution fails too."""
-    window = context.partition_time_window
+    neither loses nor invents a cent. A day with cost but no attribution fails too. One
+    result per day of the run."""
     with warehouse.connect() as conn:
-        days = reconcile_with_infra_costs(conn, window.start, window.end)
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _reconciliation_result(
+            window, reconcile_with_infra_costs(conn, window.start, window.end)))
+
+
+def _reconciliation_result(window: dg.TimeWindow, days) -> dg.AssetCheckResult:
     mismatched = [d for d in days if d.difference != 0]
     infra_total = sum(d.infra_total for d in days)
     attributed_total = sum(d.attributed_total for d in days)
@@ -80,28 +83,31 @@ TENANT_BUDGETS_SPEC = dg.AssetCheckSpec(
 
 @dg.multi_asset_check(specs=[TENANT_BUDGETS_SPEC], can_subset=True)
 def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, cost_settings: CostSettings):
-    """Evaluates the budgets as of the last day of the partition (or range) checked."""
+    """Evaluates the budgets as of the end of each day of the run (one result per day)."""
     path = cost_settings.budgets_file
     if not path:
         context.log.info(f"{TENANT_BUDGETS} skipped: no budgets file configured (set ANALYTICS_BUDGETS_FILE to a "
                          ".json or .toml file, see analytics_pipeline/costs/budgets.example.json)")
         return
-    through = context.partition_time_window.end.date() - timedelta(days=1)
+    with warehouse.connect() as conn:
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _budgets_result(
+            conn, path, window.end.date() - timedelta(days=1)))
+
+
+def _budgets_result(conn, path: str, through) -> dg.AssetCheckResult:
     try:
         budgets = load_budgets(path)
-        with warehouse.connect() as conn:
-            costs = month_to_date_costs(conn, through)
-            history = daily_attributed_costs(conn, through)
+        costs = month_to_date_costs(conn, through)
+        history = daily_attributed_costs(conn, through)
         evaluation = evaluate_budgets(budgets, through=through, tenant_costs=costs.tenant_costs,
                                       currency=costs.currency, forecasts=seasonal_forecasts(history, through))
     except BudgetFileError as error:
-        yield dg.AssetCheckResult(check_name=TENANT_BUDGETS, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                                  description=f"budgets cannot be evaluated: {error}",
-                                  metadata={"budgets_file": path})
-        return
+        return dg.AssetCheckResult(check_name=TENANT_BUDGETS, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                   description=f"budgets cannot be evaluated: {error}",
+                                   metadata={"budgets_file": path})
     failed = [s.name for s in evaluation.at_level(BudgetLevel.FAIL)]
     warned = [s.name for s in evaluation.at_level(BudgetLevel.WARN)]
-    yield dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         check_name=TENANT_BUDGETS,
         passed=evaluation.level is BudgetLevel.OK,
         severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,

@@ -9,7 +9,7 @@ from analytics_pipeline.defs.costs.jobs import (
     month_to_date_profitability_job,
     monthly_profitability_job,
 )
-from analytics_pipeline.defs.shared import range_tags
+from analytics_pipeline.defs.shared import described_schedule, range_tags
 
 #: Cost Explorer (and FOCUS exports) keep revising the most recent days.
 REVISION_DAYS = 3
@@ -28,7 +28,7 @@ def range_request(first: date, last: date, run_key: str | None = None, run_confi
                          tags=range_tags(first.isoformat(), last.isoformat()))
 
 
-@dg.schedule(job=cost_attribution_job, cron_schedule="0 6 * * *", execution_timezone="UTC",
+@described_schedule(job=cost_attribution_job, cron_schedule="0 6 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def daily_cost_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every day at 06:00 UTC, reload the infrastructure costs of the last 3 complete days
@@ -38,7 +38,7 @@ def daily_cost_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.Run
     return range_request(first, last, run_key=f"{first}..{last}")
 
 
-@dg.schedule(job=month_to_date_profitability_job, cron_schedule="0 7 * * *", execution_timezone="UTC",
+@described_schedule(job=month_to_date_profitability_job, cron_schedule="0 7 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def month_to_date_profitability_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every day at 07:00 UTC, after the cost refresh: the month-to-date profitability."""
@@ -50,4 +50,6 @@ def month_to_date_profitability_schedule(context: dg.ScheduleEvaluationContext) 
 # Day 4: the month's last days have been through the 3-day revision window by then.
 monthly_profitability_schedule = dg.build_schedule_from_partitioned_job(
     monthly_profitability_job, day_of_month=REVISION_DAYS + 1, hour_of_day=8,
-    default_status=dg.DefaultScheduleStatus.RUNNING)
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 4th at 08:00 UTC, the previous month's tenant profitability, once its last days have "
+                "been through the cost revision window.")

@@ -10,6 +10,7 @@ from analytics_pipeline.costs.infra_costs import CostSource
 from analytics_pipeline.defs.costs.jobs import cost_attribution_job
 from analytics_pipeline.defs.costs.schedules import range_request
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource
+from analytics_pipeline.defs.shared import described_sensor
 
 
 def recent_billing_periods(today: date) -> list[date]:
@@ -18,7 +19,7 @@ def recent_billing_periods(today: date) -> list[date]:
     return [(current - timedelta(days=1)).replace(day=1), current]
 
 
-@dg.sensor(job=cost_attribution_job, minimum_interval_seconds=3600,
+@described_sensor(job=cost_attribution_job, minimum_interval_seconds=3600,
            default_status=dg.DefaultSensorStatus.STOPPED)
 def focus_export_sensor(context: dg.SensorEvaluationContext, object_storage: ObjectStorageResource,
                         clock: ClockResource):

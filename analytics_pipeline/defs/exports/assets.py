@@ -6,7 +6,15 @@ from decimal import Decimal
 import dagster as dg
 
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import daily_partitions, monthly_partitions
+from analytics_pipeline.defs.shared import (
+    check_each_partition,
+    daily_partitions,
+    markdown_table,
+    monthly_partitions,
+    partition_figures,
+    partition_windows,
+    window_metadata,
+)
 from analytics_pipeline.exports.export_jobs import ExportRequest, record_scheduled_export, scheduled_job_id
 from analytics_pipeline.exports.reconciliation import expected_totals_by_organization
 from analytics_pipeline.exports.usage_csv import ExportGranularity, query_export_rows, rows_by_organization
@@ -49,7 +57,7 @@ def _rollup_lineage(context: dg.AssetExecutionContext) -> list[dict]:
     owners=["team:data-engineering"],
 )
 def monthly_usage_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                          object_storage: ObjectStorageResource, clock: ClockResource) -> dg.MaterializeResult:
+                          object_storage: ObjectStorageResource, clock: ClockResource):
     """Finance exports: for every organization with usage in the month, a daily-granularity
     CSV (`bucket_start, organization_id, model_id, request_count, tokens_total, error_count,
     cost_total`) and a JSON manifest beside it (sha256 checksum, row count, column totals,
@@ -58,24 +66,21 @@ def monthly_usage_exports(context: dg.AssetExecutionContext, warehouse: Warehous
     hourly rollups before it is written, and gets a succeeded job row in `analytics_export_jobs`
     (initiated by `schedule`; one per organization and month, refreshed on re-materialization),
     so the export API lists it and serves its download. One run covers every organization; a
-    backfill of several months is one run too."""
+    backfill of several months is one run too, each month with its own figures (an
+    `exports` table per organization) and its own reconciliation result."""
     store = object_storage.exports()
     lineage = _rollup_lineage(context)
     generated_at = clock.now()
-    files = organizations = checked = 0
-    grand_requests = 0
-    grand_cost = Decimal(0)
-    failures: list[str] = []
-    worst_relative = Decimal(0)
     initiated_by = "schedule" if context.run.tags.get(SCHEDULE_TAG) else "dagster"
-    for month in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
-        window = monthly_partitions.time_window_for_partition_key(month)
+    figures, verdicts = {}, {}
+    for month, window in partition_windows(context, monthly_partitions):
         sources = [s for s in lineage if window.start.strftime("%Y-%m") in s["partition"]]
-        written_exports = []
+        written_exports, failures, worst_relative = [], [], Decimal(0)
         with warehouse.connect() as conn:
             expected = expected_totals_by_organization(conn, ExportGranularity.DAILY, window.start, window.end)
             rows = query_export_rows(conn, granularity=ExportGranularity.DAILY, range_start=window.start,
                                      range_end=window.end, organization_id=None, by_model=True)
+            checked = 0
             for organization_id, org_rows in rows_by_organization(rows):
                 target = monthly_export_target(window.start, window.end, organization_id)
                 checked += 1
@@ -83,16 +88,12 @@ def monthly_usage_exports(context: dg.AssetExecutionContext, warehouse: Warehous
                     written = write_export(store, target, org_rows, expected.pop(organization_id),
                                            generated_at=generated_at, sources=sources)
                 except ExportDoesNotReconcile as error:
-                    failures.append(f"{month} {organization_id}: {error.reconciliation.differences}")
+                    failures.append(f"{organization_id}: {error.reconciliation.differences}")
                     worst_relative = max(worst_relative, *error.reconciliation.relative.values())
                     continue
                 worst_relative = max(worst_relative, *written.reconciliation.relative.values())
                 written_exports.append(written)
-                files += 2
-                organizations += 1
-                grand_requests += written.totals.request_count
-                grand_cost += written.totals.cost_total
-            failures += [f"{month} {org}: in the rollups but not exported" for org in expected]
+            failures += [f"{org}: in the rollups but not exported" for org in expected]
             for written in written_exports:  # the rows' cursor is done: one job row per file
                 target = written.target
                 request = ExportRequest(target.organization_id, target.start, target.end, target.granularity,
@@ -102,19 +103,34 @@ def monthly_usage_exports(context: dg.AssetExecutionContext, warehouse: Warehous
                                         output_uri=store.object_url(target.csv_key), checksum=written.checksum,
                                         row_count=written.totals.row_count, at=generated_at, run_id=context.run.run_id)
         context.log.info(f"{month}: exports written under {store.url.rstrip('/')}/monthly/{window.start:%Y-%m}/")
-    check = dg.AssetCheckResult(
-        check_name=EXPORTS_RECONCILE,
-        passed=not failures,
-        metadata={"organizations_checked": checked, "failures": len(failures),
-                  "max_relative_difference": float(worst_relative),
-                  **({"first_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures[:20]))}
-                     if failures else {})},
-    )
-    return dg.MaterializeResult(check_results=[check], metadata={
-        "organizations": organizations,
-        "files_written": files,
-        "request_count": grand_requests,
-        "cost_total": float(grand_cost),
-        "cost_total_exact": str(grand_cost),
-        "location": dg.MetadataValue.path(store.url),
-    })
+        figures[month] = _month_figures(window, written_exports, store.url)
+        verdicts[month] = dg.AssetCheckResult(
+            check_name=EXPORTS_RECONCILE, passed=not failures,
+            description=(f"{len(failures)} of {checked} organization(s) not exported" if failures
+                         else f"all {checked} organization(s) reconcile with the hourly rollups"),
+            metadata={**window_metadata(window), "organizations_checked": checked, "failures": len(failures),
+                      "max_relative_difference": float(worst_relative),
+                      **({"first_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures[:20]))}
+                         if failures else {})})
+    partition_figures(context, figures)
+    yield dg.MaterializeResult()
+    yield from check_each_partition(context, monthly_partitions, lambda month, _: verdicts[month])
+
+
+def _month_figures(window: dg.TimeWindow, written: list, location: str) -> dict[str, object]:
+    """A month's exports: totals (cost as a number, so it plots) and one row per organization."""
+    totals = [w.totals for w in written]
+    cost = sum((t.cost_total for t in totals), Decimal(0))
+    return {
+        **window_metadata(window),
+        "organizations": len(written),
+        "files_written": 2 * len(written),
+        "dagster/row_count": sum(t.row_count for t in totals),
+        "request_count": sum(t.request_count for t in totals),
+        "cost_total": float(cost),
+        "location": dg.MetadataValue.path(location),
+        "exports": markdown_table(
+            ["organization", "rows", "requests", "tokens", "errors", "cost", "csv"],
+            [[w.target.organization_id, w.totals.row_count, w.totals.request_count, w.totals.tokens_total,
+              w.totals.error_count, w.totals.cost_total, w.target.csv_key] for w in written]),
+    }

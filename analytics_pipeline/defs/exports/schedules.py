@@ -8,4 +8,6 @@ monthly_exports_job_schedule = dg.build_schedule_from_partitioned_job(
     monthly_exports_job,
     hour_of_day=2,  # leaves the last hours of the month time to arrive and be rolled up
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 1st at 02:00 UTC, the previous month's finance exports: one CSV and manifest per "
+                "organization, each reconciled against the hourly rollups before it is written.",
 )

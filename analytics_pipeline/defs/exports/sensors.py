@@ -7,7 +7,7 @@ import dagster as dg
 
 from analytics_pipeline.defs.exports.jobs import export_job
 from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
-from analytics_pipeline.defs.shared import EXPORT_JOB_ID_TAG, EXPORT_TAG
+from analytics_pipeline.defs.shared import EXPORT_JOB_ID_TAG, EXPORT_TAG, described_sensor
 from analytics_pipeline.exports.export_jobs import STUCK_AFTER, mark_failed, pending_jobs, running_jobs
 
 MAX_JOBS_PER_TICK = 100
@@ -21,7 +21,7 @@ def _latest_run(instance: dg.DagsterInstance, job_id: str) -> dg.DagsterRun | No
     return runs[0] if runs else None
 
 
-@dg.sensor(job=export_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
+@described_sensor(job=export_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
 def export_request_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                           clock: ClockResource) -> dg.SensorResult | dg.SkipReason:
     """Requests one `export_job` run per pending job of `analytics_export_jobs`, oldest first

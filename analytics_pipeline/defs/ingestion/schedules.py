@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from analytics_pipeline.defs.ingestion.jobs import freshness_checks_job, raw_events_expectations_job
-from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, range_tags
+from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, described_schedule, range_tags
 
 freshness_checks_schedule = dg.ScheduleDefinition(
     name="freshness_checks_schedule", job=freshness_checks_job, cron_schedule="*/15 * * * *",
@@ -14,7 +14,7 @@ freshness_checks_schedule = dg.ScheduleDefinition(
                 "runs nothing, so nothing else would notice.)")
 
 
-@dg.schedule(job=raw_events_expectations_job, cron_schedule="15 3 * * *", execution_timezone="UTC",
+@described_schedule(job=raw_events_expectations_job, cron_schedule="15 3 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def raw_events_expectations_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every day at 03:15 UTC, the Great Expectations suite over the 24 delivery hours of the

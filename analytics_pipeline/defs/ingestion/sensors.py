@@ -7,7 +7,7 @@ import dagster as dg
 
 from analytics_pipeline.defs.ingestion.jobs import raw_usage_events_job
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, OBJECTS_TAG, hourly_partitions
+from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, OBJECTS_TAG, described_sensor, hourly_partitions
 from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
 from analytics_pipeline.delivery.prefixes import day_prefixes
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of
@@ -15,7 +15,7 @@ from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour
 MAX_OBJECTS_PER_TICK = 5_000
 
 
-@dg.sensor(
+@described_sensor(
     job=raw_usage_events_job,
     # A tick is one date-bounded listing and one indexed ledger query: cheap enough to run twice
     # a minute, which halves the wait of a new object for its run (benchmarks/freshness.py).

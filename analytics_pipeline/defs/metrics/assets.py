@@ -1,7 +1,6 @@
 """Business, customer and SRE metrics: activity, adoption, health, forecasts (daily), revenue
 and top customers (monthly), endpoint, agent and session metrics (hourly)."""
 
-from decimal import Decimal
 
 import dagster as dg
 
@@ -12,6 +11,7 @@ from analytics_pipeline.defs.shared import (
     RAW_USAGE_EVENTS,
     daily_partitions,
     hourly_partitions,
+    markdown_table,
     monthly_partitions,
     window_metadata,
 )
@@ -44,23 +44,6 @@ def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
     # A clear failure that is not retried: the raw events will not come back.
     return dg.Failure(description=str(error), allow_retries=False,
                       metadata={"dropped_days": [day.isoformat() for day in error.days]})
-
-
-def _md_table(header: list[str], rows: list[list[object]]) -> dg.MetadataValue:
-    def cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:,.3f}".rstrip("0").rstrip(".")
-        if isinstance(value, int):
-            return f"{value:,}"
-        if isinstance(value, Decimal):
-            return f"{value:,.2f}"
-        return str(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines))
 
 
 def _percent(value: float | None) -> float | None:
@@ -113,7 +96,7 @@ def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         "wau": summary.wau,
         "mau": summary.mau,
         "stickiness": summary.stickiness,
-        "top_organizations_by_active_users": _md_table(
+        "top_organizations_by_active_users": markdown_table(
             ["organization", "DAU", "WAU", "MAU", "stickiness", "requests", "lifecycle"],
             [[o.organization_id, o.active_users, o.wau, o.mau, o.stickiness, o.request_count, o.lifecycle]
              for o in top]),
@@ -149,11 +132,11 @@ def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         "features_used": len(summary.features),
         **{f"{kind}_features": count for kind, count in by_kind.items()},
         "first_uses_in_window": len(summary.first_uses),
-        "adoption_on_last_day": _md_table(
+        "adoption_on_last_day": markdown_table(
             ["kind", "feature", "organizations", "share of active", "users", "requests"],
             [[f.feature_kind, f.feature, f.organizations, f"{f.organization_share:.0%}", f.users, f.request_count]
              for f in summary.features[:25]]),
-        "first_uses": _md_table(["first used", "organization", "kind", "feature"],
+        "first_uses": markdown_table(["first used", "organization", "kind", "feature"],
                                 [[str(u.first_used_on), u.organization_id, u.feature_kind, u.feature]
                                  for u in summary.first_uses[-25:]]),
     })
@@ -197,7 +180,7 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "churn_signals": len(summary.churn_signals),
         "mean_score": round(sum(s.score for s in scores) / len(scores), 1) if scores else None,
         "budgets_used": len(budgets),
-        "least_healthy": _md_table(
+        "least_healthy": markdown_table(
             ["organization", "score", "band", "churn signal", "trend", "error rate", "latency / platform",
              "days since active"],
             [[s.organization_id, s.score, s.band, s.churn_reason or "", s.usage_trend_ratio,
@@ -240,11 +223,11 @@ def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     for metric, result in summary.backtests.items():
         metadata[f"{metric}_seasonal_mape_pct"] = _percent(result.seasonal_mape)
         metadata[f"{metric}_run_rate_mape_pct"] = _percent(result.run_rate_mape)
-    metadata["backtest"] = _md_table(
+    metadata["backtest"] = markdown_table(
         ["metric", "seasonal MAPE %", "run rate MAPE %", "seasonal WAPE %", "run rate WAPE %", "cases"],
         [[metric, _percent(b.seasonal_mape), _percent(b.run_rate_mape), _percent(b.seasonal_wape),
           _percent(b.run_rate_wape), b.cases] for metric, b in summary.backtests.items()])
-    metadata["top_forecasts"] = _md_table(
+    metadata["top_forecasts"] = markdown_table(
         ["organization", "requests to date", "requests forecast", "cost to date", "cost forecast", "cost run rate"],
         [[f.organization_id, f.requests_to_date, f.requests_forecast, f.cost_to_date, f.cost_forecast,
           f.cost_run_rate] for f in summary.organizations[:10]])
@@ -285,7 +268,7 @@ def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "plans_file": metrics_settings.plans_file or "none: billed usage",
         "organizations_on_a_plan": sum(1 for o in report.organizations if o.plan),
         "top_organizations_by_revenue": dg.MetadataValue.md(revenue_table(report)),
-        **({"months": _md_table(["month", "MRR", "usage revenue"],
+        **({"months": markdown_table(["month", "MRR", "usage revenue"],
                                 [[str(r.month), r.mrr, r.usage_revenue] for r in reports])}
            if len(reports) > 1 else {}),
     })
@@ -349,7 +332,7 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
         "worst_p99_ms": summary.worst_p99_ms,
         "error_type_rows": summary.error_type_rows,
         "error_types_on_non_errors": summary.error_types_on_non_errors,
-        "top_error_types": _md_table(["status class", "error type", "errors"],
+        "top_error_types": markdown_table(["status class", "error type", "errors"],
                                      [list(row) for row in summary.top_error_types]),
     })
 
@@ -384,7 +367,7 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
         "worst_agent_p95_ms": summary.worst_p95_ms,
         "tool_rows": summary.tool_rows,
         "tool_calls": summary.tool_calls,
-        "agent_types": _md_table(["agent type", "invocations", "failures", "highest hourly p95 ms"],
+        "agent_types": markdown_table(["agent type", "invocations", "failures", "highest hourly p95 ms"],
                                  [list(row) for row in summary.by_agent_type]),
     })
 

@@ -6,7 +6,7 @@ import dagster as dg
 from analytics_pipeline.defs.metrics.assets import customer_health, daily_activity, usage_forecasts
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
 from analytics_pipeline.metrics.activity import day_bounds
 from analytics_pipeline.metrics.checks import (
     activity_mismatches,
@@ -21,20 +21,24 @@ EVERY_ACTIVE_ORGANIZATION_SCORED = "every_active_organization_has_a_health_score
 FORECAST_BACKTEST_WITHIN_BOUND = "forecast_backtest_within_bound"
 
 
-def _days(context: dg.AssetCheckExecutionContext):
-    window = context.partition_time_window
-    return window, *day_bounds(window.start, window.end)
+def _each_day(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, judge):
+    """One result per day of the run, ``judge(conn, window, first_day, end_day)`` on one connection."""
+    with warehouse.connect() as conn:
+        yield from check_each_partition(context, daily_partitions,
+                                        lambda _, window: judge(conn, window, *day_bounds(window.start, window.end)))
 
 
 @dg.asset_check(asset=daily_activity, name=ACTIVITY_MATCHES_ROLLUPS, blocking=True, partitions_def=daily_partitions)
 def activity_matches_rollups(context: dg.AssetCheckExecutionContext,
-                             warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                             warehouse: WarehouseResource):
     """Every organization day's requests and tokens in the activity equal the daily rollups'
     (summed over models), and neither has a day the other lacks: the metrics count the events
     billing counts."""
-    window, first_day, end_day = _days(context)
-    with warehouse.connect() as conn:
-        mismatches, rows, requests = activity_mismatches(conn, first_day, end_day)
+    yield from _each_day(context, warehouse, _activity_result)
+
+
+def _activity_result(conn, window: dg.TimeWindow, first_day, end_day) -> dg.AssetCheckResult:
+    mismatches, rows, requests = activity_mismatches(conn, first_day, end_day)
     metadata = {**window_metadata(window), "organization_days": rows, "request_count": requests,
                 "mismatched_days": len(mismatches)}
     if mismatches:
@@ -52,12 +56,14 @@ def activity_matches_rollups(context: dg.AssetCheckExecutionContext,
 
 @dg.asset_check(asset=daily_activity, name=DAU_WITHIN_MAU, partitions_def=daily_partitions)
 def dau_within_wau_within_mau(context: dg.AssetCheckExecutionContext,
-                              warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                              warehouse: WarehouseResource):
     """DAU <= WAU <= MAU on every day, per organization and for the platform (and no
     organization day without its trailing figures)."""
-    window, first_day, end_day = _days(context)
-    with warehouse.connect() as conn:
-        violations = trailing_activity_violations(conn, first_day, end_day)
+    yield from _each_day(context, warehouse, _trailing_activity_result)
+
+
+def _trailing_activity_result(conn, window: dg.TimeWindow, first_day, end_day) -> dg.AssetCheckResult:
+    violations = trailing_activity_violations(conn, first_day, end_day)
     metadata = {**window_metadata(window), "violations": len(violations)}
     if violations:
         metadata["examples"] = dg.MetadataValue.md(
@@ -70,11 +76,13 @@ def dau_within_wau_within_mau(context: dg.AssetCheckExecutionContext,
 
 @dg.asset_check(asset=customer_health, name=EVERY_ACTIVE_ORGANIZATION_SCORED, partitions_def=daily_partitions)
 def every_active_organization_has_a_health_score(context: dg.AssetCheckExecutionContext,
-                                                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                                                 warehouse: WarehouseResource):
     """Every organization active on a day has a health score that day."""
-    window, first_day, end_day = _days(context)
-    with warehouse.connect() as conn:
-        missing, count, active = organizations_without_health(conn, first_day, end_day)
+    yield from _each_day(context, warehouse, _health_scores_result)
+
+
+def _health_scores_result(conn, window: dg.TimeWindow, first_day, end_day) -> dg.AssetCheckResult:
+    missing, count, active = organizations_without_health(conn, first_day, end_day)
     metadata = {**window_metadata(window), "active_organization_days": active, "without_a_score": count}
     if missing:
         metadata["examples"] = dg.MetadataValue.md("\n".join(f"- {day}: `{org}`" for day, org in missing))
@@ -85,15 +93,17 @@ def every_active_organization_has_a_health_score(context: dg.AssetCheckExecution
 
 @dg.asset_check(asset=usage_forecasts, name=FORECAST_BACKTEST_WITHIN_BOUND, partitions_def=daily_partitions)
 def forecast_backtest_within_bound(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                                   metrics_settings: MetricsSettings) -> dg.AssetCheckResult:
+                                   metrics_settings: MetricsSettings):
     """The seasonal method's backtest MAPE of requests (each organization's rest-of-month
     forecasts from the 28 days before each as-of day) stays at or under
     `ANALYTICS_FORECAST_MAPE_BOUND_PERCENT` (25 %) on every day of the window; warns otherwise.
     Days the backtest cannot judge yet (under a week of history) are not counted."""
-    window, first_day, end_day = _days(context)
-    bound = metrics_settings.forecast_mape_bound_percent
-    with warehouse.connect() as conn:
-        rows = backtests_between(conn, first_day, end_day)
+    yield from _each_day(context, warehouse, lambda conn, window, first, end: _backtest_result(
+        conn, window, first, end, metrics_settings.forecast_mape_bound_percent))
+
+
+def _backtest_result(conn, window: dg.TimeWindow, first_day, end_day, bound: float) -> dg.AssetCheckResult:
+    rows = backtests_between(conn, first_day, end_day)
     requests = [r for r in rows if r.metric == "requests" and r.seasonal_mape is not None]
     over = [r for r in requests if r.seasonal_mape * 100 > bound]
     worst = max(requests, key=lambda r: r.seasonal_mape, default=None)

@@ -23,6 +23,7 @@ from analytics_pipeline.defs.shared import (
     MATERIALIZATIONS_PER_TICK,
     contiguous_ranges,
     daily_partitions,
+    described_sensor,
     hourly_partitions,
     range_tags,
     raw_event_hours_touched,
@@ -33,7 +34,7 @@ from analytics_pipeline.metrics.sre import restatement_reach, stale_sre_hours
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
 
 
-@dg.sensor(jobs=[daily_metrics_job], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@described_sensor(jobs=[daily_metrics_job], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def daily_metrics_follow_rollups_sensor(context: dg.SensorEvaluationContext,
                                         warehouse: WarehouseResource) -> dg.SensorResult:
     """After new `daily_usage_rollups` materializations (a day, or a restated day), runs
@@ -65,7 +66,7 @@ def _hours_between(first: datetime, last: datetime) -> set[str]:
     return set(hourly_partitions.get_partition_keys_in_time_window(dg.TimeWindow(first, last + timedelta(hours=1))))
 
 
-@dg.sensor(jobs=[sre_metrics_job, session_concurrency_job], minimum_interval_seconds=60,
+@described_sensor(jobs=[sre_metrics_job, session_concurrency_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING)
 def sre_metrics_restatement_sensor(context: dg.SensorEvaluationContext,
                                    warehouse: WarehouseResource) -> dg.SensorResult:

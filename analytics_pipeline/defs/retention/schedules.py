@@ -3,9 +3,10 @@
 import dagster as dg
 
 from analytics_pipeline.defs.retention.jobs import retention_job
+from analytics_pipeline.defs.shared import described_schedule
 
 
-@dg.schedule(job=retention_job, cron_schedule="30 4 * * *", execution_timezone="UTC",
+@described_schedule(job=retention_job, cron_schedule="30 4 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def retention_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every day at 04:30 UTC (after the night's rollups, before the 06:00 cost refresh): apply

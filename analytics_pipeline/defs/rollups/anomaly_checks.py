@@ -5,15 +5,21 @@ import dagster as dg
 from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
 from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
 from analytics_pipeline.defs.rollups.resources import RollupSettings
-from analytics_pipeline.defs.shared import hourly_partitions, window_metadata
-from analytics_pipeline.rollups.anomalies import Direction, anomalies_markdown, find_usage_anomalies
+from analytics_pipeline.defs.shared import check_each_partition, hourly_partitions, window_metadata
+from analytics_pipeline.rollups.anomalies import (
+    AnomalyPolicy,
+    AnomalyReport,
+    Direction,
+    anomalies_markdown,
+    find_usage_anomalies,
+)
 
 USAGE_WITHIN_NORMAL_RANGE = "usage_within_normal_range"
 
 
 @dg.asset_check(asset=hourly_usage_rollups, name=USAGE_WITHIN_NORMAL_RANGE, partitions_def=hourly_partitions)
 def usage_within_normal_range(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                              rollup_settings: RollupSettings, clock: ClockResource) -> dg.AssetCheckResult:
+                              rollup_settings: RollupSettings, clock: ClockResource):
     """For each hour of the partition (or backfill range) and each organization, requests and
     tokens summed over models against the same hour of day on the trailing
     `ANALYTICS_ANOMALY_TRAILING_DAYS` (7) days: warns on a spike or a drop beyond
@@ -23,9 +29,13 @@ def usage_within_normal_range(context: dg.AssetCheckExecutionContext, warehouse:
     The standard deviation is floored at the noise usage has anyway: the largest of 10% of the
     mean, 1, 2 x sqrt(mean) for requests and 5 x mean / sqrt(mean requests) for tokens."""
     policy = rollup_settings.anomaly_policy()
-    window = context.partition_time_window
-    with warehouse.connect() as conn:
-        report = find_usage_anomalies(conn, window.start, window.end, policy, now=clock.now())
+    now = clock.now()
+    with warehouse.connect() as conn:  # one result per hour of the run
+        yield from check_each_partition(context, hourly_partitions, lambda _, window: _anomaly_result(
+            find_usage_anomalies(conn, window.start, window.end, policy, now=now), policy, window))
+
+
+def _anomaly_result(report: AnomalyReport, policy: AnomalyPolicy, window: dg.TimeWindow) -> dg.AssetCheckResult:
     flagged = report.organizations_flagged
     spikes, drops = report.flagged_hours(Direction.SPIKE), report.flagged_hours(Direction.DROP)
     if flagged:

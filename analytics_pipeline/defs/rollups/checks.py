@@ -7,6 +7,7 @@ from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
 from analytics_pipeline.defs.rollups.assets import HOURLY_FRESHNESS, daily_usage_rollups, hourly_usage_rollups
 from analytics_pipeline.defs.shared import (
     HOURLY_ROLLUPS_ARE_FRESH,
+    check_each_partition,
     daily_partitions,
     freshness_check_result,
     hourly_partitions,
@@ -34,36 +35,32 @@ def _mismatch_result(mismatches: list[tuple], window: dg.TimeWindow, what: str) 
 
 
 @dg.asset_check(asset=hourly_usage_rollups, blocking=True, partitions_def=hourly_partitions)
-def hourly_rollups_match_raw_events(context: dg.AssetCheckExecutionContext,
-                                    warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def hourly_rollups_match_raw_events(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     """Each hourly rollup row equals, exactly, a fresh aggregation of the raw events of its
-    hour (requests, tokens, errors, cost); no row is missing or extra."""
-    window = context.partition_time_window
+    hour (requests, tokens, errors, cost); no row is missing or extra. One result per hour."""
     with warehouse.connect() as conn:
-        mismatches = rollup_mismatches_against_events(conn, Granularity.HOURLY, window.start, window.end)
-    return _mismatch_result(mismatches, window, "the raw events of its hour")
+        yield from check_each_partition(context, hourly_partitions, lambda _, window: _mismatch_result(
+            rollup_mismatches_against_events(conn, Granularity.HOURLY, window.start, window.end), window,
+            "the raw events of its hour"))
 
 
 @dg.asset_check(asset=daily_usage_rollups, blocking=True, partitions_def=daily_partitions)
-def daily_rollups_equal_sum_of_hours(context: dg.AssetCheckExecutionContext,
-                                     warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def daily_rollups_equal_sum_of_hours(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     """Each daily rollup row's additive measures equal the sum of the day's hourly rows."""
-    window = context.partition_time_window
     with warehouse.connect() as conn:
-        mismatches = daily_mismatches_against_hourly(conn, window.start, window.end)
-    return _mismatch_result(mismatches, window, "the sum of its hourly rollups")
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _mismatch_result(
+            daily_mismatches_against_hourly(conn, window.start, window.end), window, "the sum of its hourly rollups"))
 
 
 @dg.asset_check(asset=daily_usage_rollups, blocking=True, partitions_def=daily_partitions)
-def daily_rollups_match_raw_events(context: dg.AssetCheckExecutionContext,
-                                   warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def daily_rollups_match_raw_events(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     """Each daily rollup row equals, exactly, a fresh per-event aggregation of the raw events of
     its day (requests, tokens, errors, cost priced event by event): the daily rows are built
     from the hourly ones, so this is the check that does not take the hours' word for it."""
-    window = context.partition_time_window
     with warehouse.connect() as conn:
-        mismatches = rollup_mismatches_against_events(conn, Granularity.DAILY, window.start, window.end)
-    return _mismatch_result(mismatches, window, "the raw events of its day")
+        yield from check_each_partition(context, daily_partitions, lambda _, window: _mismatch_result(
+            rollup_mismatches_against_events(conn, Granularity.DAILY, window.start, window.end), window,
+            "the raw events of its day"))
 
 
 @dg.asset_check(asset=hourly_usage_rollups, name=HOURLY_ROLLUPS_ARE_FRESH.name)

@@ -12,7 +12,7 @@ import dagster as dg
 
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.rollups.assets import CATALOG_DIGEST, model_prices
-from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job
+from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job, model_prices_job
 from analytics_pipeline.defs.rollups.resources import RollupSettings
 from analytics_pipeline.defs.shared import (
     HOUR_KEY_FORMAT,
@@ -20,6 +20,7 @@ from analytics_pipeline.defs.shared import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     contiguous_ranges,
+    described_sensor,
     hourly_partitions,
     range_tags,
     raw_event_hours_touched,
@@ -28,7 +29,7 @@ from analytics_pipeline.rollups.pricing import catalog_digest, read_catalog_text
 from analytics_pipeline.rollups.usage import stale_hours
 
 
-@dg.sensor(
+@described_sensor(
     jobs=[hourly_rollups_job],
     # A tick reads the new materializations and one indexed query: every 15 s, a loaded hour's
     # rollup follows its ingest run within seconds rather than a minute.
@@ -76,6 +77,8 @@ def days_of_hourly_run(tags: dict[str, str]) -> tuple[str, str] | None:
     request_job=daily_rollups_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When an `hourly_rollups_job` run succeeds (its blocking reconciliation check passed), restates "
+                "the daily usage and endpoint rollups of the days it covered, as one single-run range.",
 )
 def daily_rollups_follow_hours_sensor(context: dg.RunStatusSensorContext):
     """When an `hourly_rollups_job` run succeeds (its blocking reconciliation check passed),
@@ -88,7 +91,7 @@ def daily_rollups_follow_hours_sensor(context: dg.RunStatusSensorContext):
     return dg.RunRequest(run_key=f"{context.dagster_run.run_id}:days", tags=range_tags(first, final))
 
 
-@dg.sensor(target=[model_prices], minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+@described_sensor(job=model_prices_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
 def price_catalog_sensor(context: dg.SensorEvaluationContext, rollup_settings: RollupSettings):
     """Loads the price catalog (`model_prices`) when it has never been loaded (a new deployment:
     the hourly rollups refuse to price events without it) and whenever the catalog's content
