@@ -160,9 +160,9 @@ def cmd_demo(args) -> int:
 def _print_summary(settings, month_start: datetime) -> None:
     from analytics_pipeline.build_metrics.loader import run_file_totals
     from analytics_pipeline.build_metrics.regression import RegressionPolicy, compare_recent_durations
-    from analytics_pipeline.exports.usage_csv import format_cost
     from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
     from analytics_pipeline.metrics.headlines import month_headlines
+    from analytics_pipeline.money import format_money
     from analytics_pipeline.rollups.usage import Granularity, rollup_totals
     from analytics_pipeline.storage.object_store import open_store
     from analytics_pipeline.warehouse.database import connect, resolve_database_url
@@ -193,12 +193,12 @@ def _print_summary(settings, month_start: datetime) -> None:
     print(f"requests                {totals.request_count:>12,}")
     print(f"tokens                  {totals.tokens_total:>12,}")
     print(f"errors                  {totals.error_count:>12,}")
-    print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
+    print(f"total cost (USD)        {format_money(totals.cost_total):>12}")
     print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
-    print(f"infrastructure cost     {format_cost(infra or 0):>12}   "
-          f"production {format_cost(production or 0)}, attributed to tenants: {format_cost(attributed or 0)} "
+    print(f"infrastructure cost     {format_money(infra or 0):>12}   "
+          f"production {format_money(production or 0)}, attributed to tenants: {format_money(attributed or 0)} "
           f"(staging and untagged: never)")
-    print(f"margin                  {format_cost(margin or 0):>12}")
+    print(f"margin                  {format_money(margin or 0):>12}")
     _print_headlines(headlines)
     print(f"CI run files            {ci.files:>12,}   ({ci.runs:,} runs, {ci.quarantined} quarantined)")
     for offender in offenders:

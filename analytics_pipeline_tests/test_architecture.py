@@ -1,8 +1,8 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
 Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``,
-``forecasting``, ``documents`` (domain-neutral); the pure domains (``api``, the export API, among them: it serves
-the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
+``forecasting``, ``documents``, ``money`` (domain-neutral); the pure domains (``api``, the export API,
+among them: it serves the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
 wiring; its domains import pure packages and the shared wiring, never each other); ``definitions``
 and ``cli`` on top.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
-NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents"}
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents", "money"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
                 "metrics", "api"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.

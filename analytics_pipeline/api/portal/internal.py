@@ -39,10 +39,13 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
         days = queries.business_days(conn, chosen.first, chosen.last + timedelta(days=1))
         health = queries.customer_health(conn, chosen.first, min(chosen.last, now.date()))
         ranked = queries.top_customers(conn, chosen.first)
+        # Cost no billed organization carries is a line of its own: the totals hold every attributed cent.
+        without_customer = queries.costs_without_customer(conn, chosen.first)
     mrr = _total(c.mrr for c in customers)
     # None: no cost attributed yet (no infrastructure costs loaded for the month); the margin is then the MRR.
-    cost = _total(c.attributed_cost for c in customers) \
-        if any(c.attributed_cost is not None for c in customers) else None
+    lines = [*customers, *without_customer]
+    cost = _total(line.attributed_cost for line in lines) \
+        if any(line.attributed_cost is not None for line in lines) else None
     margin = mrr - (cost or 0)
     last = days[-1] if days else None
     kpis = {"active_customers": last.month_active_customers if last else sum(1 for c in customers
@@ -56,7 +59,8 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
                        kind="bars", unit="requests", right={"Active customers": "customers, users",
                                                             "DAU": "customers, users"})
     return render(request, "business.html", {
-        "month": chosen, "customers": customers, "days": days, "health": health, "kpis": kpis, "chart": chart,
+        "month": chosen, "customers": customers, "without_customer": without_customer, "lines": lines,
+        "days": days, "health": health, "kpis": kpis, "chart": chart,
         "at_risk": [h for h in health if h.band in AT_RISK_BANDS or h.churn_signal],
         "top": {ranking: [r for r in ranked if r.ranking == ranking] for ranking in ("revenue", "usage")}})
 
