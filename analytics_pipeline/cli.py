@@ -6,6 +6,8 @@
     analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
     analytics-pipeline api          the export API (FastAPI on uvicorn)
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
+    analytics-pipeline orgs list    organizations: id, display name, plan, created (the directory)
+    analytics-pipeline directory load FILE   display names of organizations and models (JSON or TOML)
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
 """
@@ -152,9 +154,23 @@ def cmd_demo(args) -> int:
         materialize_window(first_day, first_day + timedelta(days=args.days), instance=instance,
                            resources=resources_from_settings(settings), log_level="INFO")
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
+    _load_demo_directory(args, settings, month_start)
     _print_summary(settings, first_day)
     print("\nOpen the Dagster UI on the same data:  analytics-pipeline ui   (then http://127.0.0.1:3000)")
     return 0
+
+
+def _load_demo_directory(args, settings, month_start: date) -> None:
+    """The generated organizations' and the catalog models' names: written to the home, then loaded."""
+    from analytics_pipeline.directory.names import load_directory, read_directory_file
+    from analytics_pipeline.generator.directory import demo_directory, directory_bytes
+    from analytics_pipeline.warehouse.database import connect
+
+    path = settings.home / "directory.json"
+    path.write_bytes(directory_bytes(demo_directory(args.orgs, args.seed, month_start)))
+    with connect(_warehouse_url(settings), autocommit=True) as conn:
+        organizations, models = load_directory(conn, read_directory_file(path), source=str(path))
+    print(f"directory: {organizations} organizations and {models} models named ({path})")
 
 
 def _print_summary(settings, month_start: datetime) -> None:
@@ -373,6 +389,38 @@ def cmd_api_keys(args) -> int:
     return 0
 
 
+def cmd_orgs(args) -> int:
+    """``orgs list``: every organization of the directory or with usage, by name (the id for ``--org``)."""
+    from analytics_pipeline.directory.names import list_organizations
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    with connect(_warehouse_url(current_settings()), autocommit=True) as conn:
+        organizations = list_organizations(conn)
+    for org in organizations:
+        created = f"{org.created_at:%Y-%m-%d}" if org.created_at else "–"
+        print(f"{org.entry_id:<36}  {org.display_name:<28}  {org.detail or '–':<14}  created {created}")
+    print(f"{len(organizations)} organization(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_directory(args) -> int:
+    """``directory load FILE``: upsert the display names of a directory file."""
+    from analytics_pipeline.directory.names import DirectoryFileError, load_directory, read_directory_file
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    try:
+        directory = read_directory_file(Path(args.file))
+    except DirectoryFileError as error:
+        print(f"directory load: {error}", file=sys.stderr)
+        return 2
+    with connect(_warehouse_url(current_settings()), autocommit=True) as conn:
+        organizations, models = load_directory(conn, directory, source=str(args.file))
+    print(f"directory: {organizations} organizations and {models} models loaded from {args.file}")
+    return 0
+
+
 def cmd_db(args) -> int:
     from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import resolve_database_url
@@ -463,6 +511,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id", metavar="ID", help="the key's id (the part after ak_)")
     keys.set_defaults(func=cmd_api_keys)
+
+    orgs = commands.add_parser("orgs", help="organizations of the directory and with usage")
+    orgs.add_argument("orgs_command", choices=["list"])
+    orgs.set_defaults(func=cmd_orgs)
+
+    directory = commands.add_parser("directory", help="display names of organizations and models")
+    directory.add_argument("directory_command", choices=["load"])
+    directory.add_argument("file", metavar="FILE", help="a directory file, .json or .toml")
+    directory.set_defaults(func=cmd_directory)
 
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])

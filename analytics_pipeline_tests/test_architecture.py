@@ -16,11 +16,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
 NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents", "money"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
-                "metrics", "api"}
+                "metrics", "api", "directory"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
-# states a margin as the costs domain defines it (costs.profitability.margin_percent).
-ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs"}}
+# states a margin as the costs domain defines it (costs.profitability.margin_percent) and shows the
+# directory's names beside ids.
+ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "directory"}}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -18,6 +18,7 @@ from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, end_of_today, month
 from analytics_pipeline.costs.profitability import margin_percent
+from analytics_pipeline.directory.names import organization_names
 
 router = APIRouter(prefix="/portal/internal", include_in_schema=False)
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
@@ -41,6 +42,9 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
         ranked = queries.top_customers(conn, chosen.first)
         # Cost no billed organization carries is a line of its own: the totals hold every attributed cent.
         without_customer = queries.costs_without_customer(conn, chosen.first)
+        names = organization_names(conn, [*(c.organization_id for c in customers), *(h.organization_id for h in health),
+                                          *(r.organization_id for r in ranked),
+                                          *(w.organization_id for w in without_customer)])
     mrr = _total(c.mrr for c in customers)
     # None: no cost attributed yet (no infrastructure costs loaded for the month); the margin is then the MRR.
     lines = [*customers, *without_customer]
@@ -59,7 +63,7 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
                        kind="bars", unit="requests", right={"Active customers": "customers, users",
                                                             "DAU": "customers, users"})
     return render(request, "business.html", {
-        "month": chosen, "customers": customers, "without_customer": without_customer, "lines": lines,
+        "month": chosen, "customers": customers, "without_customer": without_customer, "lines": lines, "names": names,
         "days": days, "health": health, "kpis": kpis, "chart": chart,
         "at_risk": [h for h in health if h.band in AT_RISK_BANDS or h.churn_signal],
         "top": {ranking: [r for r in ranked if r.ranking == ranking] for ranking in ("revenue", "usage")}})

@@ -146,7 +146,7 @@ def test_the_status_page_without_a_key_and_the_internal_pages_with_a_finance_key
     page.screenshot(path=screenshots / "sre.png")
     # A finance-wide session opens any customer's pages, from the business page's links.
     page.click("nav >> text=Business")
-    page.click(f"#top-revenue a:text('{ORG}')")
+    page.click(f"#top-revenue a:has-text('{ORG}')")
     page.wait_for_url(f"**/portal/orgs/{ORG}/usage")
     _no_key_anywhere(page, context, token)
     assert errors == []
