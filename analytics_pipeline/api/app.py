@@ -113,6 +113,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.
     for module in (portal_signin, portal_customer, portal_exports, portal_public, portal_internal):
         app.include_router(module.router)
+    app.include_router(portal_signin.front_door)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal_static")
     return app
 

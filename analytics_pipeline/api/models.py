@@ -80,8 +80,12 @@ class ExportJobOut(BaseModel):
     checksum: str | None = Field(default=None, description="`sha256:<hex>` of the CSV bytes.")
     row_count: int | None = Field(default=None, alias="rowCount")
     initiated_by: str | None = Field(default=None, alias="initiatedBy",
-                                     description="The API key's name, or `schedule` for the monthly exports.")
+                                     description="The API key's name; for the monthly exports `schedule` when "
+                                                 "the monthly schedule ran them, `dagster` when they were "
+                                                 "materialized otherwise (the demo, a backfill).")
     error: str | None = None
+    warning: str | None = Field(default=None, description="Set when the job succeeded with something to say: "
+                                                          "a range without usage (`rowCount` 0, a header-only CSV).")
 
 
 def job_body(job: ExportJob) -> dict:
@@ -102,6 +106,9 @@ def job_body(job: ExportJob) -> dict:
         body["initiatedBy"] = job.initiated_by
     if job.status == "failed" and job.error is not None:
         body["error"] = job.error
+    warning = job.warning
+    if warning is not None:
+        body["warning"] = warning
     return body
 
 

@@ -177,6 +177,11 @@ JOB_STATUSES = ("pending", "running", "succeeded", "failed", "expired")
 _ORG_LOCK_CLASS = 7_351_200  # advisory-lock class of the per-organization job creation lock
 
 
+#: The warning of a job whose range held no usage of its organization.
+EMPTY_RANGE_WARNING = ("no usage in this range: the CSV holds the header only (check the organization and the "
+                       "dates)")
+
+
 class ExportJob(NamedTuple):
     """One row of ``analytics_export_jobs``: a job and where it stands (a named tuple: a page of
     jobs is built ten times faster than as a frozen dataclass)."""
@@ -206,6 +211,14 @@ class ExportJob(NamedTuple):
 
     def as_dict(self) -> dict:
         return self._asdict()
+
+    @property
+    def warning(self) -> str | None:
+        """Why a finished job deserves a second look: a range without usage gives a CSV of its header
+        only, which is said, never left silent."""
+        if self.status in ("succeeded", "expired") and self.row_count == 0:
+            return EMPTY_RANGE_WARNING
+        return None
 
     def request(self) -> ExportRequest:
         """The export this job stands for (to run it)."""

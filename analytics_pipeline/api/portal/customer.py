@@ -21,6 +21,8 @@ from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
 from analytics_pipeline.rollups.usage import Granularity
 
 router = APIRouter(prefix="/portal/orgs/{orgId}", include_in_schema=False)
+#: Below this many requests in a range, an endpoint's p95/p99 are marked as coming from few requests.
+FEW_REQUESTS = 100
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
 
 
@@ -87,7 +89,8 @@ def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehou
     p95 = {endpoint: {d.bucket_start: d.latency_p95_ms for d in endpoints[endpoint]} for endpoint in busiest}
     chart = time_chart(buckets, {endpoint: list(map(p95[endpoint].get, buckets)) for endpoint in busiest}, unit="ms")
     return render(request, "performance.html", {"org": org, "org_name": org_name, "window": window, "rows": rows,
-                                                "summary": summary, "chart": chart})
+                                                "summary": summary, "chart": chart,
+                                                "few_requests": FEW_REQUESTS})
 
 
 @router.get("/costs", name="portal_costs", response_class=HTMLResponse)

@@ -43,8 +43,16 @@ def _page(request: Request, scope: Scope, warehouse, now: datetime, *, form: dic
                     "by_model": "on"}
     form = {**form, "request_token": secrets.token_urlsafe(16)}
     return render(request, "exports.html", {
-        "org": org, "org_name": org_name, "jobs": [(job, downloadable(job, now)) for job in jobs], "form": form,
+        "org": org, "org_name": org_name, "jobs": [(job, downloadable(job, now), last_included(job)) for job in jobs],
+        "form": form, "live": any(job.status in ("pending", "running") for job in jobs),
         "message": message, "created": created, "now": now}, status=status)
+
+
+def last_included(job) -> str:
+    """The last bucket a job's range includes (the form's convention: ``from`` and ``to`` both included)."""
+    if job.granularity == "hourly":
+        return f"{job.range_end - timedelta(hours=1):%Y-%m-%d %H:00}"
+    return f"{(job.range_end - timedelta(days=1)).date():%Y-%m-%d}"
 
 
 @router.get("", name="portal_exports", response_class=HTMLResponse)

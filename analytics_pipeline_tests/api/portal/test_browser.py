@@ -86,10 +86,14 @@ def test_a_customer_signs_in_reads_its_numbers_exports_and_is_refused_another_or
     page.click("form.export button[type=submit]")
     page.wait_for_selector("#exports-table tr.created")
     assert page.locator("#exports-table tr.created .status").text_content().strip() == "pending"
+    assert page.locator("#exports-table tr.created .requested-by").text_content().strip() == "Ada (finance)"
+    page.evaluate("() => { window.sameDocument = true; }")  # gone if the page were reloaded
     [outcome] = run_pending_exports(dagster_instance, export_resources(warehouse_url,
                                                                        exports_url=api.settings.exports_url))
     assert outcome.success
-    page.reload()
+    # The list follows the job by itself: pending, then succeeded, in the same document.
+    page.wait_for_selector("#exports-table tr.created[data-status='succeeded'] a.download", timeout=15_000)
+    assert page.evaluate("() => window.sameDocument") is True
     with page.expect_download() as download_info:
         page.click("#exports-table tr.created a.download")
     download = download_info.value
