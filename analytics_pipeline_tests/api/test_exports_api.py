@@ -423,3 +423,21 @@ def test_a_cached_key_is_still_checked_and_a_revocation_reaches_it_within_the_ca
         revoke_key(conn, key_id, api.clock.now)
     time.sleep(0.6)
     assert error_of(api.client.get(JOBS.format(org=ORG), headers=api.auth(token))) == (401, "revoked_api_key")
+
+
+def test_a_range_without_usage_succeeds_with_a_warning_not_silently(api, dagster_instance):
+    """The README's own 2024-01 example against a warehouse with no usage then: a header-only CSV, and
+    the job says so (an additive ``warning``); a range with usage carries none."""
+    load_january(api.database_url)
+    token, _ = api.key(ORG)
+    empty = post(api, token, body={"timeRange": {"start": "2023-06-01T00:00:00Z", "end": "2023-07-01T00:00:00Z"},
+                                   "granularity": "daily"}).json()["jobId"]
+    full = post(api, token).json()["jobId"]
+    outcomes = run_pending_exports(dagster_instance, export_resources(api.database_url,
+                                                                      exports_url=api.settings.exports_url))
+    assert [o.success for o in outcomes] == [True, True]
+    job = api.client.get(f"{JOBS.format(org=ORG)}/{empty}", headers=api.auth(token)).json()
+    assert job["status"] == "succeeded" and job["rowCount"] == 0
+    assert job["warning"].startswith("no usage in this range")
+    job = api.client.get(f"{JOBS.format(org=ORG)}/{full}", headers=api.auth(token)).json()
+    assert job["status"] == "succeeded" and job["rowCount"] > 0 and "warning" not in job
