@@ -98,3 +98,29 @@ def test_every_page_fits_the_window_and_shows_names(portal, browser, screenshots
                              "<= document.getElementById('customers').parentElement.clientWidth")
     context.close()
     assert errors == []
+
+
+def test_the_front_door_and_the_docs_work_offline(portal, browser):
+    """``/`` leads to the portal; ``/docs`` draws Swagger UI from the vendored files with every request
+    to another host refused (as offline)."""
+    api = portal
+    front = api.client.get("/")
+    assert front.status_code == 303 and front.headers["location"] == "/portal/"
+    html = api.client.get("/docs").text
+    assert "cdn." not in html and "/portal/static/vendor/swagger-ui-" in html
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    foreign = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(api.url):
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_server)
+    page = context.new_page()
+    page.goto(f"{api.url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert page.locator(".opblock").count() > 0 and foreign == []
+    context.close()
