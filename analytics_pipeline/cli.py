@@ -176,6 +176,7 @@ def _load_demo_directory(args, settings, month_start: date) -> None:
 def _print_summary(settings, month_start: datetime) -> None:
     from analytics_pipeline.build_metrics.loader import run_file_totals
     from analytics_pipeline.build_metrics.regression import RegressionPolicy, compare_recent_durations
+    from analytics_pipeline.directory.names import organization_names
     from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
     from analytics_pipeline.metrics.headlines import month_headlines
     from analytics_pipeline.money import format_money
@@ -193,6 +194,8 @@ def _print_summary(settings, month_start: datetime) -> None:
         infra, production, attributed, margin = conn.execute(
             load_sql("costs/demo_cost_summary"), {"range_start": month_start, "range_end": month_end}).fetchone()
         headlines = month_headlines(conn, month_start.date())
+        names = organization_names(conn, [*(org for org, *_ in headlines.least_healthy),
+                                          *(c.organization_id for c in headlines.top_by_revenue)])
         ci = run_file_totals(conn, month_start.date(), month_end.date())
         comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
         offenders = [c.describe() for c in comparisons if c.offender]
@@ -215,14 +218,18 @@ def _print_summary(settings, month_start: datetime) -> None:
           f"production {format_money(production or 0)}, attributed to tenants: {format_money(attributed or 0)} "
           f"(staging and untagged: never)")
     print(f"margin                  {format_money(margin or 0):>12}")
-    _print_headlines(headlines)
+    _print_headlines(headlines, names)
     print(f"CI run files            {ci.files:>12,}   ({ci.runs:,} runs, {ci.quarantined} quarantined)")
     for offender in offenders:
         print(f"build regression: {offender}")
 
 
-def _print_headlines(h) -> None:
-    """The business headlines of the month (analytics_pipeline.metrics.headlines)."""
+def _print_headlines(h, names: dict[str, str]) -> None:
+    """The business headlines of the month (analytics_pipeline.metrics.headlines), names beside ids."""
+    from decimal import Decimal
+
+    from analytics_pipeline.money import format_money
+
     if h.last_day is None:
         return
     stickiness = f"{h.stickiness:.0%}" if h.stickiness is not None else "n/a"
@@ -231,10 +238,13 @@ def _print_headlines(h) -> None:
     print(f"MAU                     {h.mau:>12,}   (DAU {h.dau:,} on {h.last_day:%b %d}, stickiness {stickiness})")
     for rank, (org, score, band, reason) in enumerate(h.least_healthy, 1):
         label = "least healthy customers" if rank == 1 else ""
-        print(f"{label:<24}{score:>12}   {org} ({band.replace('_', ' ')}{': ' + reason if reason else ''})")
+        named = f"{names[org]} ({org})" if org in names else org
+        print(f"{label:<24}{score:>12}   {named} ({band.replace('_', ' ')}{': ' + reason if reason else ''})")
     for customer in h.top_by_revenue:
         label = "top customers by revenue" if customer.rank == 1 else ""
-        print(f"{label:<24}{customer.value:>12,.2f}   #{customer.rank} {customer.organization_id}")
+        org = customer.organization_id
+        print(f"{label:<24}{format_money(Decimal(str(customer.value))):>12}   #{customer.rank} {names.get(org, org)}"
+              f"{f' ({org})' if org in names else ''}")
     f = h.forecast
     if f is not None:
         mape = (f" (backtest MAPE {f.seasonal_mape:.1%} vs run rate {f.run_rate_mape:.1%})"

@@ -85,6 +85,7 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
         agents = queries.agent_types(conn, window.start, window.end)
         sessions = queries.session_hours(conn, window.start, window.end)
         peaks = queries.session_peaks(conn, window.start, window.end)
+        names = organization_names(conn, [p.organization_id for p in peaks])
     requests = sum(e.request_count for e in endpoints)
     buckets = window.buckets(True)
     p95: dict[str, dict[datetime, float | None]] = {e.endpoint: {} for e in endpoints[:8]}
@@ -115,4 +116,4 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
     return render(request, "sre.html", {
         "window": window, "endpoints": endpoints, "requests": requests, "errors": errors, "agents": agents,
         "sessions": sessions, "peaks": peaks, "latency_chart": latency_chart, "error_chart": error_chart,
-        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest})
+        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest, "names": names})
