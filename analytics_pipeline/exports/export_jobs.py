@@ -213,6 +213,17 @@ class ExportJob(NamedTuple):
         return self._asdict()
 
     @property
+    def download_name(self) -> str:
+        """The file name a person saves the CSV under: what it holds, whose, and its range with both
+        ends included (``usage_daily_<org>_2024-01-01_2024-01-31.csv``)."""
+        if self.granularity == "hourly":
+            first, last = f"{self.range_start:%Y-%m-%dT%H}", f"{self.range_end - timedelta(hours=1):%Y-%m-%dT%H}"
+        else:
+            first, last = f"{self.range_start:%Y-%m-%d}", f"{self.range_end - timedelta(days=1):%Y-%m-%d}"
+        models = "" if self.by_model else "_all_models"
+        return f"usage_{self.granularity}{models}_{self.organization_id}_{first}_{last}.csv"
+
+    @property
     def warning(self) -> str | None:
         """Why a finished job deserves a second look: a range without usage gives a CSV of its header
         only, which is said, never left silent."""

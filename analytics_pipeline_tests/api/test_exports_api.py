@@ -215,7 +215,11 @@ def test_s3_downloads_redirect_to_a_presigned_url_valid_until_a_day_after_comple
     assert query["X-Amz-Expires"] == str(4 * 3600)  # the 4 h left of the day after completion
     job = api.client.get(f"{JOBS.format(org=ORG)}/{job_id}", headers=api.auth(token)).json()
     assert job["outputUri"] == f"{s3_endpoint}/{s3_bucket}/exports/adhoc/{ORG}/{job_id}/usage_daily.csv"
-    assert httpx.get(location).content.startswith(b"bucket_start,")  # the URL works
+    fetched = httpx.get(location)
+    assert fetched.content.startswith(b"bucket_start,")  # the URL works
+    # ... and names the file by what it holds (both days of the range included).
+    assert fetched.headers["content-disposition"] == \
+        f'attachment; filename="usage_daily_{ORG}_2024-01-01_2024-01-31.csv"'
 
     # Where the API reaches S3 by another name than finance's browsers do (compose: minio:9000
     # inside, localhost:9000 outside), the URL is signed for the outside endpoint.

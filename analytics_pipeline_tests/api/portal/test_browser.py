@@ -97,6 +97,7 @@ def test_a_customer_signs_in_reads_its_numbers_exports_and_is_refused_another_or
     with page.expect_download() as download_info:
         page.click("#exports-table tr.created a.download")
     download = download_info.value
+    assert download.suggested_filename == f"usage_daily_{ORG}_2024-01-01_2024-01-31.csv"
     content = open(download.path(), "rb").read()
     ((checksum, rows),) = _sql(warehouse_url, "SELECT checksum, row_count FROM analytics_export_jobs "
                                               "WHERE organization_id = %s", ORG)
