@@ -120,9 +120,16 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock, session: O
 
     minute = now.replace(second=0, microsecond=0)
     if session is not None:
-        # A signed-in visitor keeps the navigation (their session's): the same figures, rendered for them only.
-        figures = _cached(request.app.state, ("figures", minute, chosen), compute)
-        return render(request, "status.html", {**figures, "labels": LABELS, "rules": status})
+        # A signed-in visitor keeps the navigation (their session's): the same figures, rendered for that session
+        # only and kept for it as long as the anonymous page (never shared: Cache-Control no-store).
+        def session_page() -> dict:
+            figures = _cached(request.app.state, ("figures", minute, chosen), compute)
+            response = render(request, "status.html", {**figures, "labels": LABELS, "rules": status})
+            return {"body": response.body, "headers": dict(response.headers)}
+
+        cached = _cached(request.app.state, ("session", session.session_id, minute, chosen), session_page)
+        return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
+                                                     if k.lower() not in ("content-length", "content-type")})
     # The page is the same for every anonymous visitor (it shows no session, no tenant): kept whole, rendered.
     cached = _cached(request.app.state, (minute, chosen), page)
     return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
