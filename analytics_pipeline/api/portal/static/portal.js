@@ -29,8 +29,10 @@
       var day = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
       return withHour ? day.slice(5) + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) : day;
     }
-    var timeAxis = { values: function (u, ticks, space, incr) {
-      return ticks.map(function (ts) { return isoTick(ts, incr < 86400); }); } };
+    // Daily series: ISO dates; hourly ones: "MM-DD HH:MM". Room for the label decides the ticks' spacing.
+    var hourly = step < 86400;
+    var timeAxis = { space: hourly ? 100 : 95, values: function (u, ticks, space, incr) {
+      return ticks.map(function (ts) { return isoTick(ts, hourly && incr < 86400); }); } };
     var axes = [timeAxis, { label: data.unit || "", size: 70, scale: "y",
                       values: data.percent ? function (u, vals) { return vals.map(function (v) { return v + "%"; }); } : undefined }];
     if (hasRight) { axes.push({ label: data.rightUnit || "", side: 1, scale: "right", size: 70, grid: { show: false } }); }
