@@ -6,6 +6,8 @@
     analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
     analytics-pipeline api          the export API (FastAPI on uvicorn)
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
+    analytics-pipeline orgs list    organizations: id, display name, plan, created (the directory)
+    analytics-pipeline directory load FILE   display names of organizations and models (JSON or TOML)
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
     analytics-pipeline alerts       platform alerts: list [--open], ack KEY, evaluate
@@ -168,6 +170,7 @@ def cmd_demo(args) -> int:
         materialize_window(first_day, first_day + timedelta(days=args.days), instance=instance,
                            resources=resources_from_settings(settings), log_level="INFO", launched_by="demo")
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
+    _load_demo_directory(args, settings, month_start)
     _print_summary(settings, first_day)
     print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
           f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} ANALYTICS_BUDGETS_FILE={settings.budgets_file} "
@@ -175,12 +178,26 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _load_demo_directory(args, settings, month_start: date) -> None:
+    """The generated organizations' and the catalog models' names: written to the home, then loaded."""
+    from analytics_pipeline.directory.names import load_directory, read_directory_file
+    from analytics_pipeline.generator.directory import demo_directory, directory_bytes
+    from analytics_pipeline.warehouse.database import connect
+
+    path = settings.home / "directory.json"
+    path.write_bytes(directory_bytes(demo_directory(args.orgs, args.seed, month_start)))
+    with connect(_warehouse_url(settings), autocommit=True) as conn:
+        organizations, models = load_directory(conn, read_directory_file(path), source=str(path))
+    print(f"directory: {organizations} organizations and {models} models named ({path})")
+
+
 def _print_summary(settings, month_start: datetime) -> None:
     from analytics_pipeline.build_metrics.loader import run_file_totals
     from analytics_pipeline.build_metrics.regression import RegressionPolicy, compare_recent_durations
-    from analytics_pipeline.exports.usage_csv import format_cost
+    from analytics_pipeline.directory.names import organization_names
     from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
     from analytics_pipeline.metrics.headlines import month_headlines
+    from analytics_pipeline.money import format_money
     from analytics_pipeline.rollups.usage import Granularity, rollup_totals
     from analytics_pipeline.storage.object_store import open_store
     from analytics_pipeline.warehouse.database import connect, resolve_database_url
@@ -195,6 +212,8 @@ def _print_summary(settings, month_start: datetime) -> None:
         infra, production, attributed, margin = conn.execute(
             load_sql("costs/demo_cost_summary"), {"range_start": month_start, "range_end": month_end}).fetchone()
         headlines = month_headlines(conn, month_start.date())
+        names = organization_names(conn, [*(org for org, *_ in headlines.least_healthy),
+                                          *(c.organization_id for c in headlines.top_by_revenue)])
         ci = run_file_totals(conn, month_start.date(), month_end.date())
         comparisons = compare_recent_durations(conn, RegressionPolicy(), month_end.date())
         offenders = [c.describe() for c in comparisons if c.offender]
@@ -211,20 +230,24 @@ def _print_summary(settings, month_start: datetime) -> None:
     print(f"requests                {totals.request_count:>12,}")
     print(f"tokens                  {totals.tokens_total:>12,}")
     print(f"errors                  {totals.error_count:>12,}")
-    print(f"total cost (USD)        {format_cost(totals.cost_total):>12}")
+    print(f"total cost (USD)        {format_money(totals.cost_total):>12}")
     print(f"export files written    {len(files):>12,}   under {exports.url.rstrip('/')}/monthly/{month_start:%Y-%m}/")
-    print(f"infrastructure cost     {format_cost(infra or 0):>12}   "
-          f"production {format_cost(production or 0)}, attributed to tenants: {format_cost(attributed or 0)} "
+    print(f"infrastructure cost     {format_money(infra or 0):>12}   "
+          f"production {format_money(production or 0)}, attributed to tenants: {format_money(attributed or 0)} "
           f"(staging and untagged: never)")
-    print(f"margin                  {format_cost(margin or 0):>12}")
-    _print_headlines(headlines)
+    print(f"margin                  {format_money(margin or 0):>12}")
+    _print_headlines(headlines, names)
     print(f"CI run files            {ci.files:>12,}   ({ci.runs:,} runs, {ci.quarantined} quarantined)")
     for offender in offenders:
         print(f"build regression: {offender}")
 
 
-def _print_headlines(h) -> None:
-    """The business headlines of the month (analytics_pipeline.metrics.headlines)."""
+def _print_headlines(h, names: dict[str, str]) -> None:
+    """The business headlines of the month (analytics_pipeline.metrics.headlines), names beside ids."""
+    from decimal import Decimal
+
+    from analytics_pipeline.money import format_money
+
     if h.last_day is None:
         return
     stickiness = f"{h.stickiness:.0%}" if h.stickiness is not None else "n/a"
@@ -233,10 +256,13 @@ def _print_headlines(h) -> None:
     print(f"MAU                     {h.mau:>12,}   (DAU {h.dau:,} on {h.last_day:%b %d}, stickiness {stickiness})")
     for rank, (org, score, band, reason) in enumerate(h.least_healthy, 1):
         label = "least healthy customers" if rank == 1 else ""
-        print(f"{label:<24}{score:>12}   {org} ({band.replace('_', ' ')}{': ' + reason if reason else ''})")
+        named = f"{names[org]} ({org})" if org in names else org
+        print(f"{label:<24}{score:>12}   {named} ({band.replace('_', ' ')}{': ' + reason if reason else ''})")
     for customer in h.top_by_revenue:
         label = "top customers by revenue" if customer.rank == 1 else ""
-        print(f"{label:<24}{customer.value:>12,.2f}   #{customer.rank} {customer.organization_id}")
+        org = customer.organization_id
+        print(f"{label:<24}{format_money(Decimal(str(customer.value))):>12}   #{customer.rank} {names.get(org, org)}"
+              f"{f' ({org})' if org in names else ''}")
     f = h.forecast
     if f is not None:
         mape = (f" (backtest MAPE {f.seasonal_mape:.1%} vs run rate {f.run_rate_mape:.1%})"
@@ -444,6 +470,38 @@ def cmd_api_keys(args) -> int:
     return 0
 
 
+def cmd_orgs(args) -> int:
+    """``orgs list``: every organization of the directory or with usage, by name (the id for ``--org``)."""
+    from analytics_pipeline.directory.names import list_organizations
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    with connect(_warehouse_url(current_settings()), autocommit=True) as conn:
+        organizations = list_organizations(conn)
+    for org in organizations:
+        created = f"{org.created_at:%Y-%m-%d}" if org.created_at else "–"
+        print(f"{org.entry_id:<36}  {org.display_name:<28}  {org.detail or '–':<14}  created {created}")
+    print(f"{len(organizations)} organization(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_directory(args) -> int:
+    """``directory load FILE``: upsert the display names of a directory file."""
+    from analytics_pipeline.directory.names import DirectoryFileError, load_directory, read_directory_file
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    try:
+        directory = read_directory_file(Path(args.file))
+    except DirectoryFileError as error:
+        print(f"directory load: {error}", file=sys.stderr)
+        return 2
+    with connect(_warehouse_url(current_settings()), autocommit=True) as conn:
+        organizations, models = load_directory(conn, directory, source=str(args.file))
+    print(f"directory: {organizations} organizations and {models} models loaded from {args.file}")
+    return 0
+
+
 def cmd_db(args) -> int:
     from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import resolve_database_url
@@ -537,6 +595,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id", metavar="ID", help="the key's id (the part after ak_)")
     keys.set_defaults(func=cmd_api_keys)
+
+    orgs = commands.add_parser("orgs", help="organizations of the directory and with usage")
+    orgs.add_argument("orgs_command", choices=["list"])
+    orgs.set_defaults(func=cmd_orgs)
+
+    directory = commands.add_parser("directory", help="display names of organizations and models")
+    directory.add_argument("directory_command", choices=["load"])
+    directory.add_argument("file", metavar="FILE", help="a directory file, .json or .toml")
+    directory.set_defaults(func=cmd_directory)
 
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])

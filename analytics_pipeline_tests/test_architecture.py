@@ -1,8 +1,8 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
 Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``,
-``forecasting``, ``documents`` (domain-neutral); the pure domains (``api``, the export API, among them: it serves
-the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
+``forecasting``, ``documents``, ``money`` (domain-neutral); the pure domains (``api``, the export API,
+among them: it serves the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
 wiring; its domains import pure packages and the shared wiring, never each other); ``definitions``
 and ``cli`` on top.
 """
@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
-NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents"}
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents", "money"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
-                "metrics", "api", "tracing", "system_health"}
+                "metrics", "api", "tracing", "system_health", "directory"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
-# states a margin as the costs domain defines it (costs.profitability.margin_percent).
+# states a margin as the costs domain defines it (costs.profitability.margin_percent) and shows the
+# directory's names beside ids.
 # Platform alerts judge endpoints by the status page's own rule (api.portal.status) and stuck exports by the
 # exports domain's own query; the API and portal trace requests through the tracing domain,
 # which states prices with the exports' money formatter.
-ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "tracing"},
+ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "tracing", "directory"},
                     "alerts": {"api", "exports"}, "tracing": {"exports"}}
 
 

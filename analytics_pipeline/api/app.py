@@ -24,12 +24,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from analytics_pipeline.api.errors import BodyLimitMiddleware, UnexpectedErrorMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
-from analytics_pipeline.api.portal import STATIC_DIR
+from analytics_pipeline.api.portal import STATIC_DIR, SWAGGER_UI_VERSION
 from analytics_pipeline.api.portal import customer as portal_customer
 from analytics_pipeline.api.portal import exports as portal_exports
 from analytics_pipeline.api.portal import internal as portal_internal
@@ -99,7 +101,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             await read_pool.close()
             pool.close()
 
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url="/docs",
+    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
                   redoc_url=None, generate_unique_id_function=lambda route: route.name, redirect_slashes=False)
     app.state.settings = settings
     app.state.public_url = public_url(settings)
@@ -127,7 +129,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     for module in (portal_signin, portal_customer, portal_exports, portal_public, portal_internal):
         app.include_router(module.router)
     app.include_router(portal_oncall.router)  # tracing pages
+    app.include_router(portal_signin.front_door)
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal_static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Swagger UI from the vendored files (no CDN: the page works offline)."""
+        vendor = f"/portal/static/vendor/swagger-ui-{SWAGGER_UI_VERSION}"
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{TITLE} – docs",
+                                   swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{vendor}/swagger-ui.css",
+                                   swagger_favicon_url=f"{vendor}/favicon-32x32.png")
+
     return app
 
 

@@ -203,6 +203,18 @@ async def portal_session(request: Request) -> PortalSession:
 PortalSessionDep = Annotated[PortalSession, Depends(portal_session)]
 
 
+async def optional_portal_session(request: Request) -> PortalSession | None:
+    """The browser's usable portal session, or None (pages open to everyone keep a signed-in
+    visitor's navigation)."""
+    try:
+        return await portal_session(request)
+    except ApiError:
+        return None
+
+
+OptionalPortalSession = Annotated[PortalSession | None, Depends(optional_portal_session)]
+
+
 async def portal_org_scope(request: Request, session: PortalSessionDep, org_id: OrgIdPath) -> Scope:
     """The organization of a ``/portal/orgs/{orgId}`` page, when the session's key may read it:
     the API's own check (:func:`scope_of`), so a customer's session renders its organization only."""

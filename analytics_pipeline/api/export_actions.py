@@ -112,4 +112,5 @@ def _signed_url(request: Request, job: ExportJob, now: datetime, valid_until: da
         return f"{state.public_url}/analytics/v1/files/{job.job_id}/{filename}" \
                f"?expires={expires}&signature={signature}"
     remaining = max(int((valid_until - now) / timedelta(seconds=1)), 1)
-    return state.download_store.share_url(job.output_key, expires_in=timedelta(seconds=remaining))
+    return state.download_store.share_url(job.output_key, expires_in=timedelta(seconds=remaining),
+                                          download_name=job.download_name)

@@ -86,8 +86,12 @@ class ExportJobOut(BaseModel):
     checksum: str | None = Field(default=None, description="`sha256:<hex>` of the CSV bytes.")
     row_count: int | None = Field(default=None, alias="rowCount")
     initiated_by: str | None = Field(default=None, alias="initiatedBy",
-                                     description="The API key's name, or `schedule` for the monthly exports.")
+                                     description="The API key's name; for the monthly exports `schedule` when "
+                                                 "the monthly schedule ran them, `dagster` when they were "
+                                                 "materialized otherwise (the demo, a backfill).")
     error: str | None = None
+    warning: str | None = Field(default=None, description="Set when the job succeeded with something to say: "
+                                                          "a range without usage (`rowCount` 0, a header-only CSV).")
 
 
 def job_body(job: ExportJob) -> dict:
@@ -108,6 +112,9 @@ def job_body(job: ExportJob) -> dict:
         body["initiatedBy"] = job.initiated_by
     if job.status == "failed" and job.error is not None:
         body["error"] = job.error
+    warning = job.warning
+    if warning is not None:
+        body["warning"] = warning
     return body
 
 
@@ -131,12 +138,15 @@ class ExportJobList(BaseModel):
 class UsagePoint(BaseModel):
     bucket_start: str = Field(alias="bucketStart")
     model_id: str = Field(alias="modelId", description="`(none)` for requests that named no model.")
+    model_name: str | None = Field(default=None, alias="modelName",
+                                   description="The model's display name from the directory; null without an entry.")
     request_count: int = Field(alias="requestCount")
     tokens_input: int = Field(alias="tokensInput")
     tokens_output: int = Field(alias="tokensOutput")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal", description="Dollars, a decimal string with 4 decimals.")
+    cost_total: str = Field(alias="costTotal", description="Dollars, a decimal string with 4 decimals; the rows add up "
+                            "to totals.costTotal (rounded by largest remainder).")
     latency_p50_ms: float | None = Field(alias="latencyP50Ms")
     latency_p95_ms: float | None = Field(alias="latencyP95Ms")
     latency_p99_ms: float | None = Field(alias="latencyP99Ms")
@@ -146,22 +156,26 @@ class UsageTotals(BaseModel):
     request_count: int = Field(alias="requestCount")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal")
+    cost_total: str = Field(alias="costTotal", description="The exact sum of the rows' costs at 4 decimals, half up.")
 
 
 class UsageSeries(BaseModel):
     """An organization's usage per bucket and model, from the rollups."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "orgId": "123e4567-e89b-12d3-a456-426614174000", "granularity": "daily",
+        "orgId": "123e4567-e89b-12d3-a456-426614174000", "organizationName": "Acme Analytics", "granularity": "daily",
         "timeRange": {"start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z"},
         "series": [{"bucketStart": "2024-01-01T00:00:00Z", "modelId": "550e8400-e29b-41d4-a716-446655440000",
+                    "modelName": "atlas-large",
                     "requestCount": 1000, "tokensInput": 60000, "tokensOutput": 40000, "tokensTotal": 100000,
                     "errorCount": 5, "costTotal": "10.5000", "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
                     "latencyP99Ms": 2100.0}],
         "totals": {"requestCount": 1000, "tokensTotal": 100000, "errorCount": 5, "costTotal": "10.5000"}}]})
 
     org_id: str = Field(alias="orgId")
+    organization_name: str | None = Field(default=None, alias="organizationName",
+                                          description="The organization's display name from the directory; null "
+                                                      "without an entry.")
     granularity: Literal["hourly", "daily"]
     time_range: TimeRange = Field(alias="timeRange")
     series: list[UsagePoint]

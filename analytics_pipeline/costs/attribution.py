@@ -34,14 +34,15 @@ import enum
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 
 import psycopg
 
 from analytics_pipeline.costs.infra_costs import CostCategory
+from analytics_pipeline.money import largest_remainder
+from analytics_pipeline.money import round_half_up as round_cents
 from analytics_pipeline.warehouse.sql import load_sql
 
-CENT = Decimal("0.01")
 CATEGORIES = tuple(c.value for c in CostCategory)
 #: Precision of the exact shares (driver weights can be large integers).
 _EXACT_PRECISION = 50
@@ -69,34 +70,6 @@ class AttributionStatus(enum.StrEnum):
     COST_WITHOUT_USAGE = "cost_without_usage"
     USAGE_WITHOUT_DIRECT_COST = "usage_without_direct_cost"
     UNATTRIBUTED = "unattributed"  # shared cost of a day without driver usage (organization_id None)
-
-
-def round_cents(amount: Decimal) -> Decimal:
-    """``amount`` to the cent, half away from zero (PostgreSQL's ``round(x, 2)``)."""
-    return amount.quantize(CENT, ROUND_HALF_UP)
-
-
-def _order_key(key: Hashable) -> tuple:
-    return (key is None, "" if key is None else str(key))
-
-
-def largest_remainder(exact: Mapping[Hashable, Decimal], total: Decimal) -> dict[Hashable, Decimal]:
-    """Round each exact amount to the cent so that the results sum to ``total`` exactly.
-
-    ``total`` must be a whole number of cents between the sum of the amounts rounded down
-    and that sum plus one cent per amount (``round_cents(sum(exact))`` always is).
-    """
-    if total != total.quantize(CENT):
-        raise ValueError(f"total {total} is not a whole number of cents")
-    floors = {key: value.quantize(CENT, ROUND_FLOOR) for key, value in exact.items()}
-    missing = (total - sum(floors.values(), Decimal(0))) / CENT
-    if missing != int(missing) or not 0 <= missing <= len(exact):
-        raise ValueError(f"total {total} cannot be reached by rounding {len(exact)} amounts summing to "
-                         f"{sum(exact.values(), Decimal(0))} to the cent")
-    by_remainder = sorted(exact, key=lambda key: (-(exact[key] - floors[key]), _order_key(key)))
-    for key in by_remainder[: int(missing)]:
-        floors[key] += CENT
-    return floors
 
 
 def allocate_proportionally(total: Decimal, weights: Mapping[Hashable, Decimal]) -> dict[Hashable, Decimal]:

@@ -38,9 +38,10 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from analytics_pipeline.costs.attribution import CENT, round_cents
+from analytics_pipeline.costs.attribution import round_cents
 from analytics_pipeline.documents import parse_document
 from analytics_pipeline.forecasting import month_end_forecasts
+from analytics_pipeline.money import CENT
 from analytics_pipeline.warehouse.sql import load_sql
 
 TOTAL = "(total)"  # the key of the all-tenant budget in evaluations

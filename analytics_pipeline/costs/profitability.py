@@ -18,11 +18,12 @@ from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.costs.attribution import CATEGORIES, CENT, allocate_proportionally, round_cents
+from analytics_pipeline.costs.attribution import CATEGORIES, allocate_proportionally, round_cents
+from analytics_pipeline.money import CENT, CURRENCY, format_money
 from analytics_pipeline.warehouse.sql import load_sql
 
 #: The price catalog's currency: revenue is in USD.
-REVENUE_CURRENCY = "USD"
+REVENUE_CURRENCY = CURRENCY
 UNATTRIBUTED_LABEL = "(unattributed shared cost)"
 
 
@@ -99,10 +100,6 @@ def build_report(rows: Iterable[TenantProfitability], *, period_start: date, per
     return ProfitabilityReport(period_start, period_end, is_month_to_date, tenants)
 
 
-def _money(amount: Decimal) -> str:
-    return f"{round_cents(amount):,.2f}"
-
-
 def _pct(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value}%"
 
@@ -117,14 +114,14 @@ def top_tenants_markdown(report: ProfitabilityReport, *, by: str, limit: int = 1
     lines = ["| # | organization | revenue | cost | compute | API | data transfer | storage | other | margin | "
              "margin % | requests | tokens |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {i} | {t.organization_id} | {_money(t.revenue)} | {_money(t.attributed_cost)} | "
-              + " | ".join(_money(t.category_costs.get(c, Decimal(0))) for c in CATEGORIES)
-              + f" | {_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
+    lines += [f"| {i} | {t.organization_id} | {format_money(t.revenue)} | {format_money(t.attributed_cost)} | "
+              + " | ".join(format_money(t.category_costs.get(c, Decimal(0))) for c in CATEGORIES)
+              + f" | {format_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
               for i, t in enumerate(ranked, 1)]
     totals = [sum((t.category_costs.get(c, Decimal(0)) for t in report.tenants), Decimal(0)) for c in CATEGORIES]
-    lines.append(f"| | **total** | **{_money(report.revenue)}** | **{_money(report.attributed_cost)}** | "
-                 + " | ".join(f"**{_money(v)}**" for v in totals)
-                 + f" | **{_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
+    lines.append(f"| | **total** | **{format_money(report.revenue)}** | **{format_money(report.attributed_cost)}** | "
+                 + " | ".join(f"**{format_money(v)}**" for v in totals)
+                 + f" | **{format_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
     return "\n".join(lines)
 
 

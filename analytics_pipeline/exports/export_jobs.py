@@ -207,6 +207,11 @@ JOB_STATUSES = ("pending", "running", "succeeded", "failed", "expired")
 _ORG_LOCK_CLASS = 7_351_200  # advisory-lock class of the per-organization job creation lock
 
 
+#: The warning of a job whose range held no usage of its organization.
+EMPTY_RANGE_WARNING = ("no usage in this range: the CSV holds the header only (check the organization and the "
+                       "dates)")
+
+
 class ExportJob(NamedTuple):
     """One row of ``analytics_export_jobs``: a job and where it stands (a named tuple: a page of
     jobs is built ten times faster than as a frozen dataclass)."""
@@ -236,6 +241,25 @@ class ExportJob(NamedTuple):
 
     def as_dict(self) -> dict:
         return self._asdict()
+
+    @property
+    def download_name(self) -> str:
+        """The file name a person saves the CSV under: what it holds, whose, and its range with both
+        ends included (``usage_daily_<org>_2024-01-01_2024-01-31.csv``)."""
+        if self.granularity == "hourly":
+            first, last = f"{self.range_start:%Y-%m-%dT%H}", f"{self.range_end - timedelta(hours=1):%Y-%m-%dT%H}"
+        else:
+            first, last = f"{self.range_start:%Y-%m-%d}", f"{self.range_end - timedelta(days=1):%Y-%m-%d}"
+        models = "" if self.by_model else "_all_models"
+        return f"usage_{self.granularity}{models}_{self.organization_id}_{first}_{last}.csv"
+
+    @property
+    def warning(self) -> str | None:
+        """Why a finished job deserves a second look: a range without usage gives a CSV of its header
+        only, which is said, never left silent."""
+        if self.status in ("succeeded", "expired") and self.row_count == 0:
+            return EMPTY_RANGE_WARNING
+        return None
 
     def request(self) -> ExportRequest:
         """The export this job stands for (to run it)."""

@@ -4,6 +4,10 @@ The CSV schema is fixed by the export contract (seed ``002``): exactly these col
 this order, a header, UTC ``...Z`` timestamps, costs with 4 decimals, an empty
 ``model_id`` where a row aggregates across models, and, in per-model exports,
 :data:`MODEL_LESS_ID` for the requests that named no model.
+
+Costs follow the project's one rounding rule (:mod:`analytics_pipeline.money`): the file's total cost is
+the exact sum rounded half up to 4 decimals, and the rows are rounded by largest remainder so that
+they add up to it: summing the CSV gives the manifest's total, the API's ``/usage`` total and the portal's.
 """
 
 from __future__ import annotations
@@ -17,18 +21,18 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import groupby
 
 import psycopg
 from psycopg import sql
 
+from analytics_pipeline.money import CSV_QUANTUM, format_cost, rounded_rows
 from analytics_pipeline.warehouse.sql import compose_sql
 
 EXPORT_COLUMNS = (
     "bucket_start", "organization_id", "model_id", "request_count", "tokens_total", "error_count", "cost_total",
 )
-CENT_FRACTION = Decimal("0.0001")
 #: The model id of requests without a model in per-model exports (mapped in the export SQL).
 #: Distinct from the empty value, which the contract reserves for rows aggregated across models;
 #: parentheses appear in no model id of the platform.
@@ -91,19 +95,18 @@ def format_timestamp(value: datetime) -> str:
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
-def format_cost(value: Decimal) -> str:
-    return str(value.quantize(CENT_FRACTION, rounding=ROUND_HALF_UP))
-
-
 def render_csv(rows: Iterable[ExportRow]) -> tuple[bytes, ExportTotals]:
     """The CSV bytes (LF line endings, RFC 4180 quoting where a field needs it) and the
-    totals of its columns as written (costs after rounding to 4 decimals)."""
+    totals of its columns as written (the costs by largest remainder, summing to the exact total
+    rounded to 4 decimals)."""
+    rows = list(rows)
+    costs, _ = rounded_rows([row.cost_total for row in rows], CSV_QUANTUM)
     totals = ExportTotals()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        cost = format_cost(row.cost_total)
+    for row, rounded in zip(rows, costs, strict=True):
+        cost = format_cost(rounded)
         writer.writerow((format_timestamp(row.bucket_start), row.organization_id, row.model_id or "",
                          row.request_count, row.tokens_total, row.error_count, cost))
         totals.row_count += 1

@@ -70,8 +70,10 @@ class ObjectStore(abc.ABC):
         """Delete an object; deleting a missing object is not an error."""
 
     @abc.abstractmethod
-    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME) -> str:
-        """A URL to hand to a person: presigned on S3 (24 h by default), the path locally."""
+    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME, *,
+                  download_name: str | None = None) -> str:
+        """A URL to hand to a person: presigned on S3 (24 h by default), the path locally.
+        ``download_name``: the file name a browser saves it under (S3's response Content-Disposition)."""
 
     @abc.abstractmethod
     def object_url(self, key: str) -> str:
@@ -161,7 +163,8 @@ class LocalDirectoryStore(ObjectStore):
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME) -> str:
+    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME, *,
+                  download_name: str | None = None) -> str:
         return str(self._path(key))
 
     def object_url(self, key: str) -> str:
@@ -230,12 +233,13 @@ class S3ObjectStore(ObjectStore):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._full_key(key))
 
-    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME) -> str:
-        return self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self._full_key(key)},
-            ExpiresIn=int(expires_in.total_seconds()),
-        )
+    def share_url(self, key: str, expires_in: timedelta = SHARE_URL_LIFETIME, *,
+                  download_name: str | None = None) -> str:
+        params = {"Bucket": self.bucket, "Key": self._full_key(key)}
+        if download_name:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        return self.client.generate_presigned_url("get_object", Params=params,
+                                                  ExpiresIn=int(expires_in.total_seconds()))
 
     def object_url(self, key: str) -> str:
         endpoint = self.client.meta.endpoint_url.rstrip("/")

@@ -215,7 +215,11 @@ def test_s3_downloads_redirect_to_a_presigned_url_valid_until_a_day_after_comple
     assert query["X-Amz-Expires"] == str(4 * 3600)  # the 4 h left of the day after completion
     job = api.client.get(f"{JOBS.format(org=ORG)}/{job_id}", headers=api.auth(token)).json()
     assert job["outputUri"] == f"{s3_endpoint}/{s3_bucket}/exports/adhoc/{ORG}/{job_id}/usage_daily.csv"
-    assert httpx.get(location).content.startswith(b"bucket_start,")  # the URL works
+    fetched = httpx.get(location)
+    assert fetched.content.startswith(b"bucket_start,")  # the URL works
+    # ... and names the file by what it holds (both days of the range included).
+    assert fetched.headers["content-disposition"] == \
+        f'attachment; filename="usage_daily_{ORG}_2024-01-01_2024-01-31.csv"'
 
     # Where the API reaches S3 by another name than finance's browsers do (compose: minio:9000
     # inside, localhost:9000 outside), the URL is signed for the outside endpoint.
@@ -423,3 +427,21 @@ def test_a_cached_key_is_still_checked_and_a_revocation_reaches_it_within_the_ca
         revoke_key(conn, key_id, api.clock.now)
     time.sleep(0.6)
     assert error_of(api.client.get(JOBS.format(org=ORG), headers=api.auth(token))) == (401, "revoked_api_key")
+
+
+def test_a_range_without_usage_succeeds_with_a_warning_not_silently(api, dagster_instance):
+    """The README's own 2024-01 example against a warehouse with no usage then: a header-only CSV, and
+    the job says so (an additive ``warning``); a range with usage carries none."""
+    load_january(api.database_url)
+    token, _ = api.key(ORG)
+    empty = post(api, token, body={"timeRange": {"start": "2023-06-01T00:00:00Z", "end": "2023-07-01T00:00:00Z"},
+                                   "granularity": "daily"}).json()["jobId"]
+    full = post(api, token).json()["jobId"]
+    outcomes = run_pending_exports(dagster_instance, export_resources(api.database_url,
+                                                                      exports_url=api.settings.exports_url))
+    assert [o.success for o in outcomes] == [True, True]
+    job = api.client.get(f"{JOBS.format(org=ORG)}/{empty}", headers=api.auth(token)).json()
+    assert job["status"] == "succeeded" and job["rowCount"] == 0
+    assert job["warning"].startswith("no usage in this range")
+    job = api.client.get(f"{JOBS.format(org=ORG)}/{full}", headers=api.auth(token)).json()
+    assert job["status"] == "succeeded" and job["rowCount"] > 0 and "warning" not in job

@@ -38,6 +38,7 @@ from analytics_pipeline.exports.usage_csv import (
     query_export_rows,
     render_csv,
 )
+from analytics_pipeline.money import CSV_QUANTUM, rounded_rows
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.settings import Settings
@@ -166,9 +167,10 @@ def expected_lines(conn, org, start, end, granularity, by_model):
         g[3] += cost
         raw_cost += cost
     lines = []
-    for (bucket, model), (requests, tokens, errors, cost) in sorted(
-            groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or "")):
-        cost_text = cost.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or ""))
+    # The money module's rule: rows by largest remainder, adding up to the exact total at 4 decimals.
+    costs, _ = rounded_rows([cost for _, (*_, cost) in ordered], CSV_QUANTUM)
+    for ((bucket, model), (requests, tokens, errors, _)), cost_text in zip(ordered, costs, strict=True):
         lines.append(f"{bucket:%Y-%m-%dT%H:%M:%SZ},{org},{model or ''},{requests},{tokens},{errors},{cost_text}")
     return lines, raw_cost
 
@@ -241,8 +243,7 @@ def test_export_job_writes_the_csv_the_manifest_and_the_job_row(
     assert requests == len(source) > 0
     assert errors == sum(1 for e in source if e[4] >= 400)
     assert tokens == sum(e[7] + e[8] for e in source)
-    assert abs(cost - raw_cost) <= Decimal("0.00005") * rows
-    assert cost.quantize(Decimal("0.01")) == raw_cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert cost == raw_cost.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
     # Manifest
     assert manifest["checksum"] == checksum
@@ -392,7 +393,10 @@ def test_light_usage_reconciles_despite_4_decimal_rounding(
                         granularity="hourly", job_id=job_id)
     assert result.success
     data = read_s3(s3_client, s3_bucket, f"exports/adhoc/org-light/{job_id}/usage_hourly.csv")
-    assert data.decode().count(",0.0001\n") == 6
+    # Six requests of 0.00014: the file totals the exact 0.00084 at 4 decimals (0.0008), not six rows
+    # each rounded on its own (0.0006); the rows add up to it by largest remainder.
+    text = data.decode()
+    assert text.count(",0.0001\n") == 4 and text.count(",0.0002\n") == 2
 
 
 def test_export_job_runs_are_limited_to_two_by_the_run_queue():

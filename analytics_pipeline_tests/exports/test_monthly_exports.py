@@ -14,6 +14,7 @@ import pytest
 
 from analytics_pipeline.defs.exports.assets import monthly_usage_exports
 from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
+from analytics_pipeline.money import CSV_QUANTUM, rounded_rows
 from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
 from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
 from analytics_pipeline.warehouse.database import connect
@@ -91,9 +92,10 @@ def expected_daily_lines(conn, org):
         g[3] += cost
         raw_cost += cost
     ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or ""))
-    lines = [f"{bucket:%Y-%m-%dT%H:%M:%SZ},{org},{model or ''},{r},{t},{e},"
-             f"{c.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"
-             for (bucket, model), (r, t, e, c) in ordered]
+    # The money module's rule: rows by largest remainder, adding up to the exact total at 4 decimals.
+    costs, _ = rounded_rows([c for _, (*_, c) in ordered], CSV_QUANTUM)
+    lines = [f"{bucket:%Y-%m-%dT%H:%M:%SZ},{org},{model or ''},{r},{t},{e},{c}"
+             for ((bucket, model), (r, t, e, _)), c in zip(ordered, costs, strict=True)]
     return lines, raw_cost
 
 
@@ -141,9 +143,8 @@ def test_one_csv_and_manifest_per_organization_with_usage(warehouse, s3_endpoint
             source = [e for e in EVENTS if e[1] == org and MONTH <= e[0] < THIS_MONTH]
             assert requests == len(source) and errors == sum(1 for e in source if e[4] >= 400)
             assert tokens == sum(e[7] + e[8] for e in source)
-            # Reconciles with the daily rollups to the cent (exact up to the 4-decimal rounding of each row).
-            assert abs(cost - raw_cost) <= Decimal("0.00005") * len(rows)
-            assert cost.quantize(Decimal("0.01")) == raw_cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            # Reconciles with the daily rollups: the file's total is their exact sum at 4 decimals.
+            assert cost == raw_cost.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
             assert manifest["checksum"] == "sha256:" + hashlib.sha256(data).hexdigest()
             assert manifest["row_count"] == len(rows)

@@ -52,7 +52,7 @@ def test_header_is_exactly_the_contract_columns():
 def test_exact_bytes_of_a_few_rows():
     rows = [
         ExportRow(T0, "org-a", "m1", 3, 1500, 1, Decimal("1.23456")),
-        ExportRow(T0 + timedelta(hours=5), "org-a", None, 0, 0, 0, Decimal("0.00005")),  # half-up: 0.0001
+        ExportRow(T0 + timedelta(hours=5), "org-a", None, 0, 0, 0, Decimal("0.00005")),
         ExportRow(T0 + timedelta(hours=6), "org-a", "m2", 1, 0, 0, Decimal("0.00004999")),
         ExportRow(T0 + timedelta(hours=7), "org-a", "m2", 2, 10, 2, Decimal("2.5")),
         ExportRow(T0 + timedelta(hours=8), "org-a", "m3", INT64_MAX, INT64_MAX, INT64_MAX,
@@ -74,16 +74,18 @@ def test_exact_bytes_of_a_few_rows():
         b"12345678901.0002\n"
         b"2026-10-29T09:00:00Z,org-a,m3,1,1,0,100.0000\n"
         b"2026-10-29T10:00:00Z,org-a,m3,1,1,0,0.0000\n"
-        b"2026-10-29T11:00:00Z,org-a,m3,1,1,0,1.0000\n"
-        b"2026-10-29T12:00:00Z,org-a,m1,1,2,0,0.0002\n"
+        b"2026-10-29T11:00:00Z,org-a,m3,1,1,0,0.9999\n"
+        b"2026-10-29T12:00:00Z,org-a,m1,1,2,0,0.0001\n"
     )
     assert b"\r" not in data
     assert totals.row_count == 9
     assert totals.request_count == 3 + 0 + 1 + 2 + INT64_MAX + 1 + 1 + 1 + 1
     assert totals.tokens_total == 1500 + 10 + INT64_MAX + 1 + 1 + 1 + 2
     assert totals.error_count == 1 + 2 + INT64_MAX
-    # The totals are those of the text as written (rounded costs), not of the unrounded input.
-    assert totals.cost_total == Decimal("12345679005.7351")
+    # The money module's rule: the file's total is the exact sum (12345679005.73490999) rounded half up,
+    # and the rows are rounded by largest remainder to add up to it (the three largest remainders,
+    # 0.00006 then the first two of the 0.00005 ties in row order, round up; the later ties round down).
+    assert totals.cost_total == Decimal("12345679005.7349")
     assert_totals_match_text(data, totals)
 
 
@@ -137,7 +139,8 @@ def test_manifest_checksum_and_fields():
     assert loaded["totals"] == {
         "row_count": 6, "request_count": 2 * (1 + 2 + 3), "tokens_total": 2 * 300, "error_count": 2,
         "cost_total": str(totals.cost_total)}
-    assert Decimal(loaded["totals"]["cost_total"]) == 2 * (Decimal("0.1235") + Decimal("0.2469"))
+    # The exact sum 2 x (0.123456 + 0.246912) = 0.740736 at 4 decimals (the rows add up to it).
+    assert Decimal(loaded["totals"]["cost_total"]) == Decimal("0.7407")
     assert loaded["time_range"] == {"start": "2026-10-29T00:00:00Z", "end": "2026-11-01T00:00:00Z"}
     assert loaded["granularity"] == "daily"
     assert loaded["by_model"] is True
@@ -203,7 +206,9 @@ def test_rows_by_organization_and_render_csv_split_cleanly(rows):
         e[1] += r.request_count
         e[2] += r.tokens_total
         e[3] += r.error_count
-        e[4] += r.cost_total.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        e[4] += r.cost_total
+    for e in expected.values():  # an organization's file total: its exact sum at 4 decimals
+        e[4] = e[4].quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
     seen = []
     grand = [0, 0, 0, 0, Decimal(0)]
@@ -225,6 +230,8 @@ def test_rows_by_organization_and_render_csv_split_cleanly(rows):
     assert grand[2] == sum(r.tokens_total for r in rows)
     assert grand[3] == sum(r.error_count for r in rows)
     all_data, all_totals = render_csv(rows)
-    assert grand[4] == all_totals.cost_total
-    # Rounding is per row: never more than half a unit of the 4th decimal away per row.
-    assert abs(grand[4] - sum((r.cost_total for r in rows), Decimal(0))) <= Decimal("0.00005") * len(rows)
+    exact = sum((r.cost_total for r in rows), Decimal(0))
+    assert all_totals.cost_total == exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    # Each file rounds its own total once: the files of the organizations are never more than half a
+    # unit of the 4th decimal per file from the exact sum.
+    assert abs(grand[4] - exact) <= Decimal("0.00005") * len(seen)

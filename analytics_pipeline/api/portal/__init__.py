@@ -17,3 +17,6 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 #: The vendored chart library (from the npm registry's ``uplot`` package, with its LICENSE).
 UPLOT_VERSION = "1.6.32"
+#: The vendored Swagger UI of ``/docs`` (npm's ``swagger-ui-dist``, Apache-2.0, with its LICENSE and
+#: NOTICE): the API's documentation page works offline, loading nothing from a CDN.
+SWAGGER_UI_VERSION = "5.36.0"

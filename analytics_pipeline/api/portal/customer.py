@@ -16,10 +16,13 @@ from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_DAILY_DAYS, MAX_HOURLY_DAYS, day_range, end_of_today, month
+from analytics_pipeline.directory.names import model_names, organization_names
 from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
 from analytics_pipeline.rollups.usage import Granularity
 
 router = APIRouter(prefix="/portal/orgs/{orgId}", include_in_schema=False)
+#: Below this many requests in a range, an endpoint's p95/p99 are marked as coming from few requests.
+FEW_REQUESTS = 100
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
 
 
@@ -42,6 +45,7 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
         rows = queries.usage_by_bucket(conn, grain, org, window.start, window.end)
         agents = {row.bucket_start: row.invocations
                   for row in queries.agent_invocations(conn, grain, org, window.start, window.end)}
+        org_name = organization_names(conn, [org]).get(org)
     buckets = window.buckets(hourly)
     by_bucket = {row.bucket_start: row for row in rows}
     chart = time_chart(buckets, {
@@ -52,8 +56,9 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
     totals = {"request_count": sum(r.request_count for r in rows), "tokens_input": sum(r.tokens_input for r in rows),
               "tokens_output": sum(r.tokens_output for r in rows), "tokens_total": sum(r.tokens_total for r in rows),
               "error_count": sum(r.error_count for r in rows), "agent_invocations": sum(agents.values())}
-    return render(request, "usage.html", {"org": org, "window": window, "granularity": granularity, "rows": rows,
-                                          "totals": totals, "chart": chart, "agents": agents})
+    return render(request, "usage.html", {"org": org, "org_name": org_name, "window": window,
+                                          "granularity": granularity, "rows": rows, "totals": totals, "chart": chart,
+                                          "agents": agents})
 
 
 @router.get("/performance", name="portal_performance", response_class=HTMLResponse)
@@ -64,6 +69,7 @@ def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehou
     with warehouse.connection() as conn:
         window = day_range(start, end, default_last=_default_last_day(conn, org, clock()), max_days=92)
         rows = queries.endpoint_performance(conn, org, window.start, window.end)
+        org_name = organization_names(conn, [org]).get(org)
     endpoints: dict[str, list[queries.EndpointDay]] = {}
     for row in rows:
         endpoints.setdefault(row.endpoint, []).append(row)
@@ -82,8 +88,9 @@ def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehou
     busiest = [item["endpoint"] for item in summary[:8]]
     p95 = {endpoint: {d.bucket_start: d.latency_p95_ms for d in endpoints[endpoint]} for endpoint in busiest}
     chart = time_chart(buckets, {endpoint: list(map(p95[endpoint].get, buckets)) for endpoint in busiest}, unit="ms")
-    return render(request, "performance.html", {"org": org, "window": window, "rows": rows, "summary": summary,
-                                                "chart": chart})
+    return render(request, "performance.html", {"org": org, "org_name": org_name, "window": window, "rows": rows,
+                                                "summary": summary, "chart": chart,
+                                                "few_requests": FEW_REQUESTS})
 
 
 @router.get("/costs", name="portal_costs", response_class=HTMLResponse)
@@ -100,11 +107,14 @@ def costs_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
         # The forecast of the current month as of yesterday at the latest (a day's forecast is made at its end).
         forecast = queries.month_forecast(conn, org, chosen.first, now.date() - timedelta(days=1)) \
             if current else None
+        org_name = organization_names(conn, [org]).get(org)
+        names = model_names(conn, [row.model_id for row in by_model])
     total = sum((row.cost_total for row in by_model), Decimal(0))
     buckets = days.buckets(False)
     cost_of = {row.bucket_start: row.cost_total for row in by_day}
     chart = time_chart(buckets, {"Cost (USD)": [cost_of.get(b, 0) for b in buckets]}, kind="bars", unit="USD")
     return render(request, "costs.html", {
-        "org": org, "month": chosen, "by_model": by_model, "by_day": by_day, "total": total, "current": current,
+        "org": org, "org_name": org_name, "model_names": names, "month": chosen,
+        "by_model": by_model, "by_day": by_day, "total": total, "current": current,
         "now": now, "chart": chart, "model_less": MODEL_LESS_ID, "forecast": forecast,
         "share": {row.model_id: (100 * row.cost_total / total if total else None) for row in by_model}})

@@ -22,6 +22,7 @@ from analytics_pipeline.api.export_actions import create_export_job, download_ur
 from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import end_of_today, month
+from analytics_pipeline.directory.names import organization_names
 from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest, accepted_day, page_jobs
 
 router = APIRouter(prefix="/portal/orgs/{orgId}/exports", include_in_schema=False)
@@ -34,6 +35,7 @@ def _page(request: Request, scope: Scope, warehouse, now: datetime, *, form: dic
     org = scope.organization_id
     with warehouse.connection() as conn:
         jobs = page_jobs(conn, org, limit=LISTED)
+        org_name = organization_names(conn, [org]).get(org)
         if form is None:
             last = queries.latest_usage_day(conn, org, end_of_today(now))
             chosen = month(None, default=last or now.date())
@@ -41,8 +43,16 @@ def _page(request: Request, scope: Scope, warehouse, now: datetime, *, form: dic
                     "by_model": "on"}
     form = {**form, "request_token": secrets.token_urlsafe(16)}
     return render(request, "exports.html", {
-        "org": org, "jobs": [(job, downloadable(job, now)) for job in jobs], "form": form, "message": message,
-        "created": created, "now": now}, status=status)
+        "org": org, "org_name": org_name, "jobs": [(job, downloadable(job, now), last_included(job)) for job in jobs],
+        "form": form, "live": any(job.status in ("pending", "running") for job in jobs),
+        "message": message, "created": created, "now": now}, status=status)
+
+
+def last_included(job) -> str:
+    """The last bucket a job's range includes (the form's convention: ``from`` and ``to`` both included)."""
+    if job.granularity == "hourly":
+        return f"{job.range_end - timedelta(hours=1):%Y-%m-%d %H:00}"
+    return f"{(job.range_end - timedelta(days=1)).date():%Y-%m-%d}"
 
 
 @router.get("", name="portal_exports", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, end_of_today, month
 from analytics_pipeline.costs.profitability import margin_percent
+from analytics_pipeline.directory.names import organization_names
 
 router = APIRouter(prefix="/portal/internal", include_in_schema=False)
 DayText = Annotated[str | None, Query(max_length=32, description="A UTC day, YYYY-MM-DD.")]
@@ -39,10 +40,16 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
         days = queries.business_days(conn, chosen.first, chosen.last + timedelta(days=1))
         health = queries.customer_health(conn, chosen.first, min(chosen.last, now.date()))
         ranked = queries.top_customers(conn, chosen.first)
+        # Cost no billed organization carries is a line of its own: the totals hold every attributed cent.
+        without_customer = queries.costs_without_customer(conn, chosen.first)
+        names = organization_names(conn, [*(c.organization_id for c in customers), *(h.organization_id for h in health),
+                                          *(r.organization_id for r in ranked),
+                                          *(w.organization_id for w in without_customer)])
     mrr = _total(c.mrr for c in customers)
     # None: no cost attributed yet (no infrastructure costs loaded for the month); the margin is then the MRR.
-    cost = _total(c.attributed_cost for c in customers) \
-        if any(c.attributed_cost is not None for c in customers) else None
+    lines = [*customers, *without_customer]
+    cost = _total(line.attributed_cost for line in lines) \
+        if any(line.attributed_cost is not None for line in lines) else None
     margin = mrr - (cost or 0)
     last = days[-1] if days else None
     kpis = {"active_customers": last.month_active_customers if last else sum(1 for c in customers
@@ -56,7 +63,8 @@ def business_page(request: Request, session: InternalSession, warehouse: Warehou
                        kind="bars", unit="requests", right={"Active customers": "customers, users",
                                                             "DAU": "customers, users"})
     return render(request, "business.html", {
-        "month": chosen, "customers": customers, "days": days, "health": health, "kpis": kpis, "chart": chart,
+        "month": chosen, "customers": customers, "without_customer": without_customer, "lines": lines, "names": names,
+        "days": days, "health": health, "kpis": kpis, "chart": chart,
         "at_risk": [h for h in health if h.band in AT_RISK_BANDS or h.churn_signal],
         "top": {ranking: [r for r in ranked if r.ranking == ranking] for ranking in ("revenue", "usage")}})
 
@@ -78,6 +86,7 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
         sessions = queries.session_hours(conn, window.start, window.end)
         peaks = queries.session_peaks(conn, window.start, window.end)
         on_call = oncall.sre_panel(conn, now)  # open alerts, system health
+        names = organization_names(conn, [p.organization_id for p in peaks])
     requests = sum(e.request_count for e in endpoints)
     buckets = window.buckets(True)
     p95: dict[str, dict[datetime, float | None]] = {e.endpoint: {} for e in endpoints[:8]}
@@ -108,4 +117,5 @@ def sre_page(request: Request, session: InternalSession, warehouse: Warehouse, c
     return render(request, "sre.html", {
         "window": window, "endpoints": endpoints, "requests": requests, "errors": errors, "agents": agents,
         "sessions": sessions, "peaks": peaks, "latency_chart": latency_chart, "error_chart": error_chart,
-        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest, **on_call})
+        "session_chart": session_chart, "has_data": bool(endpoints), "latest": latest, "names": names,
+        **on_call})

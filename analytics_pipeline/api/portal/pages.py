@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from analytics_pipeline.api.portal import TEMPLATES_DIR, UPLOT_VERSION
-from analytics_pipeline.exports.usage_csv import format_cost
+from analytics_pipeline.money import CENT, format_cost, format_money, rounded_rows
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -35,16 +35,24 @@ def _number(value) -> str:
     return f"{value:,}"
 
 
-def _money(value) -> str:
-    """A cost as the exports write it (4 decimals, half up; USD), with thousands separators."""
-    if value is None:
-        return "–"
-    return f"{Decimal(format_cost(Decimal(value))):,}"
-
-
 def _money_value(value) -> str:
     """A cost for a ``data-value`` attribute: the exports' 4-decimal string."""
     return "" if value is None else format_cost(Decimal(value))
+
+
+class MoneyColumn:
+    """A table's column of amounts as displayed: ``rows`` (cents, in the rows' order, None kept) add
+    up to ``total`` (the exact sum rounded half up), the money module's one rule."""
+
+    def __init__(self, items, field: str):
+        self.rows, self.total = rounded_rows([getattr(item, field) if not isinstance(item, dict) else item[field]
+                                              for item in items], CENT)
+
+
+def money_columns(items, *fields: str) -> dict[str, MoneyColumn]:
+    """``{field: MoneyColumn}`` of ``items`` (a template's ``{% set money = money_columns(rows, "cost") %}``)."""
+    items = list(items)
+    return {field: MoneyColumn(items, field) for field in fields}
 
 
 def _ms(value) -> str:
@@ -64,9 +72,9 @@ def _utc(value: datetime | date | None, form: str = "%Y-%m-%d %H:%M") -> str:
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
     trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-environment.filters.update(number=_number, money=_money, money_value=_money_value, ms=_ms, percent=_percent, utc=_utc,
-                           q=lambda value: urllib.parse.quote(str(value), safe=""))
-environment.globals.update(uplot=f"/portal/static/vendor/uplot-{UPLOT_VERSION}")
+environment.filters.update(number=_number, money=format_money, money_value=_money_value, ms=_ms, percent=_percent,
+                           utc=_utc, q=lambda value: urllib.parse.quote(str(value), safe=""))
+environment.globals.update(uplot=f"/portal/static/vendor/uplot-{UPLOT_VERSION}", money_columns=money_columns)
 # |tojson (a chart's data) through orjson; Jinja2 still escapes <, >, & and ' in it for the page.
 environment.policies["json.dumps_function"] = lambda value, **_: orjson.dumps(value).decode()
 

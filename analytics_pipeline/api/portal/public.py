@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from analytics_pipeline.api.deps import Clock, Warehouse
+from analytics_pipeline.api.deps import Clock, OptionalPortalSession, Warehouse
 from analytics_pipeline.api.portal import oncall, queries, status
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
@@ -98,7 +98,7 @@ def _cached(state, key: tuple, compute) -> dict:
 
 
 @router.get("/status", name="portal_status", response_class=HTMLResponse)
-def status_page(request: Request, warehouse: Warehouse, clock: Clock,
+def status_page(request: Request, warehouse: Warehouse, clock: Clock, session: OptionalPortalSession,
                 day: Annotated[str | None, Query(max_length=32, description="The day of the hourly table.")] = None
                 ) -> HTMLResponse:
     """The platform's availability per endpoint, hour and day over the last 90 days, and its state now."""
@@ -111,11 +111,24 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock,
             return {**figures, **oncall.status_incidents(conn, figures)}
 
     def page() -> dict:
+        # Vary: Cookie, so a browser that signs in does not keep showing the anonymous page from its cache.
         response = render(request, "status.html", {**compute(), "labels": LABELS, "rules": status},
-                          cache=f"public, max-age={CACHE_SECONDS}")
+                          cache=f"public, max-age={CACHE_SECONDS}", headers={"Vary": "Cookie"})
         return {"body": response.body, "headers": dict(response.headers)}
 
-    # The page is the same for every visitor (it shows no session, no tenant): kept whole, rendered.
-    cached = _cached(request.app.state, (now.replace(second=0, microsecond=0), chosen), page)
+    minute = now.replace(second=0, microsecond=0)
+    if session is not None:
+        # A signed-in visitor keeps the navigation (their session's): the same figures, rendered for that session
+        # only and kept for it as long as the anonymous page (never shared: Cache-Control no-store).
+        def session_page() -> dict:
+            figures = _cached(request.app.state, ("figures", minute, chosen), compute)
+            response = render(request, "status.html", {**figures, "labels": LABELS, "rules": status})
+            return {"body": response.body, "headers": dict(response.headers)}
+
+        cached = _cached(request.app.state, ("session", session.session_id, minute, chosen), session_page)
+        return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
+                                                     if k.lower() not in ("content-length", "content-type")})
+    # The page is the same for every anonymous visitor (it shows no session, no tenant): kept whole, rendered.
+    cached = _cached(request.app.state, (minute, chosen), page)
     return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
                                                  if k.lower() not in ("content-length", "content-type")})

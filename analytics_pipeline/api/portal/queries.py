@@ -175,6 +175,38 @@ def business_customers(conn: psycopg.Connection, month: date) -> list[CustomerMo
                                                         {"month": month}).fetchall()]
 
 
+class CostWithoutCustomer(NamedTuple):
+    """Attributed cost of a month that no billed organization carries, shown as its own line."""
+
+    organization_id: str | None  # None: shared cost of days without usage to carry it
+    attributed_cost: Decimal
+    compute_cost: Decimal
+    api_cost: Decimal
+    data_transfer_cost: Decimal
+    storage_cost: Decimal
+    other_cost: Decimal
+    usage_revenue: Decimal
+
+    @property
+    def reason(self) -> str:
+        if self.organization_id is None:
+            return "shared cost of days without usage to carry it"
+        return "tagged cost of an organization without usage this month"
+
+    @property
+    def mrr(self) -> Decimal:
+        return Decimal(0)
+
+    @property
+    def margin(self) -> Decimal:
+        return -self.attributed_cost
+
+
+def costs_without_customer(conn: psycopg.Connection, month: date) -> list[CostWithoutCustomer]:
+    return [CostWithoutCustomer(*row) for row in conn.execute(load_sql("portal/business_costs_without_customer"),
+                                                              {"month": month}).fetchall()]
+
+
 class PlatformDay(NamedTuple):
     day: date
     active_customers: int

@@ -18,7 +18,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from analytics_pipeline.api.audit import AuditEntry, write_audit
-from analytics_pipeline.api.deps import SESSION_COOKIE, CsrfForm, PortalSession, portal_session, verified_key
+from analytics_pipeline.api.deps import (
+    SESSION_COOKIE,
+    CsrfForm,
+    PortalSession,
+    optional_portal_session,
+    verified_key,
+)
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.export_actions import client_address
 from analytics_pipeline.api.keys import ApiKey
@@ -53,18 +59,21 @@ def landing_page(key: ApiKey) -> str:
     return "/portal/internal/business"
 
 
-async def _optional_session(request: Request) -> PortalSession | None:
-    try:
-        return await portal_session(request)
-    except ApiError:
-        return None
+#: ``/``, the API's root: a newcomer who opens the server's address lands on the portal.
+front_door = APIRouter(include_in_schema=False)
+
+
+@front_door.get("/", name="front_door")
+async def front(request: Request) -> Response:
+    """303 to the portal (its front door picks the sign-in form or the session's landing page)."""
+    return RedirectResponse("/portal/", status_code=303, headers={"Cache-Control": "no-store"})
 
 
 @router.get("", name="portal_root")
 @router.get("/", name="portal_home")
 async def home(request: Request) -> Response:
     """The portal's front door: the session's landing page, or the sign-in form."""
-    session = await _optional_session(request)
+    session = await optional_portal_session(request)
     target = landing_page(session.key) if session else SIGN_IN_PATH
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 

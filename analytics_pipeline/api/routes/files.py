@@ -63,7 +63,7 @@ def download_file(
         write_audit(conn, AuditEntry(at=now, action="download_file", status_code=200, outcome="ok",
                                      organization_id=job.organization_id, job_id=job.job_id,
                                      client_address=request.client.host if request.client else None))
-    return FileResponse(store.path_of(job.output_key), media_type="text/csv", filename=filename,
+    return FileResponse(store.path_of(job.output_key), media_type="text/csv", filename=job.download_name,
                         headers={"Cache-Control": "no-store"})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -10,8 +9,10 @@ from fastapi import APIRouter, Query
 from analytics_pipeline.api.deps import OrgScope, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.models import ACCEPTED_TIMES, ErrorBody, UsageSeries
+from analytics_pipeline.directory.names import model_names, organization_names
 from analytics_pipeline.exports.export_jobs import ExportRequest, InvalidExportRequest
-from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID, format_cost, format_timestamp
+from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID, format_timestamp
+from analytics_pipeline.money import CSV_QUANTUM, format_cost, rounded_rows
 from analytics_pipeline.rollups.usage import Granularity, usage_series
 
 router = APIRouter(prefix="/analytics/v1/orgs/{orgId}/usage", tags=["usage"])
@@ -29,7 +30,10 @@ def usage(
     granularity: Annotated[Literal["hourly", "daily"], Query(description="`hourly` or `daily` (default).")] = "daily",
 ) -> JsonResponse:
     """Requests, tokens, errors, cost (decimal string) and latency p50/p95/p99 per bucket and
-    model, from the hourly or daily rollups; the same range rules as exports (at most 31 days)."""
+    model, from the hourly or daily rollups; the same range rules as exports (at most 31 days).
+    The rows' costs add up to ``totals.costTotal`` (the exact sum at 4 decimals; rows by largest
+    remainder). ``organizationName`` and ``modelName`` are the directory's display names (null
+    without an entry)."""
     try:
         window = ExportRequest.parse(organization_id=scope.organization_id, start=start, end=end,
                                      granularity=granularity)
@@ -37,17 +41,21 @@ def usage(
         raise ApiError(422, error.code, str(error)) from None
     with warehouse.connection() as conn:
         rows = usage_series(conn, Granularity(granularity), scope.organization_id, window.start, window.end)
-    series, cost = [], Decimal(0)
-    for row in rows:
+        org_name = organization_names(conn, [scope.organization_id]).get(scope.organization_id)
+        names = model_names(conn, [row.model_id for row in rows])
+    # The rows' costs add up to the total shown (the money module's rule, as in the CSV exports).
+    costs, cost = rounded_rows([row.cost_total for row in rows], CSV_QUANTUM)
+    series = []
+    for row, row_cost in zip(rows, costs, strict=True):
         series.append({
             "bucketStart": row.bucket_start, "modelId": row.model_id or MODEL_LESS_ID,
+            "modelName": names.get(row.model_id),
             "requestCount": row.request_count, "tokensInput": row.tokens_input, "tokensOutput": row.tokens_output,
-            "tokensTotal": row.tokens_total, "errorCount": row.error_count, "costTotal": format_cost(row.cost_total),
+            "tokensTotal": row.tokens_total, "errorCount": row.error_count, "costTotal": format_cost(row_cost),
             "latencyP50Ms": row.latency_p50_ms, "latencyP95Ms": row.latency_p95_ms,
             "latencyP99Ms": row.latency_p99_ms})
-        cost += row.cost_total
     return JsonResponse({
-        "orgId": scope.organization_id, "granularity": granularity,
+        "orgId": scope.organization_id, "organizationName": org_name, "granularity": granularity,
         "timeRange": {"start": format_timestamp(window.start),
                       "end": format_timestamp(window.requested_end or window.end)},
         "series": series,

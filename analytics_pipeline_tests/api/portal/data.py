@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
+from analytics_pipeline.costs.attribution import AllocationDriver, replace_cost_attribution
+from analytics_pipeline.costs.infra_costs import CostCategory, CostSource, InfraCost, replace_infra_costs
+from analytics_pipeline.costs.profitability import replace_profitability
 from analytics_pipeline.metrics.activity import replace_activity
 from analytics_pipeline.metrics.adoption import replace_feature_adoption
 from analytics_pipeline.metrics.forecast import replace_usage_forecasts
@@ -20,6 +24,8 @@ from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.api.data import CATALOG, MODEL, ORG, OTHER_ORG
 
 THIRD_ORG = "org-c"
+#: An organization with tagged infrastructure cost in January and no usage at all.
+GHOST_ORG = "org-ghost"
 ORGS = (ORG, OTHER_ORG, THIRD_ORG)
 JANUARY, FEBRUARY = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
 ENDPOINTS = (("POST", "/api/v1/chat/completions", 50, None), ("POST", "/api/v1/agents/runs", 25, "research"),
@@ -88,3 +94,23 @@ def measure_month(conn) -> None:
     replace_endpoint_metrics(conn, JANUARY, FEBRUARY)
     replace_agent_metrics(conn, JANUARY, FEBRUARY)
     replace_session_concurrency(conn, JANUARY, FEBRUARY)
+
+
+def load_costs(warehouse_url: str) -> None:
+    """January's infrastructure costs (tagged per organization, shared, and 10.50 USD tagged to
+    :data:`GHOST_ORG`, which has no usage), attributed by tokens, and the month's profitability."""
+    rows = []
+    for day in range(31):
+        usage_date = date(2024, 1, 1) + timedelta(days=day)
+        rows += [InfraCost(usage_date, None, "Amazon EC2", Decimal("3.3333"), "USD", category=CostCategory.COMPUTE),
+                 InfraCost(usage_date, None, "Amazon S3", Decimal("0.0701"), "USD", category=CostCategory.STORAGE),
+                 InfraCost(usage_date, ORG, "Amazon EC2", Decimal("0.4567"), "USD", category=CostCategory.COMPUTE),
+                 InfraCost(usage_date, OTHER_ORG, "AWS Lambda", Decimal("0.1234"), "USD", category=CostCategory.API)]
+    rows.append(InfraCost(date(2024, 1, 5), GHOST_ORG, "Amazon EC2", Decimal("10.50"), "USD",
+                          category=CostCategory.COMPUTE))
+    with connect(warehouse_url) as conn:
+        replace_infra_costs(conn, rows, days=[r.usage_date for r in rows], source=CostSource.focus,
+                            metric="EffectiveCost")
+        replace_cost_attribution(conn, JANUARY, FEBRUARY, AllocationDriver.TOKENS)
+        replace_profitability(conn, date(2024, 1, 1), date(2024, 2, 1), is_month_to_date=False)
+        conn.commit()

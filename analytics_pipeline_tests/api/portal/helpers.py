@@ -35,7 +35,7 @@ def sign_in(api, token: str, *, next_path: str = "", client: httpx.Client | None
 
 def table_rows(page: str, table_id: str) -> list[list[str]]:
     """The body rows of table ``table_id``: each cell's text (tags stripped, entities decoded)."""
-    match = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
+    match = re.search(rf'<table id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
     assert match, f"no table {table_id}"
     body = re.search(r"<tbody>(.*?)</tbody>", match[1], re.S)
     rows = []

@@ -86,13 +86,18 @@ def test_a_customer_signs_in_reads_its_numbers_exports_and_is_refused_another_or
     page.click("form.export button[type=submit]")
     page.wait_for_selector("#exports-table tr.created")
     assert page.locator("#exports-table tr.created .status").text_content().strip() == "pending"
+    assert page.locator("#exports-table tr.created .requested-by").text_content().strip() == "Ada (finance)"
+    page.evaluate("() => { window.sameDocument = true; }")  # gone if the page were reloaded
     [outcome] = run_pending_exports(dagster_instance, export_resources(warehouse_url,
                                                                        exports_url=api.settings.exports_url))
     assert outcome.success
-    page.reload()
+    # The list follows the job by itself: pending, then succeeded, in the same document.
+    page.wait_for_selector("#exports-table tr.created[data-status='succeeded'] a.download", timeout=15_000)
+    assert page.evaluate("() => window.sameDocument") is True
     with page.expect_download() as download_info:
         page.click("#exports-table tr.created a.download")
     download = download_info.value
+    assert download.suggested_filename == f"usage_daily_{ORG}_2024-01-01_2024-01-31.csv"
     content = open(download.path(), "rb").read()
     ((checksum, rows),) = _sql(warehouse_url, "SELECT checksum, row_count FROM analytics_export_jobs "
                                               "WHERE organization_id = %s", ORG)
@@ -146,7 +151,7 @@ def test_the_status_page_without_a_key_and_the_internal_pages_with_a_finance_key
     page.screenshot(path=screenshots / "sre.png")
     # A finance-wide session opens any customer's pages, from the business page's links.
     page.click("nav >> text=Business")
-    page.click(f"#top-revenue a:text('{ORG}')")
+    page.click(f"#top-revenue a:has-text('{ORG}')")
     page.wait_for_url(f"**/portal/orgs/{ORG}/usage")
     _no_key_anywhere(page, context, token)
     assert errors == []

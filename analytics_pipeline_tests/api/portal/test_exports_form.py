@@ -40,7 +40,8 @@ def test_the_form_creates_the_job_the_api_would(api):
     assert client.post(f"/portal/orgs/{ORG}/exports", data=form).status_code == 303 and len(_jobs(api)) == 1
     listed = client.get(response.headers["location"])
     [row] = table_rows(listed.text, "exports-table")
-    assert row[3] == "pending" and f'data-job-id="{job[0]}" class="created"' in listed.text
+    assert row[1] == "portal user" and row[2] == "2024-01-01 to 2024-01-31"  # requested by; both days included
+    assert row[4] == "pending" and f'data-job-id="{job[0]}" data-status="pending" class="created"' in listed.text
     with connect(api.database_url, autocommit=True) as conn:
         audited = conn.execute("SELECT outcome FROM analytics_api_audit WHERE action = 'create_export' "
                                "ORDER BY audit_id").fetchall()

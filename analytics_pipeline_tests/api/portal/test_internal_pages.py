@@ -4,15 +4,18 @@ agent invocations and the month-end forecast on the customer pages equal issue 1
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from analytics_pipeline.money import CENT, format_money, round_half_up
 from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline.warehouse.sql import load_sql
 from analytics_pipeline_tests.api.conftest import ApiServers, FrozenClock
 from analytics_pipeline_tests.api.data import ORG
-from analytics_pipeline_tests.api.portal.data import THIRD_ORG, load_month
+from analytics_pipeline_tests.api.portal.data import GHOST_ORG, THIRD_ORG, load_costs, load_month
 from analytics_pipeline_tests.api.portal.helpers import money, number, portal_client, sign_in, table_rows
 
 NOW = datetime(2024, 1, 31, 20, 30, tzinfo=UTC)
@@ -21,6 +24,7 @@ NOW = datetime(2024, 1, 31, 20, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def internal(tmp_path_factory, module_warehouse_url):
     load_month(module_warehouse_url)
+    load_costs(module_warehouse_url)
     servers = ApiServers(tmp_path_factory.mktemp("internal-api"))
     api = servers.start(module_warehouse_url, clock=FrozenClock(NOW))
     yield api, sign_in(api, api.key(None, name="Marcus", finance=True)[0])
@@ -50,7 +54,7 @@ def test_the_business_page_equals_the_metrics(internal):
     mrr = _sql(api, "SELECT sum(billed_revenue) FROM analytics_monthly_revenue WHERE month = '2024-01-01'")[0][0]
     assert f'<dd data-value="{Decimal(mrr).quantize(Decimal("0.0001"))}">' in page.text
     customers = {row[0]: money(row[2]) for row in table_rows(page.text, "customers")}
-    assert customers == {org: Decimal(v).quantize(Decimal("0.0001")) for org, v in _sql(
+    assert customers == {org: round_half_up(Decimal(v)) for org, v in _sql(
         api, "SELECT organization_id, billed_revenue FROM analytics_monthly_revenue WHERE month = '2024-01-01'")}
     top = [(int(row[0]), row[1]) for row in table_rows(page.text, "top-revenue")]
     assert top == _sql(api, "SELECT rank, organization_id FROM analytics_top_customers WHERE month = '2024-01-01' "
@@ -111,6 +115,56 @@ def test_the_cost_page_of_the_current_month_shows_yesterdays_forecast(internal):
     assert "Month to date (through 2024-01-31)" in page.text
     assert f'<dd data-value="{Decimal(forecast).quantize(Decimal("0.0001"))}">' in page.text
     assert f"Forecast as of {as_of.isoformat()} (30 of 31 days)" in page.text
-    assert f"{Decimal(run_rate).quantize(Decimal('0.0001')):,} USD" in page.text
+    assert f"{format_money(Decimal(run_rate))} USD" in page.text
     earlier = client.get(f"/portal/orgs/{ORG}/costs?month=2023-12")
     assert "No usage between 2023-12-01 and 2023-12-31." in earlier.text and "forecast" not in earlier.text.lower()
+
+
+def _tbody_rows(page: str, table_id: str, opening: str) -> list[list[str]]:
+    """The rows of the part of table ``table_id`` that opens with ``opening`` (a tbody or the tfoot)."""
+    match = re.search(rf'<table id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    part = re.search(rf"<{opening}[^>]*>(.*?)</{opening.split()[0]}>", match[1], re.S)
+    return table_rows(f'<table id="t"><tbody>{part[1]}</tbody></table>', "t")
+
+
+def test_the_business_page_drops_no_cost_and_its_totals_are_the_demos(internal):
+    """Every attributed cent is on the page (the organization with cost and no usage on a line of its
+    own, with why), the page's cost and margin equal the profitability rows' and what the demo prints
+    (costs/demo_cost_summary), and each money column's rows add up to its displayed total."""
+    api, client = internal
+    page = client.get("/portal/internal/business?month=2024-01")
+    assert page.status_code == 200
+    [ghost] = _tbody_rows(page.text, "customers", 'tbody id="costs-without-customer"')
+    assert ghost[0].startswith(GHOST_ORG) and "without usage" in ghost[0] and money(ghost[9]) == Decimal("10.50")
+    _, _, attributed, demo_margin = _demo_summary(api)
+    profit_cost, profit_margin, revenue = _sql(api, """
+        SELECT sum(attributed_cost), sum(margin), sum(revenue) FROM analytics_tenant_profitability
+        WHERE period_start = '2024-01-01' AND NOT is_month_to_date""")[0]
+    mrr = _sql(api, "SELECT sum(billed_revenue) FROM analytics_monthly_revenue WHERE month = '2024-01-01'")[0][0]
+    assert mrr == revenue  # no plans file: billed revenue is the usage revenue, as in the demo
+    assert attributed == profit_cost and demo_margin == profit_margin
+    totals = _dd_values(page.text, "business-totals")
+    assert totals["Attributed cost (USD)"] == round_half_up(attributed) and attributed > Decimal("10.50")
+    assert totals["Margin"] == round_half_up(demo_margin)
+    [footer] = _tbody_rows(page.text, "customers", "tfoot")
+    assert money(footer[9]) == round_half_up(attributed) and money(footer[10]) == round_half_up(demo_margin)
+    body = table_rows(page.text, "customers") + [ghost]
+    for column in (2, 4, 5, 6, 7, 8, 9, 10):
+        shown = [money(row[column]) for row in body if row[column] != "–"]
+        assert sum(shown, Decimal(0)) == money(footer[column]), column
+        assert all(value == value.quantize(CENT) for value in shown)
+
+
+def _demo_summary(api) -> tuple:
+    """The cost lines the demo prints (``analytics-pipeline demo``'s summary reads this query)."""
+    with connect(api.database_url, autocommit=True) as conn:
+        return conn.execute(load_sql("costs/demo_cost_summary"),
+                            {"range_start": datetime(2024, 1, 1, tzinfo=UTC),
+                             "range_end": datetime(2024, 2, 1, tzinfo=UTC)}).fetchone()
+
+
+def _dd_values(page: str, totals_id: str) -> dict[str, Decimal]:
+    block = re.search(rf'<dl class="totals" id="{totals_id}">(.*?)</dl>', page, re.S)[1]
+    return {re.sub(r"<[^>]+>", "", dt).strip(): money(re.sub(r"<[^>]+>|\(.*?\)", "", dd).strip())
+            for dt, dd in re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", block, re.S)
+            if dt.startswith(("Attributed", "Margin", "MRR"))}

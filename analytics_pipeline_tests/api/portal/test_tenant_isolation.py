@@ -84,7 +84,8 @@ def test_no_session_renders_another_organizations_page(tenants, session_org, pat
         if response.status_code == 303:
             assert response.headers["location"].startswith(f"/portal/orgs/{path_org}/exports?created=")
     else:
-        assert response.status_code == 200 and f'<span class="sub">{path_org}</span>' in response.text
+        assert response.status_code == 200
+        assert f'<span class="sub"><code class="id">{path_org}</code></span>' in response.text
         if page == "usage":
             assert f'<dd data-value="{totals[path_org]}">' in response.text
         if page == "exports":

@@ -1,0 +1,1 @@
+"""The directory: display names of organizations and models beside the ids the events carry."""
