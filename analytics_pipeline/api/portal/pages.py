@@ -72,8 +72,9 @@ def _utc(value: datetime | date | None, form: str = "%Y-%m-%d %H:%M") -> str:
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
     trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-environment.filters.update(number=_number, money=format_money, money_value=_money_value, ms=_ms, percent=_percent,
-                           utc=_utc, q=lambda value: urllib.parse.quote(str(value), safe=""))
+# A single request's price is read at the exports' precision (4 decimals): at 2 it is mostly 0.00.
+environment.filters.update(number=_number, money=format_money, money_value=_money_value, unit_price=_money_value,
+                           ms=_ms, percent=_percent, utc=_utc, q=lambda value: urllib.parse.quote(str(value), safe=""))
 environment.globals.update(uplot=f"/portal/static/vendor/uplot-{UPLOT_VERSION}", money_columns=money_columns)
 # |tojson (a chart's data) through orjson; Jinja2 still escapes <, >, & and ' in it for the page.
 environment.policies["json.dumps_function"] = lambda value, **_: orjson.dumps(value).decode()
