@@ -2,8 +2,9 @@
 -- delete_usage_rollups.sql in the same transaction, and after the day's hourly rollups:
 --   * additive measures (requests, tokens, errors, cost) are the sums of the day's hourly rows,
 --     so a day always equals its hours, including cost across a mid-day price change;
---   * latency percentiles are true daily percentiles, one exact pass over the day's raw events
---     (never averages of hourly ones).
+--   * the latency sketch is the hourly sketches merged (counts added per bucket), and the daily
+--     percentiles are read off it (analytics_latency_percentiles: percentile_cont's definition,
+--     within 1 percent of the exact daily percentile; rollups/latency.py). The raw events are not read.
 -- The join keys use coalesce(model_id, '') so the planner can hash or merge them.
 WITH
 day_totals AS (
@@ -17,24 +18,31 @@ day_totals AS (
     WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s
     GROUP BY 1, 2, 3
 ),
-day_latency AS (
-    SELECT date_bin('1 day', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
-           organization_id AS organization_id, coalesce(model_id, '') AS model_key,
-           percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS latency_p50_ms,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS latency_p95_ms,
-           percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS latency_p99_ms
-    FROM analytics_events
-    WHERE event_time >= %(range_start)s AND event_time < %(range_end)s
-    GROUP BY 1, 2, 3
+day_sketches AS (
+    SELECT bucket_start, organization_id, model_key,
+           array_agg(latency_key ORDER BY latency_key) AS latency_sketch_keys,
+           array_agg(request_count ORDER BY latency_key) AS latency_sketch_counts
+    FROM (SELECT date_bin('1 day', h.bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+                 h.organization_id, coalesce(h.model_id, '') AS model_key, b.latency_key,
+                 sum(b.request_count)::bigint AS request_count
+          FROM analytics_hourly_rollups AS h
+          CROSS JOIN LATERAL unnest(h.latency_sketch_keys, h.latency_sketch_counts) AS b(latency_key, request_count)
+          WHERE h.bucket_start >= %(range_start)s AND h.bucket_start < %(range_end)s
+          GROUP BY 1, 2, 3, 4) AS buckets
+    GROUP BY bucket_start, organization_id, model_key
 )
 INSERT INTO analytics_daily_rollups (
     bucket_start, organization_id, model_id, request_count, tokens_input, tokens_output, tokens_total,
     error_count, client_error_count, server_error_count, cost_total,
-    latency_p50_ms, latency_p95_ms, latency_p99_ms)
+    latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_sketch_keys, latency_sketch_counts)
 SELECT t.bucket_start, t.organization_id, t.model_id, t.request_count, t.tokens_input, t.tokens_output,
        t.tokens_total, t.error_count, t.client_error_count, t.server_error_count, t.cost_total,
-       l.latency_p50_ms, l.latency_p95_ms, l.latency_p99_ms
+       p.percentiles[1], p.percentiles[2], p.percentiles[3], s.latency_sketch_keys, s.latency_sketch_counts
 FROM day_totals AS t
-LEFT JOIN day_latency AS l
-       ON l.bucket_start = t.bucket_start AND l.organization_id = t.organization_id
-      AND l.model_key = coalesce(t.model_id, '')
+LEFT JOIN day_sketches AS s
+       ON s.bucket_start = t.bucket_start AND s.organization_id = t.organization_id
+      AND s.model_key = coalesce(t.model_id, '')
+LEFT JOIN LATERAL (
+    SELECT analytics_latency_percentiles(s.latency_sketch_keys, s.latency_sketch_counts,
+                                         ARRAY[0.50, 0.95, 0.99]::double precision[]) AS percentiles
+) AS p ON true

@@ -12,6 +12,10 @@
 -- `* 0.001`, which is exact; numeric `/ 1000` rounds to ~16 significant digits on large sums.
 -- date_bin buckets with integer arithmetic (date_trunc goes through the calendar); in UTC the
 -- buckets are the same. The id columns are COLLATE "C" (migration 0006): the sort compares bytes.
+--
+-- The latency sketch (rollups/latency.py: counts per 2-percent bucket, merged by the daily rows and by any
+-- range) is counted in a pass of its own, hashed per (hour, organization, model, bucket): the ordered-set
+-- percentiles sort each group's durations inside their aggregate, which another aggregate cannot share.
 WITH
 {price_periods},
 event_tokens AS (
@@ -40,11 +44,23 @@ hourly AS (
            percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS latency_p99_ms
     FROM event_tokens
     GROUP BY bucket_start, organization_id, model_id
+),
+hourly_sketches AS (
+    SELECT bucket_start, organization_id, model_key,
+           array_agg(latency_key ORDER BY latency_key) AS latency_sketch_keys,
+           array_agg(request_count ORDER BY latency_key) AS latency_sketch_counts
+    FROM (SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+                 organization_id, coalesce(model_id, '') AS model_key,
+                 analytics_latency_key(duration_ms) AS latency_key, count(*) AS request_count
+          FROM analytics_events
+          WHERE event_time >= %(range_start)s AND event_time < %(range_end)s AND duration_ms IS NOT NULL
+          GROUP BY 1, 2, 3, 4) AS buckets
+    GROUP BY bucket_start, organization_id, model_key
 )
 INSERT INTO analytics_hourly_rollups (
     bucket_start, organization_id, model_id, request_count, tokens_input, tokens_output, tokens_total,
     error_count, client_error_count, server_error_count, cost_total,
-    latency_p50_ms, latency_p95_ms, latency_p99_ms)
+    latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_sketch_keys, latency_sketch_counts)
 SELECT
     h.bucket_start, h.organization_id, h.model_id, h.request_count, h.tokens_input, h.tokens_output,
     h.tokens_input + h.tokens_output, h.error_count, h.client_error_count, h.server_error_count,
@@ -54,8 +70,11 @@ SELECT
           * coalesce(m.price_per_1k_input_tokens, d.price_per_1k_input_tokens) * 0.001
         + (h.tokens_output - h.unbilled_tokens_output)
           * coalesce(m.price_per_1k_output_tokens, d.price_per_1k_output_tokens) * 0.001),
-    h.latency_p50_ms, h.latency_p95_ms, h.latency_p99_ms
+    h.latency_p50_ms, h.latency_p95_ms, h.latency_p99_ms, s.latency_sketch_keys, s.latency_sketch_counts
 FROM hourly AS h
+LEFT JOIN hourly_sketches AS s
+       ON s.bucket_start = h.bucket_start AND s.organization_id = h.organization_id
+      AND s.model_key = coalesce(h.model_id, '')
 LEFT JOIN price_periods AS m
        ON m.model_id = h.model_id AND h.bucket_start >= m.effective_from AND h.bucket_start < m.effective_to
 LEFT JOIN default_price_periods AS d
