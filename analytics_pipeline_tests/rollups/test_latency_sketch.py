@@ -181,3 +181,17 @@ def test_whole_days_of_a_range():
         DAY + timedelta(days=1), DAY + timedelta(days=2))
     start = DAY + timedelta(hours=5)
     assert whole_days(start, DAY + timedelta(hours=20)) == (start, start)
+
+
+def test_the_daily_rows_read_their_sketch_as_the_sql_function_does(conn):
+    # The daily rollup reads its percentiles set-based; analytics_latency_percentiles reads one sketch at a
+    # time (the range queries): the two are the same definition, to the last bit.
+    insert_events(conn, [(DAY + timedelta(hours=i % 24, seconds=i), f"org-{i % 3}", f"r{i}", None, 200,
+                          float((i * 7919) % 5000) / 7, None, 1, 1) for i in range(600)])
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        replace_usage_rollups(conn, granularity, DAY, DAY + timedelta(days=1))
+    rows = conn.execute(
+        "SELECT ARRAY[latency_p50_ms, latency_p95_ms, latency_p99_ms], analytics_latency_percentiles("
+        "latency_sketch_keys, latency_sketch_counts, ARRAY[0.5, 0.95, 0.99]::float8[]) "
+        "FROM analytics_daily_rollups").fetchall()
+    assert len(rows) == 3 and all(stored == read for stored, read in rows)
