@@ -195,3 +195,35 @@ def test_the_daily_rows_read_their_sketch_as_the_sql_function_does(conn):
         "latency_sketch_keys, latency_sketch_counts, ARRAY[0.5, 0.95, 0.99]::float8[]) "
         "FROM analytics_daily_rollups").fetchall()
     assert len(rows) == 3 and all(stored == read for stored, read in rows)
+
+
+def test_the_migration_gives_rows_written_before_it_their_sketch(conn, warehouse_url):
+    # Rows rolled up before migration 0012 have no sketch columns: downgrading drops them, upgrading
+    # recomputes them from the raw events (the daily usage rows from their hours), as the rollups would.
+    from analytics_pipeline.metrics.sre import replace_endpoint_metrics
+    from analytics_pipeline.rollups.usage import replace_endpoint_rollups
+    from analytics_pipeline.warehouse.migrate import downgrade, upgrade
+
+    insert_events(conn, [(DAY + timedelta(hours=i % 30, seconds=i), f"org-{i % 2}", f"r{i}",
+                          None if i % 3 == 0 else "m1", 200, float(i % 97) * 3.3, None, 1, 1) for i in range(400)])
+    conn.execute("UPDATE analytics_events SET endpoint = CASE WHEN request_id < 'r2' THEN '/v1/chat' END")
+    conn.commit()
+    window = (DAY, DAY + timedelta(days=2))
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        replace_usage_rollups(conn, granularity, *window)
+    replace_endpoint_rollups(conn, *window)
+    replace_endpoint_metrics(conn, *window)
+    tables = {"analytics_hourly_rollups": "model_id", "analytics_daily_rollups": "model_id",
+              "analytics_endpoint_daily_rollups": "endpoint", "analytics_endpoint_hourly_metrics": "endpoint"}
+
+    def sketches():
+        return {table: sorted(conn.execute(
+            f"SELECT bucket_start, organization_id, {column}, latency_sketch_keys, latency_sketch_counts "  # noqa: S608
+            f"FROM {table}").fetchall(), key=repr) for table, column in tables.items()}
+
+    rolled_up = sketches()
+    assert all(rows and all(r[3] for r in rows) for rows in rolled_up.values())
+    conn.commit()
+    downgrade(warehouse_url, "0011")
+    upgrade(warehouse_url)
+    assert sketches() == rolled_up

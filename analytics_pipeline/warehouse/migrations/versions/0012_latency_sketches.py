@@ -14,8 +14,11 @@ Functions (the same definition as rollups/latency.py; a test holds them to each 
                                           buckets, one answer per fraction (NULL for an empty sketch)
 The constants are ln(gamma) and gamma + 1 for a design accuracy of 0.99 %, as Python prints them.
 
-Rows written before this revision have no sketch (NULL) until their window is rolled up again; the
-range figures leave such rows out of their percentiles and say on how many requests they rest.
+Rows written before this revision get their sketch here, from the raw events still in the warehouse
+(the daily usage rows from their hours' sketches, as the daily rollup merges them): otherwise a later
+restatement of one hour would merge into its day's percentiles that hour alone. Their stored exact
+percentiles are left as they are. A row whose raw events retention has dropped keeps no sketch (NULL;
+its window cannot be rolled up again either), and the range figures say on how many requests they rest.
 
 Revision ID: 0012
 Revises: 0011
@@ -81,6 +84,59 @@ def upgrade() -> None:
         $$;
         """
     )
+    for table, grain, columns, join in BACKFILLS:
+        op.execute(BACKFILL_FROM_EVENTS.format(table=table, grain=grain, columns=columns, join=join))
+    op.execute(BACKFILL_DAILY_FROM_HOURLY)
+
+
+# The sketch of existing rows: the raw events' durations counted per (bucket of the row, bucket of latency).
+BACKFILL_FROM_EVENTS = """
+    UPDATE {table} AS r
+    SET latency_sketch_keys = s.latency_sketch_keys, latency_sketch_counts = s.latency_sketch_counts
+    FROM (
+        SELECT bucket_start, group_key, endpoint_key,
+               array_agg(latency_key ORDER BY latency_key) AS latency_sketch_keys,
+               array_agg(request_count ORDER BY latency_key) AS latency_sketch_counts
+        FROM (SELECT date_bin('{grain}', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+                     {columns}, analytics_latency_key(duration_ms) AS latency_key, count(*) AS request_count
+              FROM analytics_events
+              WHERE duration_ms IS NOT NULL
+              GROUP BY 1, 2, 3, 4) AS buckets
+        GROUP BY 1, 2, 3
+    ) AS s
+    WHERE r.bucket_start = s.bucket_start AND {join}
+"""
+BACKFILLS = (
+    ("analytics_hourly_rollups", "1 hour", "organization_id AS group_key, coalesce(model_id, '') AS endpoint_key",
+     "r.organization_id = s.group_key AND coalesce(r.model_id, '') = s.endpoint_key"),
+    ("analytics_endpoint_daily_rollups", "1 day",
+     "organization_id AS group_key, coalesce(endpoint, '(none)') AS endpoint_key",
+     "r.organization_id = s.group_key AND r.endpoint = s.endpoint_key"),
+    ("analytics_endpoint_hourly_metrics", "1 hour",
+     "organization_id AS group_key, coalesce(endpoint, '(none)') AS endpoint_key",
+     "r.organization_id = s.group_key AND r.endpoint = s.endpoint_key"),
+    # the every-organization rows (organization_id NULL)
+    ("analytics_endpoint_hourly_metrics", "1 hour", "'' AS group_key, coalesce(endpoint, '(none)') AS endpoint_key",
+     "r.organization_id IS NULL AND s.group_key = '' AND r.endpoint = s.endpoint_key"),
+)
+BACKFILL_DAILY_FROM_HOURLY = """
+    UPDATE analytics_daily_rollups AS r
+    SET latency_sketch_keys = s.latency_sketch_keys, latency_sketch_counts = s.latency_sketch_counts
+    FROM (
+        SELECT bucket_start, organization_id, model_key,
+               array_agg(latency_key ORDER BY latency_key) AS latency_sketch_keys,
+               array_agg(request_count ORDER BY latency_key) AS latency_sketch_counts
+        FROM (SELECT date_bin('1 day', h.bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+                     h.organization_id, coalesce(h.model_id, '') AS model_key, b.latency_key,
+                     sum(b.request_count)::bigint AS request_count
+              FROM analytics_hourly_rollups AS h
+              CROSS JOIN LATERAL unnest(h.latency_sketch_keys, h.latency_sketch_counts) AS b(latency_key, request_count)
+              GROUP BY 1, 2, 3, 4) AS buckets
+        GROUP BY 1, 2, 3
+    ) AS s
+    WHERE r.bucket_start = s.bucket_start AND r.organization_id = s.organization_id
+      AND coalesce(r.model_id, '') = s.model_key
+"""
 
 
 def downgrade() -> None:
