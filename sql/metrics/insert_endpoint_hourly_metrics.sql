@@ -2,7 +2,7 @@
 -- organization together (organization_id NULL): requests by status class, 429s, exact latency and queue-wait
 -- percentiles, error types sent on non-errors (a data-quality figure: they are stored, not counted as errors),
 -- and the latency sketch (rollups/latency.py) that the pages merge into any range's true percentiles.
--- The percentiles of one column share their sort (same ordered-set input); the sketch is counted in a hashed
+-- The percentiles of one column share their sort (same ordered-set input); the sketch is counted in a grouped
 -- pass of its own per (hour, organization, endpoint, bucket), and the every-organization rows add those up.
 WITH
 endpoint_hours AS (

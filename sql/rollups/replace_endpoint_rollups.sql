@@ -1,7 +1,7 @@
 -- Per (day, organization, endpoint) performance for SRE, from the raw events of
 -- [range_start, range_end). Run after delete_endpoint_rollups.sql in the same transaction.
 -- The latency sketch (rollups/latency.py) lets the portal merge the days of a range into its true
--- percentiles; it is counted in a hashed pass of its own (the ordered-set percentiles sort inside
+-- percentiles; it is counted in a grouped pass of its own (the ordered-set percentiles sort inside
 -- their aggregate, which another aggregate cannot share).
 WITH
 endpoint_days AS (

@@ -14,7 +14,7 @@
 -- buckets are the same. The id columns are COLLATE "C" (migration 0006): the sort compares bytes.
 --
 -- The latency sketch (rollups/latency.py: counts per 2-percent bucket, merged by the daily rows and by any
--- range) is counted in a pass of its own, hashed per (hour, organization, model, bucket): the ordered-set
+-- range) is counted in a pass of its own, grouped per (hour, organization, model, bucket): the ordered-set
 -- percentiles sort each group's durations inside their aggregate, which another aggregate cannot share.
 WITH
 {price_periods},
