@@ -2,8 +2,10 @@
 
 A window is replaced whole in one transaction (delete, then insert), so a re-materialization
 or a late-data restatement is idempotent. Hourly rows come from the raw events in one sorted
-pass (sql/rollups/replace_hourly_rollups.sql); daily rows add up the day's hourly rows and
-take exact daily percentiles from the raw events (sql/rollups/replace_daily_rollups.sql).
+pass (sql/rollups/replace_hourly_rollups.sql), with exact percentiles and a latency sketch
+(rollups/latency.py); daily rows add up the day's hourly rows and merge their sketches into the
+day's percentiles, reading no raw event (sql/rollups/replace_daily_rollups.sql). Any range's
+percentiles merge the sketches too (range_latency).
 A long window (a month backfill) is replaced day by day on several connections at once,
 each day in its own transaction: the server's cores share the work, and every partition is
 still replaced whole or not at all.
