@@ -263,7 +263,8 @@ def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 def range_latency(conn: psycopg.Connection, organization_id: str, start: datetime, end: datetime) -> RangeLatency:
     """An organization's p50/p95/p99 over ``[start, end)`` (every model): its daily sketches for the
-    whole days and its hourly sketches for the hours around them, merged in PostgreSQL."""
+    whole days and its hourly sketches for the hours around them, merged in PostgreSQL. A whole day
+    whose daily rollup has not run yet is merged from its hourly rows, so every rolled-up request counts."""
     days_start, days_end = whole_days(start, end)
     count, percentiles = conn.execute(load_sql("rollups/range_latency"), {
         "organization_id": organization_id, "range_start": start, "range_end": end,

@@ -386,6 +386,24 @@ def test_usage_series_are_the_organizations_rollups(api, form):
     assert hourly["totals"]["latencyRequestCount"] == 12
 
 
+
+def test_usage_latency_rests_on_every_request_when_the_last_days_daily_rollup_has_not_run(api):
+    # The last day of the range has its hourly rows but no daily rows yet (its daily rollup has not run):
+    # the range's percentiles merge that day's hours, so they rest on every request the series counts.
+    load_january(api.database_url)
+    token, _ = api.key(ORG)
+    with connect(api.database_url) as conn:
+        last_day = conn.execute("SELECT max(bucket_start) FROM analytics_daily_rollups WHERE organization_id = %s "
+                                "AND bucket_start < '2024-02-01'", (ORG,)).fetchone()[0]
+        conn.execute("DELETE FROM analytics_daily_rollups WHERE bucket_start = %s", (last_day,))
+        conn.commit()
+    start, end = last_day - timedelta(days=1), last_day + timedelta(days=1)
+    body = api.client.get(f"/analytics/v1/orgs/{ORG}/usage", headers=api.auth(token),
+                          params={"start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                  "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "granularity": "hourly"}).json()
+    assert any(p["bucketStart"].startswith(last_day.strftime("%Y-%m-%d")) for p in body["series"])
+    assert body["totals"]["latencyRequestCount"] == body["totals"]["requestCount"] > 0
+
 def test_monthly_exports_are_listed_and_downloaded_like_any_job(start_api, warehouse_url, tmp_path):
     import dagster as dg
 

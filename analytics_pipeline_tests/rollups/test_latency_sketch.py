@@ -227,3 +227,21 @@ def test_the_migration_gives_rows_written_before_it_their_sketch(conn, warehouse
     downgrade(warehouse_url, "0011")
     upgrade(warehouse_url)
     assert sketches() == rolled_up
+
+
+def test_a_day_without_its_daily_rows_is_merged_from_its_hours(conn):
+    # The daily rollup of the range's last day has not run: range_latency merges that day's hourly rows, so
+    # the answer rests on every request of the range (the daily rows of the first day still answer for it).
+    insert_events(conn, [(DAY + timedelta(hours=i % 48, seconds=i), "org-a", f"r{i}", "m1" if i % 2 else None,
+                          200, float((i * 7919) % 3000) / 3, None, 1, 1) for i in range(480)])
+    window = (DAY, DAY + timedelta(days=2))
+    for granularity in (Granularity.HOURLY, Granularity.DAILY):
+        replace_usage_rollups(conn, granularity, *window)
+    conn.execute("DELETE FROM analytics_daily_rollups WHERE bucket_start = %s", (DAY + timedelta(days=1),))
+    answer = range_latency(conn, "org-a", *window)
+    assert answer.request_count == 480
+    assert_within([answer.latency_p50_ms, answer.latency_p95_ms, answer.latency_p99_ms], raw_exact(conn, *window))
+    # With both days rolled up the daily rows answer, and no hour is counted twice.
+    replace_usage_rollups(conn, Granularity.DAILY, *window)
+    assert range_latency(conn, "org-a", *window) == answer
+

@@ -3,18 +3,29 @@
 -- rows for the hours before and after them, merged (counts added per bucket) and read with percentile_cont's
 -- definition (analytics_latency_percentiles; within 1 percent of the exact answer, rollups/latency.py).
 -- Never the raw events. Returns the requests the percentiles rest on and p50/p95/p99.
+-- A whole day whose daily row (day, model) is not there yet (its daily rollup has not run) is merged from
+-- its hourly rows instead, so the answer rests on every rolled-up request of the range. A (day, model) is matched
+-- on coalesce(model_id, '') and model_id IS NULL, the groups of GROUP BY model_id.
 WITH
-sketch_rows AS (
-    SELECT latency_sketch_keys, latency_sketch_counts
+day_rows AS (
+    SELECT bucket_start, coalesce(model_id, '') AS model_key, model_id IS NULL AS model_less,
+           latency_sketch_keys, latency_sketch_counts
     FROM analytics_daily_rollups
     WHERE organization_id = %(organization_id)s
       AND bucket_start >= %(days_start)s AND bucket_start < %(days_end)s
-    UNION ALL
+),
+sketch_rows AS (
     SELECT latency_sketch_keys, latency_sketch_counts
-    FROM analytics_hourly_rollups
-    WHERE organization_id = %(organization_id)s
-      AND (bucket_start >= %(range_start)s AND bucket_start < %(days_start)s
-           OR bucket_start >= %(days_end)s AND bucket_start < %(range_end)s)
+    FROM day_rows
+    UNION ALL
+    SELECT h.latency_sketch_keys, h.latency_sketch_counts
+    FROM analytics_hourly_rollups AS h
+    WHERE h.organization_id = %(organization_id)s
+      AND h.bucket_start >= %(range_start)s AND h.bucket_start < %(range_end)s
+      AND NOT (h.bucket_start >= %(days_start)s AND h.bucket_start < %(days_end)s
+               AND EXISTS (SELECT FROM day_rows AS d
+                           WHERE d.bucket_start = date_bin('1 day', h.bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00')
+                             AND d.model_key = coalesce(h.model_id, '') AND d.model_less = (h.model_id IS NULL)))
 ),
 merged AS (
     SELECT b.latency_key, sum(b.request_count)::bigint AS request_count
