@@ -3,29 +3,34 @@
 -- rows for the hours before and after them, merged (counts added per bucket) and read with percentile_cont's
 -- definition (analytics_latency_percentiles; within 1 percent of the exact answer, rollups/latency.py).
 -- Never the raw events. Returns the requests the percentiles rest on and p50/p95/p99.
--- A whole day whose daily row (day, model) is not there yet (its daily rollup has not run) is merged from
--- its hourly rows instead, so the answer rests on every rolled-up request of the range. A (day, model) is matched
--- on coalesce(model_id, '') and model_id IS NULL, the groups of GROUP BY model_id.
+-- A whole day without daily rows for the organization (its daily rollup has not run yet; the rollup writes
+-- a day whole, every model at once) is merged from its hourly rows instead, so the answer rests on every
+-- rolled-up request of the range. The days are UTC midnights, so they step by 24 hours.
 WITH
-day_rows AS (
-    SELECT bucket_start, coalesce(model_id, '') AS model_key, model_id IS NULL AS model_less,
-           latency_sketch_keys, latency_sketch_counts
-    FROM analytics_daily_rollups
-    WHERE organization_id = %(organization_id)s
-      AND bucket_start >= %(days_start)s AND bucket_start < %(days_end)s
+days_without_daily_rows AS (
+    SELECT day
+    FROM generate_series(%(days_start)s::timestamptz, %(days_end)s::timestamptz - interval '24 hours',
+                         interval '24 hours') AS day
+    WHERE NOT EXISTS (SELECT FROM analytics_daily_rollups AS d
+                      WHERE d.organization_id = %(organization_id)s AND d.bucket_start = day)
 ),
 sketch_rows AS (
     SELECT latency_sketch_keys, latency_sketch_counts
-    FROM day_rows
+    FROM analytics_daily_rollups
+    WHERE organization_id = %(organization_id)s
+      AND bucket_start >= %(days_start)s AND bucket_start < %(days_end)s
+    UNION ALL
+    SELECT latency_sketch_keys, latency_sketch_counts
+    FROM analytics_hourly_rollups
+    WHERE organization_id = %(organization_id)s
+      AND (bucket_start >= %(range_start)s AND bucket_start < %(days_start)s
+           OR bucket_start >= %(days_end)s AND bucket_start < %(range_end)s)
     UNION ALL
     SELECT h.latency_sketch_keys, h.latency_sketch_counts
-    FROM analytics_hourly_rollups AS h
-    WHERE h.organization_id = %(organization_id)s
-      AND h.bucket_start >= %(range_start)s AND h.bucket_start < %(range_end)s
-      AND NOT (h.bucket_start >= %(days_start)s AND h.bucket_start < %(days_end)s
-               AND EXISTS (SELECT FROM day_rows AS d
-                           WHERE d.bucket_start = date_bin('1 day', h.bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00')
-                             AND d.model_key = coalesce(h.model_id, '') AND d.model_less = (h.model_id IS NULL)))
+    FROM days_without_daily_rows AS m
+    JOIN analytics_hourly_rollups AS h
+      ON h.organization_id = %(organization_id)s
+     AND h.bucket_start >= m.day AND h.bucket_start < m.day + interval '24 hours'
 ),
 merged AS (
     SELECT b.latency_key, sum(b.request_count)::bigint AS request_count
