@@ -1,13 +1,22 @@
 -- Per (day, organization, endpoint) performance for SRE, from the raw events of
 -- [range_start, range_end). Run after delete_endpoint_rollups.sql in the same transaction.
 -- The latency sketch (rollups/latency.py) lets the portal merge the days of a range into its true
--- percentiles; it is counted in a grouped pass of its own (the ordered-set percentiles sort inside
--- their aggregate, which another aggregate cannot share).
+-- percentiles. The events are sorted once, by (day, organization, endpoint, latency bucket), in a
+-- materialized CTE that both GROUP BYs and their merge join read in order (PostgreSQL 17+ knows a CTE's
+-- order; 14-16 sort again, same answer): backend CPU 0.34 s against 0.39 s with a second pass over the
+-- raw events, 3 days of the 1 M-event benchmark month (0.21 s without a sketch). The ordered-set
+-- percentiles still sort each group's values inside their aggregate.
 WITH
+sorted_events AS MATERIALIZED (
+    SELECT date_trunc('day', event_time) AS bucket_start, organization_id,
+           coalesce(endpoint, '(none)') AS endpoint, analytics_latency_key(duration_ms) AS latency_key,
+           status_code, duration_ms, queue_wait_ms
+    FROM analytics_events
+    WHERE event_time >= %(range_start)s AND event_time < %(range_end)s
+    ORDER BY 1, 2, 3, 4
+),
 endpoint_days AS (
-    SELECT date_trunc('day', event_time) AS bucket_start,
-           organization_id,
-           coalesce(endpoint, '(none)') AS endpoint,
+    SELECT bucket_start, organization_id, endpoint,
            count(*) AS request_count,
            count(*) FILTER (WHERE status_code >= 400) AS error_count,
            count(*) FILTER (WHERE status_code >= 400 AND status_code < 500) AS client_error_count,
@@ -18,19 +27,16 @@ endpoint_days AS (
            percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS latency_p99_ms,
            avg(queue_wait_ms) AS queue_wait_avg_ms,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY queue_wait_ms) AS queue_wait_p95_ms
-    FROM analytics_events
-    WHERE event_time >= %(range_start)s AND event_time < %(range_end)s
+    FROM sorted_events
     GROUP BY 1, 2, 3
 ),
 endpoint_sketches AS (
     SELECT bucket_start, organization_id, endpoint,
            array_agg(latency_key ORDER BY latency_key) AS latency_sketch_keys,
            array_agg(request_count ORDER BY latency_key) AS latency_sketch_counts
-    FROM (SELECT date_trunc('day', event_time) AS bucket_start, organization_id,
-                 coalesce(endpoint, '(none)') AS endpoint, analytics_latency_key(duration_ms) AS latency_key,
-                 count(*) AS request_count
-          FROM analytics_events
-          WHERE event_time >= %(range_start)s AND event_time < %(range_end)s AND duration_ms IS NOT NULL
+    FROM (SELECT bucket_start, organization_id, endpoint, latency_key, count(*) AS request_count
+          FROM sorted_events
+          WHERE latency_key IS NOT NULL
           GROUP BY 1, 2, 3, 4) AS buckets
     GROUP BY bucket_start, organization_id, endpoint
 )
