@@ -11,7 +11,7 @@
 -- sketch at a time, for the range queries; called per row here it would cost a plan per row.)
 -- The join keys are coalesce(model_id, '') and model_id IS NULL, so the planner can hash or merge them: the
 -- same groups as GROUP BY model_id. The sketches are unnested in the select list (one ProjectSet),
--- not by a lateral function scan per hourly row: measured cheaper (benchmarks/rollups.py figures, README).
+-- not by a lateral function scan per hourly row: measured cheaper (README, Benchmarks).
 WITH
 day_totals AS (
     SELECT date_bin('1 day', bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,

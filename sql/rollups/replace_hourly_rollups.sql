@@ -18,7 +18,7 @@
 -- model-less, latency bucket), and both the measures' GROUP BY and the sketch's GROUP BY ... bucket read it
 -- in that order without sorting again (PostgreSQL 17+ knows a materialized CTE's order; 14-16 sort it again,
 -- same answer). Measured beside a separate pass over the raw events and beside array_agg(bucket ORDER BY
--- duration_ms) cut into runs per row (benchmarks/README figures): this was the cheapest in backend CPU.
+-- duration_ms) cut into runs per row (README, Benchmarks): this was the cheapest in backend CPU.
 -- The ordered-set percentiles still sort each group's durations inside their aggregate; they stay exact.
 -- The group keys are coalesce(model_id, '') and model_id IS NULL (sortable, so the sketch's rows merge-join
 -- the measures' rows): the same groups as GROUP BY model_id.
