@@ -157,6 +157,13 @@ class UsageTotals(BaseModel):
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
     cost_total: str = Field(alias="costTotal", description="The exact sum of the rows' costs at 4 decimals, half up.")
+    latency_request_count: int = Field(
+        alias="latencyRequestCount", description="The requests the range's latency percentiles rest on.")
+    latency_p50_ms: float | None = Field(
+        alias="latencyP50Ms", description="The whole range's percentile, merged from the rollups' latency sketches: "
+                                          "within 1 % of the exact percentile_cont over its requests.")
+    latency_p95_ms: float | None = Field(alias="latencyP95Ms", description="As latencyP50Ms.")
+    latency_p99_ms: float | None = Field(alias="latencyP99Ms", description="As latencyP50Ms.")
 
 
 class UsageSeries(BaseModel):
@@ -170,7 +177,9 @@ class UsageSeries(BaseModel):
                     "requestCount": 1000, "tokensInput": 60000, "tokensOutput": 40000, "tokensTotal": 100000,
                     "errorCount": 5, "costTotal": "10.5000", "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
                     "latencyP99Ms": 2100.0}],
-        "totals": {"requestCount": 1000, "tokensTotal": 100000, "errorCount": 5, "costTotal": "10.5000"}}]})
+        "totals": {"requestCount": 1000, "tokensTotal": 100000, "errorCount": 5, "costTotal": "10.5000",
+                   "latencyRequestCount": 1000, "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
+                   "latencyP99Ms": 2100.0}}]})
 
     org_id: str = Field(alias="orgId")
     organization_name: str | None = Field(default=None, alias="organizationName",

@@ -2,8 +2,10 @@
 
 A window is replaced whole in one transaction (delete, then insert), so a re-materialization
 or a late-data restatement is idempotent. Hourly rows come from the raw events in one sorted
-pass (sql/rollups/replace_hourly_rollups.sql); daily rows add up the day's hourly rows and
-take exact daily percentiles from the raw events (sql/rollups/replace_daily_rollups.sql).
+pass (sql/rollups/replace_hourly_rollups.sql), with exact percentiles and a latency sketch
+(rollups/latency.py); daily rows add up the day's hourly rows and merge their sketches into the
+day's percentiles, reading no raw event (sql/rollups/replace_daily_rollups.sql). Any range's
+percentiles merge the sketches too (range_latency).
 A long window (a month backfill) is replaced day by day on several connections at once,
 each day in its own transaction: the server's cores share the work, and every partition is
 still replaced whole or not at all.
@@ -236,3 +238,35 @@ def usage_series(conn: psycopg.Connection, granularity: Granularity, organizatio
     rows = conn.execute(rollup_sql("rollups/usage_series", granularity),
                         {"organization_id": organization_id, "range_start": start, "range_end": end})
     return [UsageRow(*row) for row in rows.fetchall()]
+
+
+@dataclass(frozen=True)
+class RangeLatency:
+    """Latency percentiles of a whole range, merged from the rollups' sketches (within 1 % of exact,
+    rollups/latency.py), and the requests they rest on (0: no request had a duration)."""
+
+    request_count: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+
+
+def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The whole UTC days inside ``[start, end)`` as ``[days_start, days_end)``; an empty pair at
+    ``start`` when there is none (the whole range is then read hour by hour)."""
+    days_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if days_start < start:
+        days_start += timedelta(days=1)
+    days_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (days_start, days_end) if days_start < days_end else (start, start)
+
+
+def range_latency(conn: psycopg.Connection, organization_id: str, start: datetime, end: datetime) -> RangeLatency:
+    """An organization's p50/p95/p99 over ``[start, end)`` (every model): its daily sketches for the
+    whole days and its hourly sketches for the hours around them, merged in PostgreSQL. A whole day
+    whose daily rollup has not run yet is merged from its hourly rows, so every rolled-up request counts."""
+    days_start, days_end = whole_days(start, end)
+    count, percentiles = conn.execute(load_sql("rollups/range_latency"), {
+        "organization_id": organization_id, "range_start": start, "range_end": end,
+        "days_start": days_start, "days_end": days_end}).fetchone()
+    return RangeLatency(count, *(percentiles or (None, None, None)))

@@ -21,6 +21,7 @@ from analytics_pipeline.defs.exports.jobs import export_job
 from analytics_pipeline.defs.resources import WarehouseResource
 from analytics_pipeline.defs.shared import EXPORT_JOB_ID_TAG, EXPORT_TAG
 from analytics_pipeline.exports.export_jobs import ExportRequest, record_request
+from analytics_pipeline.rollups.latency import RELATIVE_ERROR
 from analytics_pipeline.warehouse.database import connect, drop_database
 from analytics_pipeline_tests.api.conftest import NOW, FrozenClock
 from analytics_pipeline_tests.api.data import ORG, export_resources, load_january, run_pending_exports
@@ -373,11 +374,39 @@ def test_usage_series_are_the_organizations_rollups(api, form):
     assert {p["modelId"] for p in body["series"]} >= {"(none)"}
     assert all(p["bucketStart"].endswith("T00:00:00Z") and isinstance(p["costTotal"], str) for p in body["series"])
     assert all(p["latencyP50Ms"] <= p["latencyP95Ms"] <= p["latencyP99Ms"] for p in body["series"])
+    # The month's own percentiles, merged from the rollups, against the exact ones over its raw events.
+    with connect(api.database_url) as conn:
+        exact = conn.execute(
+            "SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms) "
+            "FROM analytics_events WHERE organization_id = %s AND event_time < '2024-02-01'", (ORG,)).fetchone()
+    totals = body["totals"]
+    assert totals["latencyRequestCount"] == exact[0] == rows[1]
+    assert [totals["latencyP50Ms"], totals["latencyP95Ms"], totals["latencyP99Ms"]] == pytest.approx(
+        exact[1], rel=RELATIVE_ERROR)
     hourly = api.client.get(f"/analytics/v1/orgs/{ORG}/usage", headers=api.auth(token),
                             params={"start": "2024-01-01T00:00:00Z", "end": "2024-01-01T23:59:59Z",
                                     "granularity": "hourly"}).json()
     assert sum(p["requestCount"] for p in hourly["series"]) == 12
+    assert hourly["totals"]["latencyRequestCount"] == 12
 
+
+
+def test_usage_latency_rests_on_every_request_when_the_last_days_daily_rollup_has_not_run(api):
+    # The last day of the range has its hourly rows but no daily rows yet (its daily rollup has not run):
+    # the range's percentiles merge that day's hours, so they rest on every request the series counts.
+    load_january(api.database_url)
+    token, _ = api.key(ORG)
+    with connect(api.database_url) as conn:
+        last_day = conn.execute("SELECT max(bucket_start) FROM analytics_daily_rollups WHERE organization_id = %s "
+                                "AND bucket_start < '2024-02-01'", (ORG,)).fetchone()[0]
+        conn.execute("DELETE FROM analytics_daily_rollups WHERE bucket_start = %s", (last_day,))
+        conn.commit()
+    start, end = last_day - timedelta(days=1), last_day + timedelta(days=1)
+    body = api.client.get(f"/analytics/v1/orgs/{ORG}/usage", headers=api.auth(token),
+                          params={"start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                  "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "granularity": "hourly"}).json()
+    assert any(p["bucketStart"].startswith(last_day.strftime("%Y-%m-%d")) for p in body["series"])
+    assert body["totals"]["latencyRequestCount"] == body["totals"]["requestCount"] > 0
 
 def test_monthly_exports_are_listed_and_downloaded_like_any_job(start_api, warehouse_url, tmp_path):
     import dagster as dg

@@ -64,12 +64,14 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
 @router.get("/performance", name="portal_performance", response_class=HTMLResponse)
 def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, clock: Clock,
                      start: DayText = None, end: DayText = None) -> HTMLResponse:
-    """Latency p50/p95/p99 per endpoint and day, with each endpoint's requests and error rates."""
+    """Latency p50/p95/p99 per endpoint and day, each endpoint's requests and error rates, and the
+    range's own percentiles per endpoint (the days' sketches merged) with the requests they rest on."""
     org = scope.organization_id
     with warehouse.connection() as conn:
         window = day_range(start, end, default_last=_default_last_day(conn, org, clock()), max_days=92)
         rows = queries.endpoint_performance(conn, org, window.start, window.end)
         org_name = organization_names(conn, [org]).get(org)
+        latency = queries.endpoint_range_latency(conn, org, window.start, window.end)
     endpoints: dict[str, list[queries.EndpointDay]] = {}
     for row in rows:
         endpoints.setdefault(row.endpoint, []).append(row)
@@ -80,9 +82,7 @@ def performance_page(request: Request, scope: PortalOrgScope, warehouse: Warehou
             "endpoint": endpoint, "request_count": requests, "error_count": sum(d.error_count for d in days),
             "server_error_count": sum(d.server_error_count for d in days),
             "error_rate": 100.0 * sum(d.error_count for d in days) / requests if requests else None,
-            "worst_p50": max((d.latency_p50_ms for d in days if d.latency_p50_ms is not None), default=None),
-            "worst_p95": max((d.latency_p95_ms for d in days if d.latency_p95_ms is not None), default=None),
-            "worst_p99": max((d.latency_p99_ms for d in days if d.latency_p99_ms is not None), default=None)})
+            "latency": latency.get(endpoint)})
     summary.sort(key=lambda item: -item["request_count"])
     buckets = window.buckets(False)
     busiest = [item["endpoint"] for item in summary[:8]]

@@ -118,10 +118,11 @@ def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
 def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (hour, organization, model) in `analytics_hourly_rollups`, by *event* time:
-    requests, input/output/total tokens, errors (4xx, 5xx), cost at the effective price, and
-    latency p50/p95/p99 in ms. A partition is replaced in one transaction; a backfill range
-    day by day on `ANALYTICS_ROLLUP_WORKERS` connections; late events restate the hours they
-    fall in. Cost is priced per (hour, model) group: catalog price changes are on the hour."""
+    requests, input/output/total tokens, errors (4xx, 5xx), cost at the effective price,
+    exact latency p50/p95/p99 in ms and a mergeable latency sketch (rollups/latency.py). A
+    partition is replaced in one transaction; a backfill range day by day on
+    `ANALYTICS_ROLLUP_WORKERS` connections; late events restate the hours they fall in.
+    Cost is priced per (hour, model) group: catalog price changes are on the hour."""
     totals = _replace(warehouse, rollup_settings, Granularity.HOURLY, context.partition_time_window)
     _each_partition_figures(context, warehouse, hourly_partitions, Granularity.HOURLY, totals)
     return dg.MaterializeResult()
@@ -140,8 +141,9 @@ def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseR
                         rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (day, organization, model) in `analytics_daily_rollups`, the same measures as
     the hourly rollups: additive measures (requests, tokens, errors, cost) are the sums of the
-    day's hourly rows; latency percentiles are true daily percentiles from one exact pass over
-    the day's raw events, not averages of hourly ones."""
+    day's hourly rows; the latency sketch is the hours' sketches merged, and the daily p50/p95/p99
+    are read off it (true daily percentiles within 1 %, not averages of hourly ones; no raw event
+    is read)."""
     totals = _replace(warehouse, rollup_settings, Granularity.DAILY, context.partition_time_window)
     _each_partition_figures(context, warehouse, daily_partitions, Granularity.DAILY, totals)
     return dg.MaterializeResult()

@@ -13,14 +13,14 @@
 * ``analytics_service_minute_metrics``: their datapoints per minute, namespace, service and metric.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
