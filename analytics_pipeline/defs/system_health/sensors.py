@@ -14,6 +14,7 @@ from datetime import timedelta
 import dagster as dg
 
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
+from analytics_pipeline.defs.shared import described_sensor
 from analytics_pipeline.defs.system_health.assets import SERVICE_MINUTE_METRICS
 from analytics_pipeline.delivery.discovery import discover_new_objects
 from analytics_pipeline.delivery.prefixes import day_prefixes
@@ -23,7 +24,7 @@ MAX_OBJECTS_PER_TICK = 500
 TICK_BUDGET_SECONDS = 30.0
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@described_sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def metric_stream_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                          object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Loads the CloudWatch Metric Streams objects under `ANALYTICS_METRIC_STREAMS_URL` that the ledger
