@@ -343,17 +343,20 @@ def cmd_api_keys(args) -> int:
     now = datetime.now(UTC)
     with connect(url, autocommit=True) as conn:
         if args.keys_command == "create":
-            if bool(args.finance) == bool(args.org):
-                print("api-keys create: give --org ORG, or --finance for a key that reads every organization",
-                      file=sys.stderr)
+            if bool(args.finance) + bool(args.org) + bool(args.ingest) != 1:
+                print("api-keys create: give --org ORG, or --finance for a key that reads every organization, or "
+                      "--ingest for a key that only sends events", file=sys.stderr)
                 return 2
             try:
                 key, new = create_key(conn, name=args.name, organization_id=args.org, finance=args.finance, now=now,
-                                      expires_in=timedelta(days=args.expires_days) if args.expires_days else None)
+                                      expires_in=timedelta(days=args.expires_days) if args.expires_days else None,
+                                      ingest=args.ingest)
             except ValueError as error:
                 print(f"api-keys create: {error}", file=sys.stderr)
                 return 2
-            scope = "every organization (finance)" if args.finance else f"organization {args.org}"
+            scope = ("every organization (finance)" if args.finance else
+                     "sending events of any organization, reading nothing (ingest)" if args.ingest else
+                     f"organization {args.org}")
             expiry = f"expires {key.expires_at:%Y-%m-%dT%H:%MZ}" if key.expires_at else "does not expire"
             print(f"key {key.key_id} ({key.name!r}) for {scope}, {expiry}; it is shown once, below:", file=sys.stderr)
             print(new.token)
@@ -457,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser("create", help="create a key; prints it (once) on stdout")
     create.add_argument("--org", help="the organization the key reads")
     create.add_argument("--finance", action="store_true", help="a finance-wide key: reads every organization")
+    create.add_argument("--ingest", action="store_true",
+                        help="an ingest key: sends events of any organization (ingest API, Firehose), reads nothing")
     create.add_argument("--name", required=True, help="who holds it (the jobs' initiatedBy)")
     create.add_argument("--expires-days", type=int, help="days until it expires (default: never)")
     key_commands.add_parser("list", help="list keys (never their secrets)")
