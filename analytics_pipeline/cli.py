@@ -6,6 +6,7 @@
     analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
     analytics-pipeline api          the export API (FastAPI on uvicorn)
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
+    analytics-pipeline consume --stream NAME   load a Kinesis data stream continuously (--status: its shards)
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
 """
@@ -376,6 +377,47 @@ def cmd_api_keys(args) -> int:
     return 0
 
 
+def cmd_consume(args) -> int:
+    """A Kinesis Data Streams consumer (long-running), or ``--status``: each shard's checkpoint,
+    lease and lag."""
+    import logging
+    import signal
+    import threading
+
+    from analytics_pipeline.ingestion.contract import EventValidator
+    from analytics_pipeline.ingestion.kinesis import KinesisConsumer, kinesis_client, stream_status
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    settings = current_settings()
+    url = _warehouse_url(settings)
+    if args.status:
+        with connect(url, autocommit=True) as conn:
+            shards = stream_status(conn, args.stream)
+        for shard in shards:
+            lease = (f"{shard.lease_owner} until {shard.lease_expires_at:%H:%M:%S}" if shard.lease_live
+                     else "free")
+            state = "drained" if shard.drained else "open"
+            print(f"{shard.shard_id}  {state:<7}  records {shard.records_loaded:>12,}  behind "
+                  f"{shard.millis_behind_latest if shard.millis_behind_latest is not None else '?':>8} ms  "
+                  f"lease {lease}  parents {','.join(shard.parent_shard_ids) or '-'}  "
+                  f"checkpoint {shard.checkpoint_sequence or '-'}")
+        print(f"{len(shards)} shard(s) of {args.stream}", file=sys.stderr)
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with connect(url) as conn, connect(url, autocommit=True) as ddl_conn:
+        consumer = KinesisConsumer(
+            kinesis_client(args.endpoint_url, args.max_attempts), conn, ddl_conn, args.stream,
+            validator_at=lambda now: EventValidator(now=now, retention_days=settings.raw_retention_days),
+            owner=args.consumer_id, lease_seconds=args.lease_seconds, batch_records=args.batch_records,
+            poll_seconds=args.poll_seconds)
+        consumer.run(stop)
+    return 0
+
+
 def cmd_db(args) -> int:
     from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import resolve_database_url
@@ -468,6 +510,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id", metavar="ID", help="the key's id (the part after ak_)")
     keys.set_defaults(func=cmd_api_keys)
+
+    consume = commands.add_parser("consume", help="load a Kinesis data stream continuously, exactly once")
+    consume.add_argument("--stream", required=True, help="the Kinesis data stream's name")
+    consume.add_argument("--status", action="store_true", help="print each shard's checkpoint, lease and lag")
+    consume.add_argument("--endpoint-url", help="Kinesis endpoint (default: the AWS chain, AWS_ENDPOINT_URL)")
+    consume.add_argument("--max-attempts", type=int, default=10, help="boto3 attempts per call (default 10)")
+    consume.add_argument("--consumer-id", help="this consumer's lease holder name (default host:pid)")
+    consume.add_argument("--lease-seconds", type=float, default=30.0,
+                         help="a dead consumer's shards are taken over after this long (default 30)")
+    consume.add_argument("--batch-records", type=int, default=1000, help="records per GetRecords (default 1000)")
+    consume.add_argument("--poll-seconds", type=float, default=1.0, help="pause when no shard had records")
+    consume.set_defaults(func=cmd_consume)
 
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])

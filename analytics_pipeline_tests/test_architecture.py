@@ -19,8 +19,9 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
                 "metrics", "api"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
-# states a margin as the costs domain defines it (costs.profitability.margin_percent).
-ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs"}}
+# states a margin as the costs domain defines it (costs.profitability.margin_percent); its ingestion
+# routes (events, Firehose) load through the one ingest core (ingestion.live).
+ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "ingestion"}}
 
 
 def imports_of(path: Path) -> set[str]:

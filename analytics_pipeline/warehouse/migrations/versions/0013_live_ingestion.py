@@ -9,6 +9,8 @@
   transaction of the rows it covers), whether the shard is drained (closed and read to its end),
   its lease (holder and expiry: consumers share a stream; a dead holder's lease runs out) and
   its progress (records loaded, milliseconds behind the stream's tip).
+* ``analytics_stream_consumers``: the consumers alive on a stream (each renews its row every
+  round), so each takes a fair share of the shards and hands back the rest.
 
 Revision ID: 0013
 Revises: 0011
@@ -51,6 +53,13 @@ def upgrade() -> None:
         );
         COMMENT ON TABLE analytics_stream_shards IS
             'Kinesis shards read by analytics-pipeline consume: checkpoint (committed with the rows), lease, progress';
+
+        CREATE TABLE analytics_stream_consumers (
+            stream_name  text        NOT NULL,
+            consumer_id  text        NOT NULL,
+            alive_until  timestamptz NOT NULL,
+            PRIMARY KEY (stream_name, consumer_id)
+        );
         """
     )
 
@@ -58,6 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        DROP TABLE analytics_stream_consumers;
         DROP TABLE analytics_stream_shards;
         DROP INDEX analytics_ingested_objects_one_batch_per_key;
         DELETE FROM analytics_api_keys WHERE scope = 'ingest';
