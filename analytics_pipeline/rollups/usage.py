@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -234,5 +234,32 @@ def usage_series(conn: psycopg.Connection, granularity: Granularity, organizatio
                  end: datetime) -> list[UsageRow]:
     """An organization's rollup rows of ``[start, end)``, by bucket then model (the export API's usage)."""
     rows = conn.execute(rollup_sql("rollups/usage_series", granularity),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [UsageRow(*row) for row in rows.fetchall()]
+
+
+#: The live usage reads at most this far back (a stalled daemon must not turn every usage
+#: request into a scan of weeks of raw events): older buckets wait for their rollups.
+LIVE_USAGE_LOOKBACK = timedelta(days=2)
+
+
+def live_usage_from(conn: psycopg.Connection, granularity: Granularity, now: datetime) -> datetime:
+    """Where the provisional (live) buckets start: the first bucket the ``granularity`` rollups
+    have not reached, but no earlier than :data:`LIVE_USAGE_LOOKBACK` before ``now``."""
+    frontier = conn.execute(rollup_sql("rollups/rollups_frontier", granularity)).fetchone()[0]
+    floor = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - LIVE_USAGE_LOOKBACK
+    if granularity is Granularity.DAILY:
+        floor = floor.replace(hour=0)
+    return max(frontier, floor) if frontier is not None else floor
+
+
+def live_usage_series(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
+                      end: datetime) -> list[UsageRow]:
+    """An organization's usage of ``[start, end)`` from its raw events, in the rows of
+    :func:`usage_series`: provisional figures for buckets not rolled up yet (the rollups stay the
+    billing truth). ``cost_total`` is None for a bucket with an event without a price."""
+    if start >= end:
+        return []
+    rows = conn.execute(rollup_sql("rollups/live_usage_series", granularity),
                         {"organization_id": organization_id, "range_start": start, "range_end": end})
     return [UsageRow(*row) for row in rows.fetchall()]

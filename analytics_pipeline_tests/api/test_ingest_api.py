@@ -163,3 +163,41 @@ def test_events_are_stored_with_their_own_time_and_the_ledger_hour_of_arrival(ap
     assert event_time.isoformat() == "2024-02-01T08:59:00+00:00"
     assert delivery_hour == NOW.replace(minute=0)
     assert [h.isoformat() for h in event_hours] == ["2024-02-01T08:00:00+00:00"]
+
+
+def test_what_arrives_shows_in_usage_at_once_as_provisional_until_the_rollups_cover_it(api):
+    from datetime import timedelta
+
+    from analytics_pipeline.rollups.pricing import parse_catalog, replace_model_prices
+    from analytics_pipeline.rollups.usage import Granularity, replace_usage_rollups
+
+    reader, _ = api.key("org-a")
+    token = ingest_token(api)
+    api.client.post(EVENTS, content=orjson.dumps([event("org-a", f"u{i}", minute=i) for i in range(30)]
+                                                 + [event("org-b", "other")]), headers=api.auth(token))
+    params = {"start": "2024-02-01T00:00:00Z", "end": "2024-02-02T00:00:00Z", "granularity": "hourly"}
+    live = api.client.get("/analytics/v1/orgs/org-a/usage", headers=api.auth(reader), params=params).json()
+    assert live["provisionalFrom"] == "2024-02-01T00:00:00Z"
+    assert [(p["bucketStart"], p["requestCount"], p["tokensTotal"], p["provisional"]) for p in live["series"]] == [
+        ("2024-02-01T08:00:00Z", 30, 300, True)]
+    # No price in effect yet: the cost is unknown (null), never zero.
+    assert live["series"][0]["costTotal"] is None and live["totals"]["costTotal"] is None
+    with connect(api.database_url) as conn:
+        with conn.transaction():
+            replace_model_prices(conn, parse_catalog(
+                "model_id,effective_from,price_per_request,price_per_1k_input_tokens,price_per_1k_output_tokens\n"
+                "*,2024-01-01T00:00:00Z,0.001,0.01,0.02\n"))
+    live = api.client.get("/analytics/v1/orgs/org-a/usage", headers=api.auth(reader), params=params).json()
+    assert live["series"][0]["costTotal"] == "0.0345" == live["totals"]["costTotal"]  # 30 x (0.001 + 5e-5 + 1e-4)
+    daily = api.client.get("/analytics/v1/orgs/org-a/usage", headers=api.auth(reader), params={
+        **params, "granularity": "daily"}).json()
+    assert [(p["requestCount"], p["provisional"]) for p in daily["series"]] == [(30, True)]
+
+    # The hourly rollups reach the hour: its figures are theirs, final, and the same.
+    with connect(api.database_url) as conn:
+        replace_usage_rollups(conn, Granularity.HOURLY, NOW - timedelta(hours=9), NOW)
+    final = api.client.get("/analytics/v1/orgs/org-a/usage", headers=api.auth(reader), params=params).json()
+    assert final["provisionalFrom"] == "2024-02-01T09:00:00Z"
+    assert [(p["bucketStart"], p["requestCount"], p["provisional"]) for p in final["series"]] == [
+        ("2024-02-01T08:00:00Z", 30, False)]
+    assert final["series"][0]["costTotal"] == live["series"][0]["costTotal"]
