@@ -123,17 +123,20 @@ class UsagePoint(BaseModel):
     tokens_output: int = Field(alias="tokensOutput")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal", description="Dollars, a decimal string with 4 decimals.")
+    cost_total: str | None = Field(alias="costTotal", description=(
+        "Dollars, a decimal string with 4 decimals; null for a provisional bucket with an unpriced event."))
     latency_p50_ms: float | None = Field(alias="latencyP50Ms")
     latency_p95_ms: float | None = Field(alias="latencyP95Ms")
     latency_p99_ms: float | None = Field(alias="latencyP99Ms")
+    provisional: bool = Field(description="From the raw events (the rollups have not reached this bucket yet): "
+                                          "final once the hourly rollups cover it.")
 
 
 class UsageTotals(BaseModel):
     request_count: int = Field(alias="requestCount")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal")
+    cost_total: str | None = Field(alias="costTotal")
 
 
 class UsageSeries(BaseModel):
@@ -145,11 +148,14 @@ class UsageSeries(BaseModel):
         "series": [{"bucketStart": "2024-01-01T00:00:00Z", "modelId": "550e8400-e29b-41d4-a716-446655440000",
                     "requestCount": 1000, "tokensInput": 60000, "tokensOutput": 40000, "tokensTotal": 100000,
                     "errorCount": 5, "costTotal": "10.5000", "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
-                    "latencyP99Ms": 2100.0}],
+                    "latencyP99Ms": 2100.0, "provisional": False}],
+        "provisionalFrom": None,
         "totals": {"requestCount": 1000, "tokensTotal": 100000, "errorCount": 5, "costTotal": "10.5000"}}]})
 
     org_id: str = Field(alias="orgId")
     granularity: Literal["hourly", "daily"]
+    provisional_from: str | None = Field(alias="provisionalFrom", description=(
+        "Buckets from here on are provisional (read live from the raw events); null when none are."))
     time_range: TimeRange = Field(alias="timeRange")
     series: list[UsagePoint]
     totals: UsageTotals
