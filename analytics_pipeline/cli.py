@@ -2,7 +2,7 @@
 
     analytics-pipeline demo         generate a month of data and run the whole pipeline on it
     analytics-pipeline ui           the Dagster UI on the same data (embedded PostgreSQL)
-    analytics-pipeline generate     write synthetic usage logs
+    analytics-pipeline generate     write synthetic usage logs (--send http|firehose|kinesis: through a live path)
     analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
     analytics-pipeline api          the export API (FastAPI on uvicorn)
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
@@ -114,9 +114,47 @@ def prepare_dagster_home(settings) -> Path:
     return home
 
 
+def _send_generated(args) -> int:
+    """Generate into a scratch directory, then send every line through a live path."""
+    import os
+    import tempfile
+
+    import httpx
+
+    from analytics_pipeline.generator import send
+    from analytics_pipeline.ingestion.formats import read_log_lines
+    from analytics_pipeline.storage.object_store import LocalDirectoryStore
+
+    with tempfile.TemporaryDirectory(prefix="analytics-send-") as scratch:
+        generated = _generate(args, scratch)
+        store = LocalDirectoryStore(scratch)
+        lines = (raw for obj in store.list()
+                 for _number, raw, _reason, _detail in read_log_lines(store.stream(obj.key)))
+        started = time.monotonic()
+        if args.send == "kinesis":
+            from analytics_pipeline.ingestion.kinesis import kinesis_client
+
+            summary = send.send_kinesis(kinesis_client(args.endpoint_url), args.stream, lines)
+        else:
+            key = os.environ.get("INGEST_KEY")
+            if not key:
+                print("generate --send: set INGEST_KEY to an ingest key (api-keys create --ingest)", file=sys.stderr)
+                return 2
+            with httpx.Client(base_url=args.api_url, timeout=60) as client:
+                summary = (send.send_http(client, key, lines) if args.send == "http"
+                           else send.send_firehose(client, key, lines))
+    print(f"sent {summary.events:,} lines of {generated.objects_written} generated objects in {summary.requests:,} "
+          f"requests by {args.send} in {time.monotonic() - started:.1f} s"
+          + (f": {summary.accepted:,} accepted, {summary.duplicates:,} duplicates, {summary.quarantined:,} "
+             "quarantined" if args.send == "http" else ""))
+    return 0
+
+
 def cmd_generate(args) -> int:
     from analytics_pipeline.settings import current_settings
 
+    if args.send:
+        return _send_generated(args)
     logs_url = args.logs_url or current_settings().logs_url
     started = time.monotonic()
     summary = _generate(args, logs_url)
@@ -385,7 +423,12 @@ def cmd_consume(args) -> int:
     import threading
 
     from analytics_pipeline.ingestion.contract import EventValidator
-    from analytics_pipeline.ingestion.kinesis import KinesisConsumer, kinesis_client, stream_status
+    from analytics_pipeline.ingestion.kinesis import (
+        KinesisConsumer,
+        kinesis_client,
+        stream_consumers_alive,
+        stream_status,
+    )
     from analytics_pipeline.settings import current_settings
     from analytics_pipeline.warehouse.database import connect
 
@@ -394,6 +437,7 @@ def cmd_consume(args) -> int:
     if args.status:
         with connect(url, autocommit=True) as conn:
             shards = stream_status(conn, args.stream)
+            alive = stream_consumers_alive(conn, args.stream)
         for shard in shards:
             lease = (f"{shard.lease_owner} until {shard.lease_expires_at:%H:%M:%S}" if shard.lease_live
                      else "free")
@@ -402,8 +446,8 @@ def cmd_consume(args) -> int:
                   f"{shard.millis_behind_latest if shard.millis_behind_latest is not None else '?':>8} ms  "
                   f"lease {lease}  parents {','.join(shard.parent_shard_ids) or '-'}  "
                   f"checkpoint {shard.checkpoint_sequence or '-'}")
-        print(f"{len(shards)} shard(s) of {args.stream}", file=sys.stderr)
-        return 0
+        print(f"{len(shards)} shard(s) of {args.stream}; {alive} consumer(s) alive", file=sys.stderr)
+        return 0 if alive else 1  # the health check of a consumer's container
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -471,6 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write synthetic usage logs")
     generate.add_argument("--logs-url", help="s3://bucket/prefix or a directory (default: ANALYTICS_LOGS_URL)")
     _add_generate_arguments(generate, start_default=_previous_month_start(datetime.now(UTC).date()), days_default=31)
+    generate.add_argument("--send", choices=["http", "firehose", "kinesis"],
+                          help="send the events through a live path, not as objects (ingest key: INGEST_KEY)")
+    generate.add_argument("--api-url", default="http://127.0.0.1:8080", help="the API, for --send http|firehose")
+    generate.add_argument("--stream", help="the Kinesis data stream, for --send kinesis")
+    generate.add_argument("--endpoint-url", help="Kinesis endpoint, for --send kinesis (default: the AWS chain)")
     generate.set_defaults(func=cmd_generate)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's storage")
@@ -513,7 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     consume = commands.add_parser("consume", help="load a Kinesis data stream continuously, exactly once")
     consume.add_argument("--stream", required=True, help="the Kinesis data stream's name")
-    consume.add_argument("--status", action="store_true", help="print each shard's checkpoint, lease and lag")
+    consume.add_argument("--status", action="store_true",
+                         help="print each shard's checkpoint, lease and lag; exit 1 when no consumer is alive")
     consume.add_argument("--endpoint-url", help="Kinesis endpoint (default: the AWS chain, AWS_ENDPOINT_URL)")
     consume.add_argument("--max-attempts", type=int, default=10, help="boto3 attempts per call (default 10)")
     consume.add_argument("--consumer-id", help="this consumer's lease holder name (default host:pid)")

@@ -117,7 +117,7 @@ def parsed_rows(store: LocalDirectoryStore, now: datetime) -> list[tuple]:
 
 
 _COPY_TYPES = ("timestamptz", "text", "text", "text", "text", "int2", "float8", "int8", "int8", "int8", "text", "text",
-               "text", "text", "float8", "text", "text", "text", "jsonb", "text", "int8")
+               "text", "text", "float8", "text", "text", "text", "text", "text", "jsonb", "text", "int8")
 
 
 def copy_limit(url: str, rows: list[tuple], binary: bool = False) -> Measured:

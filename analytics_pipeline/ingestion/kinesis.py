@@ -63,6 +63,11 @@ def stream_status(conn: psycopg.Connection, stream: str) -> list[ShardStatus]:
     return [ShardStatus(*row) for row in conn.execute(load_sql("ingestion/stream_status"), {"stream": stream})]
 
 
+def stream_consumers_alive(conn: psycopg.Connection, stream: str) -> int:
+    """How many consumers renewed their heartbeat on ``stream`` within a lease period."""
+    return conn.execute(load_sql("ingestion/stream_consumers_alive"), {"stream": stream}).fetchone()[0]
+
+
 def default_consumer_id() -> str:
     """``host:pid``: unique among live consumers, and a restarted one is a new holder."""
     return f"{socket.gethostname()}:{os.getpid()}"

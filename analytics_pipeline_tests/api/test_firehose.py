@@ -107,3 +107,27 @@ def test_a_gzip_request_body_is_accepted(api):
                                                                 "Content-Encoding": "gzip"})
     assert response.status_code == 200, response.text
     assert warehouse_totals(api)[0] == 1
+
+
+def test_the_generator_sends_through_http_and_firehose_and_every_event_counts_once(api, monkeypatch, capsys):
+    from analytics_pipeline import cli
+
+    monkeypatch.setenv("INGEST_KEY", ingest_token(api))
+    common = ["generate", "--api-url", api.url, "--start", "2024-01-31", "--days", "1", "--orgs", "3",
+              "--events-per-hour", "40", "--duplicate-rate", "0.05", "--malformed-rate", "0.02"]
+    assert cli.main([*common, "--send", "http"]) == 0
+    assert "accepted" in capsys.readouterr().out
+    with connect(api.database_url, autocommit=True) as conn:
+        first = conn.execute("SELECT count(*), count(DISTINCT (organization_id, request_id)) FROM analytics_events"
+                             ).fetchone()
+        http = conn.execute("SELECT sum(lines_read), sum(accepted), sum(duplicates), sum(quarantined) "
+                            "FROM analytics_ingested_objects WHERE source = 'ingest_api'").fetchone()
+    assert first[0] == first[1] == http[1] > 0 and http[2] > 0 and http[3] > 0
+    # The same generated day again, through Firehose: every event is already there.
+    assert cli.main([*common, "--send", "firehose"]) == 0
+    with connect(api.database_url, autocommit=True) as conn:
+        again = conn.execute("SELECT count(*) FROM analytics_events").fetchone()[0]
+        firehose = conn.execute("SELECT sum(lines_read), sum(accepted), sum(duplicates), sum(quarantined) "
+                                "FROM analytics_ingested_objects WHERE source = 'firehose'").fetchone()
+    assert again == first[0]
+    assert firehose == (http[0], 0, http[1] + http[2], http[3])

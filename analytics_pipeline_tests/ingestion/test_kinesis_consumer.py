@@ -218,11 +218,13 @@ def test_a_consumer_killed_mid_batch_and_restarted_loses_and_doubles_nothing(kin
             assert time.monotonic() < deadline
             time.sleep(0.1)
         status = subprocess.run([*command[:6], "--status"], env=env, cwd=REPO, capture_output=True, text=True)
-        assert status.returncode == 0 and status.stdout.count("records") == 2
+        assert status.returncode == 0 and status.stdout.count("records") == 2  # a consumer is alive
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         process.stderr.close()
+    stopped = subprocess.run([*command[:6], "--status"], env=env, cwd=REPO, capture_output=True, text=True)
+    assert stopped.returncode == 1 and "0 consumer(s) alive" in stopped.stderr  # the health check fails
     events, keys, lines, accepted, duplicates, quarantined = totals(warehouse_url)
     assert (events, keys) == (3000, 3000)
     assert (lines, accepted, duplicates, quarantined) == (3000, 3000, 0, 0)
@@ -249,3 +251,19 @@ def test_the_stop_event_ends_the_loop_and_releases_the_leases(kinesis, warehouse
     finally:
         for conn in conns:
             conn.close()
+
+
+def test_the_generator_sends_cloudwatch_payloads_the_consumer_unpacks(kinesis, warehouse_url):
+    from analytics_pipeline.generator.send import send_kinesis
+
+    make_stream(kinesis, "generated", 2)
+    sent = send_kinesis(kinesis, "generated", [event(f"org-{i % 4}", f"g{i}") for i in range(1000)],
+                        events_per_record=37)
+    assert sent.events == 1000 and sent.requests == 1
+    reader, conns = consumer(kinesis, warehouse_url, "generated", "a")
+    try:
+        run_until_idle(reader)
+    finally:
+        for conn in conns:
+            conn.close()
+    assert totals(warehouse_url) == (1000, 1000, 1000, 1000, 0, 0)
