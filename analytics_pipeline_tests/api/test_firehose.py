@@ -131,3 +131,20 @@ def test_the_generator_sends_through_http_and_firehose_and_every_event_counts_on
                                 "FROM analytics_ingested_objects WHERE source = 'firehose'").fetchone()
     assert again == first[0]
     assert firehose == (http[0], 0, http[1] + http[2], http[3])
+
+
+def test_the_warehouse_down_is_a_503_in_firehose_shape_that_firehose_retries(start_api, pg_server_url,
+                                                                             empty_database_url):
+    import urllib.parse
+
+    from analytics_pipeline.warehouse.database import drop_database
+
+    api = start_api(empty_database_url, api_key_cache_seconds=60.0)  # the key stays known once used
+    token = ingest_token(api)
+    first = delivery("req-8", [orjson.dumps(event("org-a", "d1"))])
+    assert api.client.post(FIREHOSE, content=first, headers=headers("req-8", token)).status_code == 200
+    drop_database(pg_server_url, urllib.parse.urlsplit(empty_database_url).path.lstrip("/"))
+    down = api.client.post(FIREHOSE, content=delivery("req-9", [orjson.dumps(event("org-a", "d2"))]),
+                           headers=headers("req-9", token))
+    assert down.status_code == 503 and down.headers["Retry-After"] == "30"
+    assert down.json()["requestId"] == "req-9" and down.json()["error"]["code"] == "warehouse_unavailable"

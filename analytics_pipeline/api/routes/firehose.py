@@ -19,6 +19,8 @@ import logging
 from typing import Annotated
 
 import orjson
+import psycopg
+import psycopg_pool
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -117,4 +119,9 @@ async def firehose_delivery(
     except ApiError as error:
         logger.warning("firehose delivery %s refused: %s %s", request_id, error.status, error.code)
         return firehose_answer(request_id, now_ms(), error.status, error.code, error.message, error.headers)
+    except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as error:
+        # Firehose retries a 503 until its retry duration runs out: nothing of the request was written.
+        logger.error("firehose delivery %s: warehouse unavailable: %s", request_id, type(error).__name__)
+        return firehose_answer(request_id, now_ms(), 503, "warehouse_unavailable",
+                               "the warehouse is unavailable; retry", {"Retry-After": "30"})
     return firehose_answer(request_id, now_ms())
