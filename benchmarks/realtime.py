@@ -93,8 +93,8 @@ def free_port() -> int:
 
 def ledger_accepted(url: str, source: str) -> int:
     with connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT coalesce(sum(accepted), 0) FROM analytics_ingested_objects WHERE source = %s",
-                            (source,)).fetchone()[0]
+        return int(conn.execute("SELECT coalesce(sum(accepted), 0) FROM analytics_ingested_objects WHERE source = %s",
+                                (source,)).fetchone()[0])
 
 
 def copy_baseline(url: str, lines: list[bytes], now: datetime) -> float:
@@ -124,6 +124,9 @@ def kinesis_rates(url: str, records: int, now: datetime) -> tuple[float, float]:
     for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                         ("AWS_DEFAULT_REGION", "us-east-1")):
         os.environ.setdefault(name, value)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 import psycopg
 
 from analytics_pipeline.ingestion.contract import EventValidator
+from analytics_pipeline.ingestion.live import KINESIS_SOURCE
 from analytics_pipeline.ingestion.loader import Delivery, ObjectIngestResult, ObjectLoader
 from analytics_pipeline.ingestion.records import record_lines
 from analytics_pipeline.warehouse.sql import load_sql
 
-KINESIS_SOURCE = "kinesis"
 logger = logging.getLogger("analytics_pipeline.kinesis")
 
 

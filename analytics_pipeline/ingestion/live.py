@@ -22,6 +22,9 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 INGEST_API_SOURCE = "ingest_api"
 FIREHOSE_SOURCE = "firehose"
+KINESIS_SOURCE = "kinesis"
+#: The ledger sources of the live paths (S3 objects are ``usage_logs``).
+LIVE_SOURCES = (INGEST_API_SOURCE, FIREHOSE_SOURCE, KINESIS_SOURCE)
 #: How many quarantined lines an answer names (line, reason, detail).
 FIRST_REASONS = 10
 
@@ -80,6 +83,14 @@ def load_batch(conn: psycopg.Connection, ddl_conn: psycopg.Connection, validator
     if outcome is None or outcome[0] != digest:
         raise BatchKeyReused(batch_key)
     return replace(outcome[1], replayed=result.status == "skipped")
+
+
+def live_event_hours_since(conn: psycopg.Connection, since: datetime) -> tuple[list[datetime], int | None]:
+    """The event hours the live paths' batches delivered since ``since`` touched, and the newest
+    of their ledger entries (None: no batch)."""
+    hours, last = conn.execute(load_sql("ingestion/live_event_hours_since"),
+                               {"sources": list(LIVE_SOURCES), "since": since}).fetchone()
+    return list(hours), last
 
 
 def batch_outcome(conn: psycopg.Connection, source: str, batch_key: str) -> tuple[str, BatchOutcome] | None:
