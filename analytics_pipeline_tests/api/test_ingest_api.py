@@ -113,6 +113,8 @@ def test_the_key_is_checked_before_the_body(api):
 @pytest.mark.parametrize("path", [
     "/analytics/v1/orgs/org-a/usage?start=2024-01-01&end=2024-01-02",
     "/analytics/v1/orgs/org-a/exports",
+    "/analytics/v1/orgs/org-a/exports/550e8400-e29b-41d4-a716-446655440000",
+    "/analytics/v1/orgs/org-a/exports/550e8400-e29b-41d4-a716-446655440000/download",
 ])
 def test_an_ingest_key_reads_nothing(api, path):
     token = ingest_token(api)

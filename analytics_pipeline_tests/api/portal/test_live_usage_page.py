@@ -34,3 +34,16 @@ def test_the_open_hour_is_shown_live_and_marked_provisional(api):
     page = client.get("/portal/orgs/org-a/usage?start=2024-02-01&end=2024-02-01&granularity=hourly")
     assert [(row[0], number(row[1])) for row in table_rows(page.text, "usage-table")] == [("2024-02-01 08:00", 12)]
     assert 'id="usage-provisional"' not in page.text
+
+
+def test_an_ingest_key_cannot_sign_in_to_the_portal(api):
+    from analytics_pipeline_tests.api.portal.helpers import hidden, portal_client
+
+    client = portal_client(api)
+    form = client.get("/portal/sign-in")
+    refused = client.post("/portal/sign-in", data={"api_key": ingest_token(api), "next": "",
+                                                   "form_token": hidden(form.text, "form_token")})
+    assert refused.status_code == 403 and "ingest key" in refused.text
+    assert "analytics_portal_session" not in refused.cookies
+    with connect(api.database_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM analytics_portal_sessions").fetchone()[0] == 0
