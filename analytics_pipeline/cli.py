@@ -125,6 +125,9 @@ def _send_generated(args) -> int:
     from analytics_pipeline.ingestion.formats import read_log_lines
     from analytics_pipeline.storage.object_store import LocalDirectoryStore
 
+    if args.send == "kinesis" and not args.stream:
+        print("generate --send kinesis: name the stream (--stream NAME)", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="analytics-send-") as scratch:
         generated = _generate(args, scratch)
         store = LocalDirectoryStore(scratch)
