@@ -1,6 +1,6 @@
 """The live paths start no Dagster run, so the rollups follow their batches through the ingest
-ledger: the closed hours a batch added events to are restated when their rollups lag; the open
-hour waits (it is served live until it closes)."""
+ledger: the hours a batch added events to, the open hour included, are restated when their
+rollups lag, once."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def tick(instance, resources):
             for r in result.run_requests]
 
 
-def test_closed_hours_of_live_batches_are_restated_once_and_the_open_hour_waits(warehouse_url, tmp_path,
+def test_hours_of_live_batches_are_restated_once_when_they_lag(warehouse_url, tmp_path,
                                                                                   dagster_instance):
     resources = pipeline_resources(warehouse_url, str(tmp_path), now=NOW)
     h13, h14, h16 = (NOW.replace(minute=0) - timedelta(hours=n) for n in (3, 2, 0))
@@ -47,8 +47,12 @@ def test_closed_hours_of_live_batches_are_restated_once_and_the_open_hour_waits(
                                    (FIREHOSE_SOURCE, "k/2", [h14 + timedelta(minutes=9)])):
             lines = lines_at(times, key)
             load_batch(conn, ddl, validator, source=source, batch_key=key, lines=lines, size=1, received_at=NOW)
-    assert tick(dagster_instance, resources) == [("2026-07-08-13:00", "2026-07-08-14:00")]
+    assert tick(dagster_instance, resources) == [("2026-07-08-13:00", "2026-07-08-14:00"),
+                                                 ("2026-07-08-16:00", "2026-07-08-16:00")]
 
     with connect(warehouse_url) as conn:  # what hourly_rollups_job does for 13:00..14:00
         replace_usage_rollups(conn, Granularity.HOURLY, h13, h14 + timedelta(hours=1))
-    assert tick(dagster_instance, resources) == []  # rolled up; 16:00 is still open
+    assert tick(dagster_instance, resources) == [("2026-07-08-16:00", "2026-07-08-16:00")]
+    with connect(warehouse_url) as conn:
+        replace_usage_rollups(conn, Granularity.HOURLY, h16, h16 + timedelta(hours=1))
+    assert tick(dagster_instance, resources) == []

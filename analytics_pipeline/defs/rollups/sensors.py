@@ -76,19 +76,18 @@ LIVE_LOOKBACK = timedelta(hours=3)
 )
 def live_ingestion_restatement_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                                       clock: ClockResource) -> dg.SensorResult | dg.SkipReason:
-    """Restates the hourly rollups of the closed hours that the live paths (ingest API, Firehose,
-    Kinesis consumer: no Dagster runs of their own) added events to in the last 3 hours, when
-    those hours' rollups lag the ingest ledger, as `usage_rollup_restatement_sensor` does for
-    loaded objects. The open hour is served live (provisional) until it closes and is rolled
-    up here. The run key carries the newest ledger entry, so a tick repeats no request."""
-    now = clock.now()
+    """Restates the hourly rollups of the hours that the live paths (ingest API, Firehose, Kinesis
+    consumer: no Dagster runs of their own) added events to in the last 3 hours, the open hour
+    included, when those hours' rollups lag the ingest ledger, as
+    `usage_rollup_restatement_sensor` does for loaded objects (meanwhile `/usage` and the portal
+    serve those hours live, marked provisional). The run key carries the newest ledger entry,
+    so a tick repeats no request."""
     with warehouse.connect() as conn:
-        hours, last = live_event_hours_since(conn, now - LIVE_LOOKBACK)
-        closed = [hour for hour in hours if hour + timedelta(hours=1) <= now
-                  and hourly_partitions.has_partition_key(hour.strftime(HOUR_KEY_FORMAT))]
-        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, closed)] if closed else []
+        hours, last = live_event_hours_since(conn, clock.now() - LIVE_LOOKBACK)
+        known = [hour for hour in hours if hourly_partitions.has_partition_key(hour.strftime(HOUR_KEY_FORMAT))]
+        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, known)] if known else []
     if not stale:
-        return dg.SkipReason(f"{len(hours)} hour(s) touched by live batches; none closed and lagging")
+        return dg.SkipReason(f"{len(hours)} hour(s) touched by live batches; none lagging")
     return dg.SensorResult(run_requests=[
         dg.RunRequest(run_key=f"live:{last}:{hourly_rollups_job.name}:{first}:{final}",
                       job_name=hourly_rollups_job.name, tags=range_tags(first, final))
