@@ -245,23 +245,21 @@ LIVE_USAGE_LOOKBACK = timedelta(days=2)
 
 def live_usage_from(conn: psycopg.Connection, granularity: Granularity, now: datetime) -> datetime:
     """Where the provisional (live) buckets start: the first hour whose rollups lag the events the
-    ingest ledger says it holds (stale_hours), or the first one the rollups have not reached, and
-    at the latest the open hour (its figures still change); never earlier than
-    :data:`LIVE_USAGE_LOOKBACK` before ``now``. Daily: the day of that hour, or the first day the
-    daily rollups have not reached."""
+    ingest ledger added to it (stale_hours, over the hours the ledger knows), or the first bucket
+    the ``granularity`` rollups have not reached, whichever is earlier; never earlier than
+    :data:`LIVE_USAGE_LOOKBACK` before ``now``. Daily: the day it falls in."""
     open_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     floor = open_hour - LIVE_USAGE_LOOKBACK
-    hours = [floor + timedelta(hours=n) for n in range(int(LIVE_USAGE_LOOKBACK / timedelta(hours=1)) + 1)]
-    candidates = [open_hour, *stale_hours(conn, hours)[:1]]
-    frontier = conn.execute(rollup_sql("rollups/rollups_frontier", Granularity.HOURLY)).fetchone()[0]
+    hours = [hour for (hour,) in conn.execute(load_sql("ingestion/ledger_hours_between"),
+                                              {"range_start": floor, "range_end": open_hour})]
+    candidates = stale_hours(conn, hours)[:1] if hours else []
+    frontier = conn.execute(rollup_sql("rollups/rollups_frontier", granularity)).fetchone()[0]
     if frontier is not None:
         candidates.append(frontier)
+    if not candidates:  # no rollups at all: everything in reach is live
+        candidates.append(floor)
     live_from = max(min(candidates), floor)
-    if granularity is Granularity.DAILY:
-        daily = conn.execute(rollup_sql("rollups/rollups_frontier", Granularity.DAILY)).fetchone()[0]
-        live_from = min(live_from, daily) if daily is not None else live_from
-        live_from = max(live_from, floor).replace(hour=0)
-    return live_from
+    return live_from.replace(hour=0) if granularity is Granularity.DAILY else live_from
 
 
 def live_usage_series(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
