@@ -2,12 +2,13 @@
 
     analytics-pipeline demo         generate a month of data and run the whole pipeline on it
     analytics-pipeline ui           the Dagster UI on the same data (embedded PostgreSQL)
-    analytics-pipeline generate     write synthetic usage logs
+    analytics-pipeline generate     write synthetic usage logs (--send http|firehose|kinesis: through a live path)
     analytics-pipeline export       request an ad hoc export (--org --start --end [--wait]), or --list jobs
     analytics-pipeline api          the export API (FastAPI on uvicorn)
     analytics-pipeline api-keys     create, list and revoke API keys of the export API
     analytics-pipeline orgs list    organizations: id, display name, plan, created (the directory)
     analytics-pipeline directory load FILE   display names of organizations and models (JSON or TOML)
+    analytics-pipeline consume --stream NAME   load a Kinesis data stream continuously (--status: its shards)
     analytics-pipeline db upgrade   apply migrations;  db stop: stop the embedded server;  db url
     analytics-pipeline storage create-buckets [BUCKET ...]   the bucket of every s3:// store, and these
     analytics-pipeline alerts       platform alerts: list [--open], ack KEY, evaluate
@@ -120,9 +121,50 @@ def prepare_dagster_home(settings) -> Path:
     return home
 
 
+def _send_generated(args) -> int:
+    """Generate into a scratch directory, then send every line through a live path."""
+    import os
+    import tempfile
+
+    import httpx
+
+    from analytics_pipeline.generator import send
+    from analytics_pipeline.ingestion.formats import read_log_lines
+    from analytics_pipeline.storage.object_store import LocalDirectoryStore
+
+    if args.send == "kinesis" and not args.stream:
+        print("generate --send kinesis: name the stream (--stream NAME)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="analytics-send-") as scratch:
+        generated = _generate(args, scratch)
+        store = LocalDirectoryStore(scratch)
+        lines = (raw for obj in store.list()
+                 for _number, raw, _reason, _detail in read_log_lines(store.stream(obj.key)))
+        started = time.monotonic()
+        if args.send == "kinesis":
+            from analytics_pipeline.ingestion.kinesis import kinesis_client
+
+            summary = send.send_kinesis(kinesis_client(args.endpoint_url), args.stream, lines)
+        else:
+            key = os.environ.get("INGEST_KEY")
+            if not key:
+                print("generate --send: set INGEST_KEY to an ingest key (api-keys create --ingest)", file=sys.stderr)
+                return 2
+            with httpx.Client(base_url=args.api_url, timeout=60) as client:
+                summary = (send.send_http(client, key, lines) if args.send == "http"
+                           else send.send_firehose(client, key, lines))
+    print(f"sent {summary.events:,} lines of {generated.objects_written} generated objects in {summary.requests:,} "
+          f"requests by {args.send} in {time.monotonic() - started:.1f} s"
+          + (f": {summary.accepted:,} accepted, {summary.duplicates:,} duplicates, {summary.quarantined:,} "
+             "quarantined" if args.send == "http" else ""))
+    return 0
+
+
 def cmd_generate(args) -> int:
     from analytics_pipeline.settings import current_settings
 
+    if args.send:
+        return _send_generated(args)
     logs_url = args.logs_url or current_settings().logs_url
     started = time.monotonic()
     summary = _generate(args, logs_url)
@@ -440,17 +482,20 @@ def cmd_api_keys(args) -> int:
     now = datetime.now(UTC)
     with connect(url, autocommit=True) as conn:
         if args.keys_command == "create":
-            if bool(args.finance) == bool(args.org):
-                print("api-keys create: give --org ORG, or --finance for a key that reads every organization",
-                      file=sys.stderr)
+            if bool(args.finance) + bool(args.org) + bool(args.ingest) != 1:
+                print("api-keys create: give --org ORG, or --finance for a key that reads every organization, or "
+                      "--ingest for a key that only sends events", file=sys.stderr)
                 return 2
             try:
                 key, new = create_key(conn, name=args.name, organization_id=args.org, finance=args.finance, now=now,
-                                      expires_in=timedelta(days=args.expires_days) if args.expires_days else None)
+                                      expires_in=timedelta(days=args.expires_days) if args.expires_days else None,
+                                      ingest=args.ingest)
             except ValueError as error:
                 print(f"api-keys create: {error}", file=sys.stderr)
                 return 2
-            scope = "every organization (finance)" if args.finance else f"organization {args.org}"
+            scope = ("every organization (finance)" if args.finance else
+                     "sending events of any organization, reading nothing (ingest)" if args.ingest else
+                     f"organization {args.org}")
             expiry = f"expires {key.expires_at:%Y-%m-%dT%H:%MZ}" if key.expires_at else "does not expire"
             print(f"key {key.key_id} ({key.name!r}) for {scope}, {expiry}; it is shown once, below:", file=sys.stderr)
             print(new.token)
@@ -499,6 +544,53 @@ def cmd_directory(args) -> int:
     with connect(_warehouse_url(current_settings()), autocommit=True) as conn:
         organizations, models = load_directory(conn, directory, source=str(args.file))
     print(f"directory: {organizations} organizations and {models} models loaded from {args.file}")
+    return 0
+
+
+def cmd_consume(args) -> int:
+    """A Kinesis Data Streams consumer (long-running), or ``--status``: each shard's checkpoint,
+    lease and lag."""
+    import logging
+    import signal
+    import threading
+
+    from analytics_pipeline.ingestion.contract import EventValidator
+    from analytics_pipeline.ingestion.kinesis import (
+        KinesisConsumer,
+        kinesis_client,
+        stream_consumers_alive,
+        stream_status,
+    )
+    from analytics_pipeline.settings import current_settings
+    from analytics_pipeline.warehouse.database import connect
+
+    settings = current_settings()
+    url = _warehouse_url(settings)
+    if args.status:
+        with connect(url, autocommit=True) as conn:
+            shards = stream_status(conn, args.stream)
+            alive = stream_consumers_alive(conn, args.stream)
+        for shard in shards:
+            lease = (f"{shard.lease_owner} until {shard.lease_expires_at:%H:%M:%S}" if shard.lease_live
+                     else "free")
+            state = "drained" if shard.drained else "open"
+            print(f"{shard.shard_id}  {state:<7}  records {shard.records_loaded:>12,}  behind "
+                  f"{shard.millis_behind_latest if shard.millis_behind_latest is not None else '?':>8} ms  "
+                  f"lease {lease}  parents {','.join(shard.parent_shard_ids) or '-'}  "
+                  f"checkpoint {shard.checkpoint_sequence or '-'}")
+        print(f"{len(shards)} shard(s) of {args.stream}; {alive} consumer(s) alive", file=sys.stderr)
+        return 0 if alive else 1  # the health check of a consumer's container
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with connect(url) as conn, connect(url, autocommit=True) as ddl_conn:
+        consumer = KinesisConsumer(
+            kinesis_client(args.endpoint_url, args.max_attempts), conn, ddl_conn, args.stream,
+            validator_at=lambda now: EventValidator(now=now, retention_days=settings.raw_retention_days),
+            owner=args.consumer_id, lease_seconds=args.lease_seconds, batch_records=args.batch_records,
+            poll_seconds=args.poll_seconds)
+        consumer.run(stop)
     return 0
 
 
@@ -557,6 +649,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write synthetic usage logs")
     generate.add_argument("--logs-url", help="s3://bucket/prefix or a directory (default: ANALYTICS_LOGS_URL)")
     _add_generate_arguments(generate, start_default=_previous_month_start(datetime.now(UTC).date()), days_default=31)
+    generate.add_argument("--send", choices=["http", "firehose", "kinesis"],
+                          help="send the events through a live path, not as objects (ingest key: INGEST_KEY)")
+    generate.add_argument("--api-url", default="http://127.0.0.1:8080", help="the API, for --send http|firehose")
+    generate.add_argument("--stream", help="the Kinesis data stream, for --send kinesis")
+    generate.add_argument("--endpoint-url", help="Kinesis endpoint, for --send kinesis (default: the AWS chain)")
     generate.set_defaults(func=cmd_generate)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's storage")
@@ -589,6 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser("create", help="create a key; prints it (once) on stdout")
     create.add_argument("--org", help="the organization the key reads")
     create.add_argument("--finance", action="store_true", help="a finance-wide key: reads every organization")
+    create.add_argument("--ingest", action="store_true",
+                        help="an ingest key: sends events of any organization (ingest API, Firehose), reads nothing")
     create.add_argument("--name", required=True, help="who holds it (the jobs' initiatedBy)")
     create.add_argument("--expires-days", type=int, help="days until it expires (default: never)")
     key_commands.add_parser("list", help="list keys (never their secrets)")
@@ -604,6 +703,19 @@ def build_parser() -> argparse.ArgumentParser:
     directory.add_argument("directory_command", choices=["load"])
     directory.add_argument("file", metavar="FILE", help="a directory file, .json or .toml")
     directory.set_defaults(func=cmd_directory)
+
+    consume = commands.add_parser("consume", help="load a Kinesis data stream continuously, exactly once")
+    consume.add_argument("--stream", required=True, help="the Kinesis data stream's name")
+    consume.add_argument("--status", action="store_true",
+                         help="print each shard's checkpoint, lease and lag; exit 1 when no consumer is alive")
+    consume.add_argument("--endpoint-url", help="Kinesis endpoint (default: the AWS chain, AWS_ENDPOINT_URL)")
+    consume.add_argument("--max-attempts", type=int, default=10, help="boto3 attempts per call (default 10)")
+    consume.add_argument("--consumer-id", help="this consumer's lease holder name (default host:pid)")
+    consume.add_argument("--lease-seconds", type=float, default=30.0,
+                         help="a dead consumer's shards are taken over after this long (default 30)")
+    consume.add_argument("--batch-records", type=int, default=1000, help="records per GetRecords (default 1000)")
+    consume.add_argument("--poll-seconds", type=float, default=1.0, help="pause when no shard had records")
+    consume.set_defaults(func=cmd_consume)
 
     db = commands.add_parser("db", help="warehouse administration")
     db.add_argument("db_command", choices=["upgrade", "stop", "url"])

@@ -20,11 +20,13 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
 # states a margin as the costs domain defines it (costs.profitability.margin_percent) and shows the
-# directory's names beside ids.
+# directory's names beside ids; its ingestion routes (events, Firehose) load through the one ingest
+# core (ingestion.live).
 # Platform alerts judge endpoints by the status page's own rule (api.portal.status) and stuck exports by the
 # exports domain's own query; the API and portal trace requests through the tracing domain,
 # which states prices with the exports' money formatter.
-ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS, "api": {"exports", "rollups", "costs", "tracing", "directory"},
+ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS,
+                    "api": {"exports", "rollups", "costs", "tracing", "directory", "ingestion"},
                     "alerts": {"api", "exports"}, "tracing": {"exports"}}
 
 

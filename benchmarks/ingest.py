@@ -58,6 +58,7 @@ from benchmarks._common import (  # noqa: E402
 )
 
 DAYS = 7
+_ATTRIBUTES = EVENT_COLUMNS.index("attributes")
 
 
 def generate(store: LocalDirectoryStore, events: int, duplicate_rate: float = 0.0):
@@ -116,7 +117,7 @@ def parsed_rows(store: LocalDirectoryStore, now: datetime) -> list[tuple]:
 
 
 _COPY_TYPES = ("timestamptz", "text", "text", "text", "text", "int2", "float8", "int8", "int8", "int8", "text", "text",
-               "text", "text", "float8", "text", "text", "text", "jsonb", "text", "int8")
+               "text", "text", "float8", "text", "text", "text", "text", "text", "jsonb", "text", "int8")
 
 
 def copy_limit(url: str, rows: list[tuple], binary: bool = False) -> Measured:
@@ -142,7 +143,9 @@ def copy_limit(url: str, rows: list[tuple], binary: bool = False) -> Measured:
                 if binary:
                     copy.set_types(_COPY_TYPES)
                     for row in rows:  # attributes is JSON text; the binary jsonb dumper takes Python values
-                        copy.write_row(row if row[18] is None else (*row[:18], Jsonb(orjson.loads(row[18])), *row[19:]))
+                        attributes = row[_ATTRIBUTES]
+                        copy.write_row(row if attributes is None else (
+                            *row[:_ATTRIBUTES], Jsonb(orjson.loads(attributes)), *row[_ATTRIBUTES + 1:]))
                 else:
                     for row in rows:
                         copy.write_row(row)

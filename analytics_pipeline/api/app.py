@@ -40,7 +40,7 @@ from analytics_pipeline.api.portal import public as portal_public
 from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
 from analytics_pipeline.api.portal.timing import ServerTiming
-from analytics_pipeline.api.routes import exports, files, health, usage
+from analytics_pipeline.api.routes import exports, files, firehose, health, ingest, usage
 from analytics_pipeline.api.routes import tracing as request_tracing
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
@@ -94,11 +94,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
                                         timeout=settings.api_pool_timeout_seconds, open=False,
                                         name="analytics-api-reads")
         await read_pool.open(wait=False)
-        app.state.pool, app.state.read_pool = pool, read_pool
+        # Ingested batches load in transactions of their own (temporary staging tables live per connection).
+        ingest_pool = ConnectionPool(url, min_size=0, max_size=settings.api_pool_size,
+                                     kwargs={"options": SESSION_OPTIONS}, timeout=settings.api_pool_timeout_seconds,
+                                     open=False, name="analytics-api-ingest")
+        ingest_pool.open(wait=False)
+        app.state.pool, app.state.read_pool, app.state.ingest_pool = pool, read_pool, ingest_pool
         try:
             yield
         finally:
             await read_pool.close()
+            ingest_pool.close()
             pool.close()
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
@@ -120,9 +126,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.state.html_refusal = portal_refusal  # refusals under /portal are pages
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: next to the handlers, inside the others
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, own_limits=frozenset({ingest.EVENTS_PATH, firehose.FIREHOSE_PATH}))
     app.add_middleware(ServerTiming)
-    for module in (health, exports, usage, files):
+    for module in (health, exports, usage, files, ingest, firehose):
         app.include_router(module.router)
     app.include_router(request_tracing.router)  # internal: not in the OpenAPI document
     # The portal's pages (not in the OpenAPI document) and its static files, the vendored chart library among them.

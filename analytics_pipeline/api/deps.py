@@ -245,3 +245,21 @@ async def csrf_form(request: Request, session: PortalSessionDep) -> dict[str, st
 
 
 CsrfForm = Annotated[dict[str, str], Depends(csrf_form)]
+
+
+def refuse_unless_ingest(key: ApiKey) -> ApiKey:
+    """``key`` when it is an ingest key: ApiError 403 ``ingest_key_required`` otherwise (a reading
+    key sends no events, as an ingest key reads nothing)."""
+    if not key.may_ingest:
+        raise ApiError(403, "ingest_key_required", "sending events needs an ingest key "
+                                                   "(analytics-pipeline api-keys create --ingest)")
+    return key
+
+
+async def ingest_key(request: Request,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The ingest key in ``Authorization: Bearer`` (checked before the body is read)."""
+    return refuse_unless_ingest(await authenticated_key(request, credentials))
+
+
+IngestKey = Annotated[ApiKey, Depends(ingest_key)]

@@ -97,13 +97,14 @@ ERROR_DESCRIPTIONS = {
 
 class BodyLimitMiddleware:
     """Refuses (413) a request whose body is over ``limit`` bytes: by its Content-Length at
-    once, or as it streams in (chunked bodies)."""
+    once, or as it streams in (chunked bodies). The paths in ``own_limits`` (the ingestion
+    routes) cap their bodies themselves."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, own_limits: frozenset[str] = frozenset()) -> None:
+        self.app, self.limit, self.own_limits = app, limit, own_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.own_limits:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", ()):

@@ -16,6 +16,7 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 ORGANIZATION_SCOPE = "organization"
 FINANCE_SCOPE = "finance"  # reads every organization
+INGEST_SCOPE = "ingest"  # writes events of any organization (ingest API, Firehose), reads nothing
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,22 @@ class ApiKey:
     def may_read(self, organization_id: str) -> bool:
         return self.scope == FINANCE_SCOPE or self.organization_id == organization_id
 
+    @property
+    def may_ingest(self) -> bool:
+        """Whether the key may send events (an ingest key; the only thing such a key may do)."""
+        return self.scope == INGEST_SCOPE
+
     def usable_at(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 def create_key(conn: psycopg.Connection, *, name: str, organization_id: str | None, finance: bool, now: datetime,
-               expires_in: timedelta | None = None) -> tuple[ApiKey, NewKey]:
-    """A new key for one organization, or (``finance``) for all; returns the row and the secret."""
-    if finance == (organization_id is not None):
-        raise ValueError("a key is for one organization (--org) or finance-wide (--finance), not both or neither")
+               expires_in: timedelta | None = None, ingest: bool = False) -> tuple[ApiKey, NewKey]:
+    """A new key that reads one organization, or (``finance``) all, or (``ingest``) that only
+    sends events; returns the row and the secret."""
+    if (organization_id is not None) + finance + ingest != 1:
+        raise ValueError("a key is for one organization (--org), finance-wide (--finance) or for sending events "
+                         "(--ingest): exactly one of them")
     if organization_id is not None:
         checked_organization_id(organization_id)
     if not 1 <= len(name) <= 200:
@@ -50,7 +58,8 @@ def create_key(conn: psycopg.Connection, *, name: str, organization_id: str | No
     new = generate_key()
     row = conn.execute(load_sql("api/insert_api_key"), {
         "key_id": new.key_id, "secret_sha256": secret_digest(new.secret), "name": name,
-        "scope": FINANCE_SCOPE if finance else ORGANIZATION_SCOPE, "organization_id": organization_id,
+        "scope": FINANCE_SCOPE if finance else INGEST_SCOPE if ingest else ORGANIZATION_SCOPE,
+        "organization_id": organization_id,
         "created_at": now, "expires_at": now + expires_in if expires_in else None}).fetchone()
     return ApiKey(*row), new
 

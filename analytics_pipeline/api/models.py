@@ -145,18 +145,23 @@ class UsagePoint(BaseModel):
     tokens_output: int = Field(alias="tokensOutput")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal", description="Dollars, a decimal string with 4 decimals; the rows add up "
-                            "to totals.costTotal (rounded by largest remainder).")
+    cost_total: str | None = Field(alias="costTotal", description=(
+        "Dollars, a decimal string with 4 decimals; the rows add up to totals.costTotal (rounded by largest "
+        "remainder); null for a provisional bucket with an unpriced event."))
     latency_p50_ms: float | None = Field(alias="latencyP50Ms")
     latency_p95_ms: float | None = Field(alias="latencyP95Ms")
     latency_p99_ms: float | None = Field(alias="latencyP99Ms")
+    provisional: bool = Field(description="From the raw events (the rollups have not reached this bucket yet): "
+                                          "final once the hourly rollups cover it.")
 
 
 class UsageTotals(BaseModel):
     request_count: int = Field(alias="requestCount")
     tokens_total: int = Field(alias="tokensTotal")
     error_count: int = Field(alias="errorCount")
-    cost_total: str = Field(alias="costTotal", description="The exact sum of the rows' costs at 4 decimals, half up.")
+    cost_total: str | None = Field(alias="costTotal", description=(
+        "The exact sum of the rows' costs at 4 decimals, half up; null when a provisional bucket has an "
+        "unpriced event."))
     latency_request_count: int = Field(
         alias="latencyRequestCount", description="The requests the range's latency percentiles rest on.")
     latency_p50_ms: float | None = Field(
@@ -176,7 +181,8 @@ class UsageSeries(BaseModel):
                     "modelName": "atlas-large",
                     "requestCount": 1000, "tokensInput": 60000, "tokensOutput": 40000, "tokensTotal": 100000,
                     "errorCount": 5, "costTotal": "10.5000", "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
-                    "latencyP99Ms": 2100.0}],
+                    "latencyP99Ms": 2100.0, "provisional": False}],
+        "provisionalFrom": None,
         "totals": {"requestCount": 1000, "tokensTotal": 100000, "errorCount": 5, "costTotal": "10.5000",
                    "latencyRequestCount": 1000, "latencyP50Ms": 180.0, "latencyP95Ms": 950.5,
                    "latencyP99Ms": 2100.0}}]})
@@ -186,6 +192,8 @@ class UsageSeries(BaseModel):
                                           description="The organization's display name from the directory; null "
                                                       "without an entry.")
     granularity: Literal["hourly", "daily"]
+    provisional_from: str | None = Field(alias="provisionalFrom", description=(
+        "Buckets from here on are provisional (read live from the raw events); null when none are."))
     time_range: TimeRange = Field(alias="timeRange")
     series: list[UsagePoint]
     totals: UsageTotals

@@ -1,6 +1,13 @@
-"""Exactly-once loading of log objects into the warehouse.
+"""Exactly-once loading into the warehouse: the one ingest core of every source.
 
-Consecutive objects are loaded in *groups*, one transaction per group: per object a ledger
+A *delivery* is one entry of the ingest ledger (``analytics_ingested_objects``) and the lines it
+brings: an S3 log object (key + etag), an ingest API batch (its idempotency key), a Firehose
+request (its request id), a Kinesis shard's sequence range (:class:`Delivery`). Every source
+goes through the same contract validator, quarantine reasons, dedupe by (organization_id,
+request_id) and conflicting-duplicate rule, here; a delivery may carry a *checkpoint* (a
+Kinesis shard's sequence number) that is written in the same transaction as its rows.
+
+Consecutive deliveries (objects) are loaded in *groups*, one transaction per group: per object a ledger
 row, and every line COPYed (binary) into a temporary staging table; then, for the whole group,
 the first occurrence of each (organization_id, request_id) is claimed and inserted as an event,
 repeats are classified as duplicates or conflicting duplicates, rejected lines are quarantined
@@ -35,7 +42,7 @@ import psycopg
 from psycopg import sql
 
 from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator
-from analytics_pipeline.ingestion.formats import UnknownFormatError, read_log_lines
+from analytics_pipeline.ingestion.formats import Line, UnknownFormatError, read_log_lines
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
@@ -70,9 +77,42 @@ def delivery_hour_of(obj: StoredObject) -> datetime:
     return obj.last_modified.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One ledger entry and the lines it brings, whatever the source.
+
+    ``key`` + ``etag`` identify it in the ledger (unique per loader source): a second delivery
+    with the same identity is skipped. ``read_lines`` returns its lines, ``(line_number, raw,
+    reason, detail)`` as :func:`~analytics_pipeline.ingestion.formats.read_log_lines` yields them
+    (a ``LogLines``' ``format`` and ``damage`` are recorded); it is called again for the raw text
+    of conflicting duplicates, so it must give the same lines each time. ``checkpoint`` runs
+    in the delivery's transaction, after its rows and before the commit (a Kinesis shard's
+    sequence number); it raises to roll the delivery back.
+    """
+
+    key: str
+    etag: str
+    size: int
+    delivery_hour: datetime
+    read_lines: Callable[[], Iterable[Line]]
+    last_modified: datetime | None = None
+    checkpoint: Callable[[psycopg.Connection], None] | None = None
+
+
+def object_delivery(store: ObjectStore, obj: StoredObject) -> Delivery:
+    """The delivery of an S3 log object: its key and etag, its lines streamed from ``store``."""
+    return Delivery(obj.key, obj.etag, obj.size, delivery_hour_of(obj),
+                    functools.partial(_object_lines, store, obj.key), obj.last_modified)
+
+
+def _object_lines(store: ObjectStore, key: str) -> Iterable[Line]:
+    return read_log_lines(store.stream(key))
+
+
 @dataclass
 class ObjectIngestResult:
-    """What happened to one object; ``status`` is loaded, failed or skipped (already in the ledger)."""
+    """What happened to one delivery (an object, a batch); ``status`` is loaded, failed or skipped
+    (already in the ledger)."""
 
     object_key: str
     etag: str
@@ -113,8 +153,7 @@ class LoaderTimings:
 
 @dataclass
 class _StagedObject:
-    store: ObjectStore
-    obj: StoredObject
+    delivery: Delivery
     object_id: int
     result: ObjectIngestResult
     valid: int  # lines that passed the contract
@@ -146,7 +185,8 @@ def insert_new_events_sql(*, on_conflict: bool) -> sql.Composed:
                        on_conflict=sql.SQL("ON CONFLICT (event_key) DO NOTHING" if on_conflict else ""))
 
 class ObjectLoader:
-    """Loads log objects into the warehouse.
+    """Loads deliveries (log objects, API batches, Firehose requests, Kinesis ranges) into the
+    warehouse, under one ledger ``source``.
 
     ``conn`` stages and loads groups of objects; ``ddl_conn`` (autocommit) creates event
     partitions; the optional ``second_conn`` lets staging of the next group overlap the loading
@@ -173,16 +213,26 @@ class ObjectLoader:
 
     def ingest(self, store: ObjectStore, obj: StoredObject) -> ObjectIngestResult:
         """Load ``obj`` from ``store`` exactly once; a second call returns status ``skipped``."""
-        results: list[ObjectIngestResult] = []
-        self.ingest_many(store, [obj], results.append)
-        return results[0]
+        return self.load_one(object_delivery(store, obj))
 
     def ingest_many(self, store: ObjectStore, objects: Iterable[StoredObject],
                     on_result: Callable[[ObjectIngestResult], None]) -> None:
         """Load ``objects`` exactly once each, in groups; ``on_result`` gets every object's
+        result, in input order, once its group has committed (see :meth:`load`)."""
+        self.load((object_delivery(store, obj) for obj in objects), on_result)
+
+    def load_one(self, delivery: Delivery) -> ObjectIngestResult:
+        """Load one delivery exactly once, in a transaction of its own; a second call returns
+        status ``skipped``."""
+        results: list[ObjectIngestResult] = []
+        self.load([delivery], results.append)
+        return results[0]
+
+    def load(self, deliveries: Iterable[Delivery], on_result: Callable[[ObjectIngestResult], None]) -> None:
+        """Load ``deliveries`` exactly once each, in groups; ``on_result`` gets every delivery's
         result, in input order, once its group has committed.
 
-        An error rolls back the group it happened in (nothing of its objects remains) and is
+        An error rolls back the group it happened in (nothing of its deliveries remains) and is
         raised after the groups before it have committed and been reported.
         """
         lanes = [self.conn] if self.second_conn is None else [self.conn, self.second_conn]
@@ -194,12 +244,12 @@ class ObjectLoader:
         group: _Group | None = None
         turn = 0
         try:
-            for batch in self._batches(objects):
+            for batch in self._batches(deliveries):
                 if len(pending) == len(lanes):  # the next lane is still loading its last group
                     self._report(pending.popleft(), on_result)
                 group = _Group(lanes[turn % len(lanes)])
                 turn += 1
-                self._stage(group, store, batch)
+                self._stage(group, batch)
                 pending.append(self._submit(executor, group))
                 group = None
             while pending:
@@ -250,41 +300,42 @@ class ObjectLoader:
         conn.commit()
 
     # ------------------------------------------------------------------ staging (calling thread)
-    def _batches(self, objects: Iterable[StoredObject]) -> Iterator[list[StoredObject]]:
-        batch: list[StoredObject] = []
+    def _batches(self, deliveries: Iterable[Delivery]) -> Iterator[list[Delivery]]:
+        batch: list[Delivery] = []
         size = 0
-        for obj in objects:
-            batch.append(obj)
-            size += obj.size
+        for delivery in deliveries:
+            batch.append(delivery)
+            size += delivery.size
             if size >= self.group_bytes or len(batch) >= self.group_objects:
                 yield batch
                 batch, size = [], 0
         if batch:
             yield batch
 
-    def _stage(self, group: _Group, store: ObjectStore, batch: list[StoredObject]) -> None:
-        """Open the ledger rows of ``batch`` and COPY every line of its new objects to staging."""
+    def _stage(self, group: _Group, batch: list[Delivery]) -> None:
+        """Open the ledger rows of ``batch`` and COPY every line of its new deliveries to staging."""
         started = time.perf_counter()
         conn = group.conn
-        hours = [delivery_hour_of(obj) for obj in batch]
         object_ids = {(key, etag): object_id for key, etag, object_id in conn.execute(
             load_sql("ingestion/open_ledger_entries"), {
-                "source": self.source, "run_id": self.run_id, "object_keys": [obj.key for obj in batch],
-                "etags": [obj.etag for obj in batch], "sizes": [obj.size for obj in batch],
-                "last_modified": [obj.last_modified for obj in batch], "delivery_hours": hours,
+                "source": self.source, "run_id": self.run_id, "object_keys": [d.key for d in batch],
+                "etags": [d.etag for d in batch], "sizes": [d.size for d in batch],
+                "last_modified": [d.last_modified for d in batch],
+                "delivery_hours": [d.delivery_hour for d in batch],
             }).fetchall()}
-        for order, (obj, delivery_hour) in enumerate(zip(batch, hours, strict=True)):
-            object_id = object_ids.pop((obj.key, obj.etag), None)
+        for order, delivery in enumerate(batch):
+            object_id = object_ids.pop((delivery.key, delivery.etag), None)
             if object_id is None:  # already in the ledger, or listed twice
-                group.entries.append(ObjectIngestResult(obj.key, obj.etag, "skipped", delivery_hour))
+                group.entries.append(ObjectIngestResult(delivery.key, delivery.etag, "skipped",
+                                                        delivery.delivery_hour))
                 continue
-            result = ObjectIngestResult(obj.key, obj.etag, "loaded", delivery_hour)
-            group.entries.append(self._copy_lines(conn, store, obj, object_id, order, result))
+            result = ObjectIngestResult(delivery.key, delivery.etag, "loaded", delivery.delivery_hour)
+            group.entries.append(self._copy_lines(conn, delivery, object_id, order, result))
         self.timings.staging += time.perf_counter() - started
 
-    def _copy_lines(self, conn: psycopg.Connection, store: ObjectStore, obj: StoredObject, object_id: int,
+    def _copy_lines(self, conn: psycopg.Connection, delivery: Delivery, object_id: int,
                     order: int, result: ObjectIngestResult) -> _StagedObject:
-        lines = read_log_lines(store.stream(obj.key))
+        lines = delivery.read_lines()
         valid = 0
         rejected: dict[str, int] = {}
         first_time = last_time = None
@@ -310,12 +361,13 @@ class ObjectLoader:
             except UnknownFormatError as error:
                 # Caught inside the COPY so it completes (empty) and the transaction stays usable.
                 result.status, result.failure_reason = "failed", str(error)
-        result.format = lines.format.value if lines.format is not None else None
-        result.damage = lines.damage
+        line_format = getattr(lines, "format", None)
+        result.format = line_format.value if line_format is not None else None
+        result.damage = getattr(lines, "damage", None)
         result.quarantine_reasons = rejected
         result.quarantined = sum(rejected.values())
         result.lines_read = valid + result.quarantined
-        return _StagedObject(store, obj, object_id, result, valid, result.quarantined, first_time, last_time)
+        return _StagedObject(delivery, object_id, result, valid, result.quarantined, first_time, last_time)
 
     # ------------------------------------------------------------ loading (worker thread)
     def _load_group(self, group: _Group) -> list[ObjectIngestResult]:
@@ -363,7 +415,7 @@ class ObjectLoader:
 
     def _finish(self, conn: psycopg.Connection, staged: list[_StagedObject]) -> None:
         started = time.perf_counter()
-        objects = {"object_ids": [s.object_id for s in staged], "object_keys": [s.obj.key for s in staged]}
+        objects = {"object_ids": [s.object_id for s in staged], "object_keys": [s.delivery.key for s in staged]}
         if any(s.valid > s.result.accepted for s in staged):
             conflicts: dict[int, list[int]] = {}
             for object_id, line_number in conn.execute(
@@ -387,6 +439,9 @@ class ObjectLoader:
                 "min_event_time": s.result.min_event_time, "max_event_time": s.result.max_event_time,
                 "event_hours": s.result.event_hours,
             } for s in staged])
+        for s in staged:
+            if s.delivery.checkpoint is not None:
+                s.delivery.checkpoint(conn)
         committing = time.perf_counter()
         self.timings.finishing += committing - started
         conn.commit()
@@ -408,10 +463,10 @@ class ObjectLoader:
 
     def _store_raw_text(self, conn: psycopg.Connection, staged: _StagedObject, line_numbers: list[int]) -> None:
         # Staging keeps no raw text for valid lines (it would double the COPY volume), so the
-        # rare conflicting duplicates get theirs from a second read of the object.
+        # rare conflicting duplicates get theirs from a second read of the delivery.
         wanted = set(line_numbers)
         params = []
-        for line_number, raw, _reason, _detail in read_log_lines(staged.store.stream(staged.obj.key)):
+        for line_number, raw, _reason, _detail in staged.delivery.read_lines():
             if line_number in wanted:
                 text, sha, size = _raw_fields(raw)
                 params.append({"object_id": staged.object_id, "line_number": line_number,

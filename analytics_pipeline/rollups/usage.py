@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -270,3 +270,39 @@ def range_latency(conn: psycopg.Connection, organization_id: str, start: datetim
         "organization_id": organization_id, "range_start": start, "range_end": end,
         "days_start": days_start, "days_end": days_end}).fetchone()
     return RangeLatency(count, *(percentiles or (None, None, None)))
+
+
+#: The live usage reads at most this far back (a stalled daemon must not turn every usage
+#: request into a scan of weeks of raw events): older buckets wait for their rollups.
+LIVE_USAGE_LOOKBACK = timedelta(days=2)
+
+
+def live_usage_from(conn: psycopg.Connection, granularity: Granularity, now: datetime) -> datetime:
+    """Where the provisional (live) buckets start: the first hour whose rollups lag the events the
+    ingest ledger added to it (stale_hours, over the hours the ledger knows), or the first bucket
+    the ``granularity`` rollups have not reached, whichever is earlier; never earlier than
+    :data:`LIVE_USAGE_LOOKBACK` before ``now``. Daily: the day it falls in."""
+    open_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    floor = open_hour - LIVE_USAGE_LOOKBACK
+    hours = [hour for (hour,) in conn.execute(load_sql("ingestion/ledger_hours_between"),
+                                              {"range_start": floor, "range_end": open_hour})]
+    candidates = stale_hours(conn, hours)[:1] if hours else []
+    frontier = conn.execute(rollup_sql("rollups/rollups_frontier", granularity)).fetchone()[0]
+    if frontier is not None:
+        candidates.append(frontier)
+    if not candidates:  # no rollups at all: everything in reach is live
+        candidates.append(floor)
+    live_from = max(min(candidates), floor)
+    return live_from.replace(hour=0) if granularity is Granularity.DAILY else live_from
+
+
+def live_usage_series(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
+                      end: datetime) -> list[UsageRow]:
+    """An organization's usage of ``[start, end)`` from its raw events, in the rows of
+    :func:`usage_series`: provisional figures for buckets not rolled up yet (the rollups stay the
+    billing truth). ``cost_total`` is None for a bucket with an event without a price."""
+    if start >= end:
+        return []
+    rows = conn.execute(rollup_sql("rollups/live_usage_series", granularity),
+                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+    return [UsageRow(*row) for row in rows.fetchall()]

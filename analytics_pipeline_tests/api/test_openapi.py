@@ -19,7 +19,11 @@ def test_the_document_has_every_route_with_examples_and_the_error_shape():
     assert set(paths) == {"/healthz", "/readyz", "/analytics/v1/orgs/{orgId}/exports",
                           "/analytics/v1/orgs/{orgId}/exports/{jobId}",
                           "/analytics/v1/orgs/{orgId}/exports/{jobId}/download",
-                          "/analytics/v1/orgs/{orgId}/usage", "/analytics/v1/files/{jobId}/{filename}"}
+                          "/analytics/v1/orgs/{orgId}/usage", "/analytics/v1/files/{jobId}/{filename}",
+                          "/analytics/v1/events", "/analytics/v1/firehose"}
+    ingest = paths["/analytics/v1/events"]["post"]
+    assert {"401", "403", "409", "413", "415"} <= set(ingest["responses"])
+    assert ingest["requestBody"]["content"]["application/json"]["schema"]["maxItems"] == 10_000
     create = paths["/analytics/v1/orgs/{orgId}/exports"]["post"]
     assert create["responses"]["202"]["content"]["application/json"]["example"]["status"] == "pending"
     assert {"401", "403", "413", "422", "429", "503"} <= set(create["responses"])

@@ -150,7 +150,10 @@ def test_secrets_come_from_the_env_file_and_host_ports_stay_local(compose):
 def test_the_bi_profile_is_optional_and_reads_through_the_read_only_role(compose):
     metabase = compose["services"]["metabase"]
     assert metabase["profiles"] == ["bi"]
-    assert all("profiles" not in service for name, service in compose["services"].items() if name != "metabase")
+    # The Kinesis consumer is optional too (it needs a stream): docker compose --profile kinesis up.
+    assert compose["services"]["consumer"]["profiles"] == ["kinesis"]
+    assert all("profiles" not in service for name, service in compose["services"].items()
+               if name not in ("metabase", "consumer"))
     init = (REPO / "docker" / "postgres" / "init-databases.sh").read_text()
     assert "CREATE ROLE analytics_bi_reader LOGIN PASSWORD :'bi_reader_password'" in init
     mounted = compose["services"]["postgres"]["volumes"]

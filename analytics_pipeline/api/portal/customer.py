@@ -18,7 +18,7 @@ from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_DAILY_DAYS, MAX_HOURLY_DAYS, day_range, end_of_today, month
 from analytics_pipeline.directory.names import model_names, organization_names
 from analytics_pipeline.exports.usage_csv import MODEL_LESS_ID
-from analytics_pipeline.rollups.usage import Granularity
+from analytics_pipeline.rollups.usage import Granularity, live_usage_from, live_usage_series
 
 router = APIRouter(prefix="/portal/orgs/{orgId}", include_in_schema=False)
 #: Below this many requests in a range, an endpoint's p95/p99 are marked as coming from few requests.
@@ -36,13 +36,17 @@ def _default_last_day(conn, organization_id: str, now: datetime):
 def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, clock: Clock,
                start: DayText = None, end: DayText = None,
                granularity: Annotated[Literal["daily", "hourly"], Query()] = "daily") -> HTMLResponse:
-    """Requests, tokens and errors per day or hour over a range (days included), from the rollups."""
+    """Requests, tokens and errors per day or hour over a range (days included), from the rollups;
+    buckets the rollups have not reached yet (the open hour) from the raw events, marked provisional."""
     org, hourly = scope.organization_id, granularity == "hourly"
     grain = Granularity.HOURLY if hourly else Granularity.DAILY
     with warehouse.connection() as conn:
         window = day_range(start, end, default_last=_default_last_day(conn, org, clock()),
                            max_days=MAX_HOURLY_DAYS if hourly else MAX_DAILY_DAYS)
-        rows = queries.usage_by_bucket(conn, grain, org, window.start, window.end)
+        live_from = min(max(live_usage_from(conn, grain, clock()), window.start), window.end)
+        rows = queries.usage_by_bucket(conn, grain, org, window.start, live_from)
+        provisional = _by_bucket(live_usage_series(conn, grain, org, live_from, window.end))
+        rows += provisional
         agents = {row.bucket_start: row.invocations
                   for row in queries.agent_invocations(conn, grain, org, window.start, window.end)}
         org_name = organization_names(conn, [org]).get(org)
@@ -57,8 +61,22 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
               "tokens_output": sum(r.tokens_output for r in rows), "tokens_total": sum(r.tokens_total for r in rows),
               "error_count": sum(r.error_count for r in rows), "agent_invocations": sum(agents.values())}
     return render(request, "usage.html", {"org": org, "org_name": org_name, "window": window,
-                                          "granularity": granularity, "rows": rows, "totals": totals, "chart": chart,
-                                          "agents": agents})
+                                          "granularity": granularity, "rows": rows,
+                                          "totals": totals, "chart": chart, "agents": agents,
+                                          "provisional": {row.bucket_start for row in provisional}})
+
+
+def _by_bucket(live_rows) -> list[queries.UsageBucket]:
+    """Live usage rows (per bucket and model) as the page's buckets, every model together."""
+    buckets: dict = {}
+    for row in live_rows:
+        figures = buckets.setdefault(row.bucket_start, [0, 0, 0, 0, 0, 0])
+        cost = None if row.cost_total is None or figures[5] is None else figures[5] + row.cost_total
+        for i, value in enumerate((row.request_count, row.tokens_input, row.tokens_output, row.tokens_total,
+                                   row.error_count)):
+            figures[i] += value
+        figures[5] = cost
+    return [queries.UsageBucket(bucket, *figures) for bucket, figures in sorted(buckets.items())]
 
 
 @router.get("/performance", name="portal_performance", response_class=HTMLResponse)

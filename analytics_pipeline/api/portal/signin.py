@@ -129,6 +129,10 @@ async def sign_in(request: Request) -> Response:
         await run_in_threadpool(_audit_sign_in, request, error.code, 401, getattr(request.state, "key_id", None))
         return _sign_in_form(request, message=KEY_REFUSALS.get(error.code, "That API key cannot sign in."),
                              next_path=next_path, status=401)
+    if key.may_ingest:  # an ingest key sends events and reads nothing: no session to open
+        await run_in_threadpool(_audit_sign_in, request, "ingest_key_cannot_read", 403, key.key_id)
+        return _sign_in_form(request, message="That is an ingest key: it sends events and reads nothing. Sign in "
+                                              "with a key of your organization.", next_path=next_path, status=403)
     session_id, _ = await run_in_threadpool(_open, request, key)
     target = next_path if safe_next(next_path) else landing_page(key)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})

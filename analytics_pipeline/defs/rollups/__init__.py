@@ -19,6 +19,7 @@ from analytics_pipeline.defs.rollups.checks import (
 from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job, model_prices_job
 from analytics_pipeline.defs.rollups.sensors import (
     daily_rollups_follow_hours_sensor,
+    live_ingestion_restatement_sensor,
     price_catalog_sensor,
     usage_rollup_restatement_sensor,
 )
@@ -28,5 +29,6 @@ defs = dg.Definitions(
     asset_checks=[hourly_rollups_match_raw_events, daily_rollups_equal_sum_of_hours, daily_rollups_match_raw_events,
                   hourly_rollups_are_fresh, usage_within_normal_range],
     jobs=[hourly_rollups_job, daily_rollups_job, model_prices_job],
-    sensors=[usage_rollup_restatement_sensor, daily_rollups_follow_hours_sensor, price_catalog_sensor],
+    sensors=[usage_rollup_restatement_sensor, live_ingestion_restatement_sensor, daily_rollups_follow_hours_sensor,
+             price_catalog_sensor],
 )

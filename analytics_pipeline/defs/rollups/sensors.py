@@ -2,15 +2,18 @@
 price catalog is loaded when it is missing or changed.
 
 ``usage_rollup_restatement_sensor`` restates the hourly rollups of the hours new raw events
-fell in; ``daily_rollups_follow_hours_sensor`` restates the days of an hourly run once it has
+fell in (``live_ingestion_restatement_sensor`` those the live paths' batches fell in);
+``daily_rollups_follow_hours_sensor`` restates the days of an hourly run once it has
 succeeded, because the daily rows add up the day's hourly rows (run at the same time, a day
 could read hours from before the late events).
 """
 
 
+from datetime import timedelta
+
 import dagster as dg
 
-from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
 from analytics_pipeline.defs.rollups.assets import CATALOG_DIGEST, model_prices
 from analytics_pipeline.defs.rollups.jobs import daily_rollups_job, hourly_rollups_job, model_prices_job
 from analytics_pipeline.defs.rollups.resources import RollupSettings
@@ -25,6 +28,7 @@ from analytics_pipeline.defs.shared import (
     range_tags,
     raw_event_hours_touched,
 )
+from analytics_pipeline.ingestion.live import live_event_hours_since
 from analytics_pipeline.rollups.pricing import catalog_digest, read_catalog_text
 from analytics_pipeline.rollups.usage import stale_hours
 
@@ -60,6 +64,35 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext,
     context.log.info(f"{touched.materializations} new raw materialization(s) touched {len(touched.hours)} hour(s); "
                      f"{len(stale)} lag their events")
     return dg.SensorResult(run_requests=requests, cursor=str(last))
+
+
+#: How far back the live sensor looks for batches of the live paths (by the hour they arrived).
+LIVE_LOOKBACK = timedelta(hours=3)
+
+
+@dg.sensor(
+    jobs=[hourly_rollups_job],
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def live_ingestion_restatement_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                                      clock: ClockResource) -> dg.SensorResult | dg.SkipReason:
+    """Restates the hourly rollups of the hours that the live paths (ingest API, Firehose, Kinesis
+    consumer: no Dagster runs of their own) added events to in the last 3 hours, the open hour
+    included, when those hours' rollups lag the ingest ledger, as
+    `usage_rollup_restatement_sensor` does for loaded objects (meanwhile `/usage` and the portal
+    serve those hours live, marked provisional). The run key carries the newest ledger entry,
+    so a tick repeats no request."""
+    with warehouse.connect() as conn:
+        hours, last = live_event_hours_since(conn, clock.now() - LIVE_LOOKBACK)
+        known = [hour for hour in hours if hourly_partitions.has_partition_key(hour.strftime(HOUR_KEY_FORMAT))]
+        stale = [hour.strftime(HOUR_KEY_FORMAT) for hour in stale_hours(conn, known)] if known else []
+    if not stale:
+        return dg.SkipReason(f"{len(hours)} hour(s) touched by live batches; none lagging")
+    return dg.SensorResult(run_requests=[
+        dg.RunRequest(run_key=f"live:{last}:{hourly_rollups_job.name}:{first}:{final}",
+                      job_name=hourly_rollups_job.name, tags=range_tags(first, final))
+        for first, final in contiguous_ranges(stale, hourly_partitions)])
 
 
 def days_of_hourly_run(tags: dict[str, str]) -> tuple[str, str] | None:

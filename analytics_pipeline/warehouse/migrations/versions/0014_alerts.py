@@ -13,14 +13,14 @@
 * ``analytics_service_minute_metrics``: their datapoints per minute, namespace, service and metric.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
