@@ -27,7 +27,7 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
 # which states prices with the exports' money formatter.
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS,
                     "api": {"exports", "rollups", "costs", "tracing", "directory", "ingestion"},
-                    "alerts": {"api", "exports"}, "tracing": {"exports"}}
+                    "alerts": {"api", "exports"}, "tracing": {"exports", "ingestion"}}
 
 
 def imports_of(path: Path) -> set[str]:

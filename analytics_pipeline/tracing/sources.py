@@ -5,16 +5,23 @@ a position in it. How to read the pair depends on the source, and each kind of s
 it in its own terms:
 
 * ``usage_logs`` (the S3 sensor): an object key and a line number;
-* the live path, as it lands: an API batch (its batch / idempotency key and the event's position
-  in it), a Firehose HTTP request (its request id and record), a Kinesis record (its shard and
-  sequence number). Each registers a describer here under its ledger source name; until then an
-  unknown source is shown as its ledger key and position.
+* ``ingest_api``: an API batch, ledger key ``<ingest key id>/<Idempotency-Key or a random id>``,
+  and the event's line in the batch;
+* ``firehose``: a Firehose HTTP request, ledger key ``<ingest key id>/<request id>``, and the
+  event's line among the request's unpacked records;
+* ``kinesis``: a run of one shard's records, ledger key ``<stream>/<shard id>/<first sequence
+  number>``, and the event's line in that run.
+
+An unknown source is shown as its ledger key and position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from analytics_pipeline.ingestion.live import FIREHOSE_SOURCE, INGEST_API_SOURCE, KINESIS_SOURCE
+from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
 
 
 @dataclass(frozen=True)
@@ -35,28 +42,34 @@ def _s3_object(source: str, key: str, line: int | None) -> SourceRef:
 
 
 def _api_batch(source: str, key: str, line: int | None) -> SourceRef:
-    return SourceRef("api_batch", f"API batch {key}" + (f", event {line}" if line is not None else ""),
-                     {"source": source, "batch": key, "position": line})
+    ingest_key, _, batch = key.partition("/")
+    return SourceRef("api_batch", f"API batch {batch or key}" + (f", event {line}" if line is not None else ""),
+                     {"source": source, "ingest_key_id": ingest_key, "batch": batch or key, "position": line})
 
 
 def _firehose_request(source: str, key: str, line: int | None) -> SourceRef:
-    return SourceRef("firehose_request", f"Firehose request {key}" + (f", record {line}" if line is not None else ""),
-                     {"source": source, "request_id": key, "record": line})
+    ingest_key, _, request_id = key.partition("/")
+    return SourceRef("firehose_request",
+                     f"Firehose request {request_id or key}" + (f", event {line}" if line is not None else ""),
+                     {"source": source, "ingest_key_id": ingest_key, "request_id": request_id or key,
+                      "position": line})
 
 
-def _kinesis_record(source: str, key: str, line: int | None) -> SourceRef:
-    shard, _, sequence = key.partition("/")
-    return SourceRef("kinesis_record", f"Kinesis shard {shard}, sequence {sequence or key}",
-                     {"source": source, "shard_id": shard, "sequence_number": sequence or key, "position": line})
+def _kinesis_records(source: str, key: str, line: int | None) -> SourceRef:
+    stream, shard, first_sequence = (key.split("/", 2) + ["", ""])[:3]
+    return SourceRef("kinesis_records",
+                     f"Kinesis stream {stream}, shard {shard}, records from sequence {first_sequence}"
+                     + (f", event {line}" if line is not None else ""),
+                     {"source": source, "stream": stream, "shard_id": shard,
+                      "first_sequence_number": first_sequence, "position": line})
 
 
-#: Describers by ledger source. The live sources' names are the ones the live path is to use
-#: (kinesis keys as ``shardId/sequenceNumber``); adjust them here when it lands.
+#: Describers by ledger source (the names the loaders write).
 DESCRIBERS: dict[str, Describer] = {
-    "usage_logs": _s3_object,
-    "api": _api_batch,
-    "firehose": _firehose_request,
-    "kinesis": _kinesis_record,
+    USAGE_LOGS_SOURCE: _s3_object,
+    INGEST_API_SOURCE: _api_batch,
+    FIREHOSE_SOURCE: _firehose_request,
+    KINESIS_SOURCE: _kinesis_records,
 }
 
 

@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
+from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.tracing.sources import describe_source
 from analytics_pipeline.tracing.trace import describe, trace_request
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline_tests.tracing.conftest import FIRST_KEY, HOUR, SECOND_KEY
+from analytics_pipeline_tests.tracing.conftest import FIRST_KEY, HOUR, NOW, SECOND_KEY, line
 
 
 def test_an_accepted_request_with_its_conflicting_duplicate_its_event_bucket_and_price(traced_warehouse):
@@ -56,8 +57,27 @@ def test_an_organization_traces_only_its_own_requests(traced_warehouse):
 
 
 def test_live_sources_describe_their_own_origin():
-    assert describe_source("kinesis", "shardId-000000000001/4959", None).fields == {
-        "source": "kinesis", "shard_id": "shardId-000000000001", "sequence_number": "4959", "position": None}
-    assert describe_source("api", "batch-7", 3).description == "API batch batch-7, event 3"
-    assert describe_source("firehose", "req-1", 2).kind == "firehose_request"
+    assert describe_source("kinesis", "usage/shardId-000000000001/4959", 2).fields == {
+        "source": "kinesis", "stream": "usage", "shard_id": "shardId-000000000001",
+        "first_sequence_number": "4959", "position": 2}
+    assert describe_source("ingest_api", "key1/batch-7", 3).description == "API batch batch-7, event 3"
+    assert describe_source("firehose", "key1/req-1", 2).fields["request_id"] == "req-1"
     assert describe_source("something-new", "k", 1).description == "something-new k, position 1"
+
+
+def test_a_request_sent_through_the_ingest_api_is_traced_to_its_batch_and_line(traced_warehouse):
+    """The live path's ledger entries, as the ingest API writes them, are what a trace reads."""
+    from analytics_pipeline.ingestion.live import INGEST_API_SOURCE, load_batch
+    from analytics_pipeline.ingestion.records import batch_lines
+
+    body = b"\n".join([line("req-live-1", org="org-c"), line("req-live-2", org="org-c")])
+    with connect(traced_warehouse) as conn, connect(traced_warehouse, autocommit=True) as ddl:
+        load_batch(conn, ddl, EventValidator(now=NOW), source=INGEST_API_SOURCE, batch_key="key1/batch-42",
+                   lines=batch_lines(body), size=len(body), received_at=NOW)
+        trace = trace_request(conn, "req-live-2", ["org-c"])
+    [entry] = trace.organizations
+    [accepted] = entry.lines
+    assert accepted.outcome == "accepted"
+    assert accepted.source.kind == "api_batch"
+    assert accepted.source.fields == {"source": "ingest_api", "ingest_key_id": "key1", "batch": "batch-42",
+                                      "position": 2}
