@@ -12,6 +12,7 @@ import pytest
 from analytics_pipeline.alerts.evaluation import evaluate_and_dispatch
 from analytics_pipeline.alerts.lifecycle import list_alerts
 from analytics_pipeline.alerts.outbox import outbox_summary
+from analytics_pipeline.api.portal.oncall import open_incidents
 from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.alerts.sensors import (
     ASSET_CHECK_ALERT_SENSOR,
@@ -249,7 +250,7 @@ def test_failed_runs_of_other_code_locations_are_ignored(receivers, dagster_inst
     assert int(tick.cursor) > int(start.cursor) and receivers.pagerduty.posts == [] and receivers.history() == []
 
 
-def test_platform_evaluations_leave_failed_run_alerts_alone(receivers, dagster_instance):
+def test_platform_evaluations_and_the_status_page_leave_failed_run_alerts_alone(receivers, dagster_instance):
     start = run_tick(dagster_instance, receivers)
     fail_a_run(dagster_instance)
     run_tick(dagster_instance, receivers, start.cursor)
@@ -257,7 +258,9 @@ def test_platform_evaluations_leave_failed_run_alerts_alone(receivers, dagster_i
         for minutes in (5, 10, 120):  # well past the rules' hold and re-notify times
             evaluate_and_dispatch(conn, RULES, receivers.settings.routes(), now=T0 + timedelta(minutes=minutes))
         [alert] = list_alerts(conn)
+        incidents = open_incidents(conn)
     assert alert["status"] == "firing" and len(receivers.pagerduty.posts) == 1  # an event: neither re-sent nor cleared
+    assert incidents == []  # internal: not on the public status page
 
 
 # --- asset checks ---------------------------------------------------------------------------
