@@ -25,7 +25,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from analytics_pipeline.alerts.conditions import Condition
-from analytics_pipeline.alerts.routing import RESOLVE, TRIGGER, Routes, payload_for
+from analytics_pipeline.alerts.routing import PIPELINE_RULES, RESOLVE, TRIGGER, Routes, payload_for
 from analytics_pipeline.warehouse.sql import load_sql
 
 PENDING, FIRING, ACKNOWLEDGED, RESOLVED = "pending", "firing", "acknowledged", "resolved"
@@ -142,7 +142,9 @@ def apply_conditions(conn: psycopg.Connection, conditions: list[Condition], *, r
     holding = {condition.dedup_key: condition for condition in conditions}
     with conn.transaction():
         conn.execute(load_sql("alerts/lock_alert_evaluation"))
-        tracked = {row[0]: Tracked(*row) for row in conn.execute(load_sql("alerts/open_alerts_for_update"))}
+        # Failed runs and checks are events with a lifecycle of their own (.pipeline_events): not stepped here.
+        tracked = {row[0]: Tracked(*row) for row in conn.execute(load_sql("alerts/open_alerts_for_update"),
+                                                                 {"event_rules": list(PIPELINE_RULES)})}
         for key in sorted(set(tracked) | set(holding)):
             current, condition = tracked.get(key), holding.get(key)
             change = step(current, condition is not None, now, policy)

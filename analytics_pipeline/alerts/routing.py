@@ -21,6 +21,9 @@ from analytics_pipeline.alerts.messages import slack_escape
 PAGERDUTY, SLACK = "pagerduty", "slack"
 SOURCE = "analytics-pipeline"
 TRIGGER, RESOLVE = "trigger", "resolve"
+#: The pipeline's own event alerts (failed runs, failed checks: :mod:`.pipeline_events`); their Slack
+#: message carries their fields.
+PIPELINE_RULES = ("run_failure", "asset_check")
 _ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 
 
@@ -58,23 +61,33 @@ def pagerduty_event(action: str, *, dedup_key: str, summary: str, severity: str,
     custom_details); ``resolve`` needs only the dedup key."""
     if action == RESOLVE:
         return {"event_action": RESOLVE, "dedup_key": dedup_key}
-    return {"event_action": TRIGGER, "dedup_key": dedup_key, "payload": {
+    event = {"event_action": TRIGGER, "dedup_key": dedup_key, "payload": {
         "summary": summary[:1024], "source": SOURCE, "severity": severity,
         "timestamp": at.isoformat(), "component": subject, "group": rule, "class": details.get("kind", rule),
         "custom_details": details}}
+    if details.get("link"):
+        event["links"] = [{"href": details["link"], "text": "Open in Dagster"}]
+    return event
 
 
 def slack_message(action: str, *, dedup_key: str, summary: str, severity: str, rule: str, at: datetime,
-                  renotify: bool = False) -> dict:
-    """A Slack incoming-webhook message: ``text`` (mrkdwn) plus the same facts under ``alert``."""
+                  renotify: bool = False, details: dict | None = None) -> dict:
+    """A Slack incoming-webhook message: ``text`` (mrkdwn, with a link to the Dagster UI when
+    ``details`` has one) plus the same facts under ``alert``."""
+    details = details or {}
     if action == RESOLVE:
         text = f":white_check_mark: *Resolved* [{severity}] {slack_escape(summary)}"
     else:
         prefix = "Still firing" if renotify else "Firing"
         text = f"{_ICONS.get(severity, '')} *{prefix}* [{severity}] {slack_escape(summary)}"
-    return {"text": f"{text}\n`{slack_escape(dedup_key)}` at {at:%Y-%m-%d %H:%M:%S} UTC",
-            "alert": {"kind": "platform", "action": action, "dedup_key": dedup_key, "rule": rule,
-                      "severity": severity, "summary": summary, "at": at.isoformat()}}
+    text = f"{text}\n`{slack_escape(dedup_key)}` at {at:%Y-%m-%d %H:%M:%S} UTC"
+    if details.get("link"):
+        text += f"\n<{details['link']}|Open in Dagster>"
+    message = {"kind": details.get("kind") if rule in PIPELINE_RULES else "platform", "action": action,
+               "dedup_key": dedup_key, "rule": rule, "severity": severity, "summary": summary, "at": at.isoformat()}
+    if rule in PIPELINE_RULES:
+        message["fields"] = details
+    return {"text": text, "alert": message}
 
 
 def payload_for(route: str, action: str, *, dedup_key: str, summary: str, severity: str, subject: str, rule: str,
@@ -84,4 +97,4 @@ def payload_for(route: str, action: str, *, dedup_key: str, summary: str, severi
         return pagerduty_event(action, dedup_key=dedup_key, summary=summary, severity=severity, subject=subject,
                                rule=rule, at=at, details=details)
     return slack_message(action, dedup_key=dedup_key, summary=summary, severity=severity, rule=rule, at=at,
-                         renotify=renotify)
+                         renotify=renotify, details=details)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from analytics_pipeline.alerts.routing import PIPELINE_RULES
 from analytics_pipeline.documents import parse_document
 
 SHIPPED_RULES = Path(__file__).resolve().parent / "default_rules.toml"
@@ -93,6 +94,8 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     if not isinstance(name, str) or not name.strip():
         raise RulesFileError(f"{where}: needs a name")
     where = f"{source}: rule {name!r}"
+    if name in PIPELINE_RULES:
+        raise RulesFileError(f"{where}: the name is reserved for the pipeline's own alerts")
     if kind not in KIND_PARAMETERS:
         raise RulesFileError(f"{where}: unknown kind {kind!r} (one of {', '.join(KIND_PARAMETERS)})")
     if severity not in SEVERITIES:

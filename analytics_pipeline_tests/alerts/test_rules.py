@@ -44,6 +44,7 @@ def test_json_rules_read_like_toml(tmp_path):
      "[[rules]]\nname='x'\nkind='export_queue_stuck'\nseverity='info'", "unique: x"),
     ("[evaluation]\nhold_seconds = -1", "evaluation.hold_seconds"),
     ("[[rules]]\nname='x'\nkind='endpoint_p95_latency'\nseverity='warning'\nabove_ms='fast'", "must be a number"),
+    ("[[rules]]\nname='run_failure'\nkind='export_queue_stuck'\nseverity='warning'", "reserved for the pipeline"),
 ])
 def test_an_unusable_rule_is_refused_naming_the_file_and_the_rule(document, message):
     with pytest.raises(RulesFileError, match=message) as refused:

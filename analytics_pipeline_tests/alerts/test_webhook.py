@@ -1,19 +1,18 @@
-"""Alert messages and their delivery to a real HTTP server: retries, backoff, timeouts, rejections."""
+"""Alert messages of failed runs and checks, and their delivery to a real HTTP server: retries,
+backoff, timeouts, rejections."""
 
 import socket
+from datetime import UTC, datetime
 
 import pytest
 
-from analytics_pipeline.alerts.messages import (
-    asset_check_alert,
-    asset_checks_url,
-    numeric_or_short,
-    run_failure_alert,
-    run_url,
-)
+from analytics_pipeline.alerts.messages import asset_checks_url, numeric_or_short, run_url
+from analytics_pipeline.alerts.pipeline_events import asset_check_alert, run_failure_alert
+from analytics_pipeline.alerts.routing import PAGERDUTY, SLACK, TRIGGER, payload_for
 from analytics_pipeline.alerts.webhook import post_json
 
 UI = "http://dagster.example:3000/"
+AT = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
 
 
 def test_links_into_the_dagster_ui():
@@ -22,35 +21,48 @@ def test_links_into_the_dagster_ui():
         "http://dagster.example:3000/assets/usage/hourly%20rollups?view=checks&checkDetail=usage_within_normal_range")
 
 
-def test_run_failure_message_is_slack_text_plus_fields():
+def test_a_failed_run_is_a_critical_alert_whose_slack_text_is_escaped_and_links_to_the_run():
     alert = run_failure_alert(ui_url=UI, job_name="hourly_rollups_job", run_id="r1",
                               error="relation <analytics_events> & co. does not exist", partition="2026-06-01-14:00",
-                              tags={"team": "data", ".dagster/grpc_info": "hidden", "dagster/partition": "x"})
-    payload = alert.payload()
-    text = payload["text"]
-    assert text.startswith(":red_circle: *Run of hourly_rollups_job failed (partition 2026-06-01-14:00)*")
+                              tags={"team": "data", ".dagster/grpc_info": "hidden", "dagster/partition": "x"},
+                              partition_tags={"dagster/partition": "x"}, failed_at=AT)
+    assert alert.severity == "critical" and alert.dedup_key == "run_failure/r1"
+    assert alert.subject == "hourly_rollups_job[2026-06-01-14:00]"
+    message = payload_for(SLACK, TRIGGER, dedup_key=alert.dedup_key, summary=alert.summary, severity=alert.severity,
+                          subject=alert.subject, rule=alert.rule, at=AT, details=alert.details)
+    text = message["text"]
+    assert text.startswith(":rotating_light: *Firing* [critical] Run of hourly_rollups_job failed "
+                           "(partition 2026-06-01-14:00)")
     assert "relation &lt;analytics_events&gt; &amp; co. does not exist" in text  # Slack mrkdwn escaped
     assert text.endswith("<http://dagster.example:3000/runs/r1|Open in Dagster>")
-    assert payload["alert"]["kind"] == "run_failure" and payload["alert"]["severity"] == "error"
-    fields = payload["alert"]["fields"]
+    assert message["alert"]["kind"] == "run_failure" and message["alert"]["severity"] == "critical"
+    fields = message["alert"]["fields"]
     assert fields["tag team"] == "data" and "tag .dagster/grpc_info" not in fields
-    assert payload["alert"]["summary"] == "relation <analytics_events> & co. does not exist"  # raw in the fields
+    assert fields["error"] == "relation <analytics_events> & co. does not exist"  # raw in the fields
+    page = payload_for(PAGERDUTY, TRIGGER, dedup_key=alert.dedup_key, summary=alert.summary, severity="critical",
+                       subject=alert.subject, rule=alert.rule, at=AT, details=alert.details)
+    assert page["links"] == [{"href": "http://dagster.example:3000/runs/r1", "text": "Open in Dagster"}]
+    assert page["payload"]["custom_details"]["run_id"] == "r1" and page["payload"]["class"] == "run_failure"
 
 
-def test_check_message_keeps_numbers_and_short_texts_only():
+def test_check_alerts_keep_numbers_and_short_texts_only_and_take_the_checks_severity():
     metadata = numeric_or_short({"mismatched_rows": 3, "rate": 0.0042, "nan": float("nan"), "flag": True,
                                  "window_start": "2026-06-01T00:00:00+00:00", "long": "x" * 500, "table": None})
     assert metadata == {"mismatched_rows": 3, "rate": 0.0042, "flag": "true",
                         "window_start": "2026-06-01T00:00:00+00:00"}
     alert = asset_check_alert(ui_url=UI, asset_path=["hourly_usage_rollups"], check_name="usage_within_normal_range",
-                              severity="warning", description="2 organization(s) beyond 3 standard deviations",
-                              partition="2026-06-01-14:00", run_id="r9", metadata={**metadata, "check": "spoofed"})
-    payload = alert.payload()
-    assert payload["text"].startswith(":warning: *Check usage_within_normal_range on hourly_usage_rollups warned")
-    assert "• mismatched_rows: 3" in payload["text"] and "• rate: 0.0042" in payload["text"]
-    assert payload["alert"]["fields"]["check"] == "usage_within_normal_range"
-    assert payload["alert"]["link"].endswith("/assets/hourly_usage_rollups?view=checks"
-                                             "&checkDetail=usage_within_normal_range")
+                              is_error=False, description="2 organization(s) beyond 3 standard deviations",
+                              partition="2026-06-01-14:00", run_id="r9", evaluation_id=42,
+                              metadata={**metadata, "check": "spoofed"})
+    assert alert.severity == "warning" and alert.summary.startswith(
+        "Check usage_within_normal_range on hourly_usage_rollups warned (partition 2026-06-01-14:00)")
+    assert alert.dedup_key == "asset_check/hourly_usage_rollups/usage_within_normal_range/2026-06-01-14:00/42"
+    assert alert.details["check"] == "usage_within_normal_range" and alert.details["mismatched_rows"] == 3
+    assert alert.details["link"].endswith("/assets/hourly_usage_rollups?view=checks"
+                                          "&checkDetail=usage_within_normal_range")
+    failed = asset_check_alert(ui_url=UI, asset_path=["a"], check_name="c", is_error=True, description=None,
+                               partition=None, run_id=None, evaluation_id=1, metadata={})
+    assert failed.severity == "critical" and failed.summary == "Check c on a failed" and failed.subject == "a:c"
 
 
 def test_delivered_first_time(webhook):

@@ -1,5 +1,6 @@
-"""Alerting: sensors that post failed runs and failed or warning asset checks to a webhook, and the
-platform alert rules' sensor (critical to PagerDuty, warning to the webhook, all to the history)."""
+"""Alerting: the sensors that record failed runs and failed or warning asset checks, and the platform
+alert rules' sensor, all into one alert store and outbox (critical to PagerDuty, warning to the
+webhook, every alert to the history)."""
 
 import dagster as dg
 

@@ -13,7 +13,8 @@ class AlertSettings(dg.ConfigurableResource):
 
     webhook_url: str | None = Field(
         default=Settings.alert_webhook_url,
-        description="Failed runs and failed/warning checks are posted here; empty: alerts are off.")
+        description="Slack-compatible webhook for warning alerts (and critical ones without a PagerDuty "
+                    "routing key); empty: those are kept in the alert history only.")
     dagster_ui_url: str = Field(default=Settings.dagster_ui_url, description="Base of the Dagster UI links.")
     rules_file: str | None = Field(
         default=Settings.alert_rules_file,

@@ -1,100 +1,55 @@
-"""Alert sensors: failed runs, and asset checks that failed or warned, posted to a webhook.
+"""Alert sensors: failed runs, and asset checks that failed or warned (budgets among them),
+recorded in the alert store and sent by its outbox, as the platform rules' alerts are.
 
 Both are plain sensors reading Dagster's event log after a cursor, the storage id of the last
-event handled. The cursor only moves past an event once its alert was delivered, rejected by the
-receiver (a 4xx: logged, not retried), or needs no alert; an alert still undelivered after its
-retries stops the tick and is tried again on the next one, so an outage loses nothing and a
-delivered alert is not posted again. (Dagster's ``@run_failure_sensor`` moves its own cursor past
-a run whatever the sensor returns, so it cannot retry.) A tick starts no new POST after
-``TICK_BUDGET_SECONDS``, which keeps it under Dagster's 60 s sensor timeout: a timed-out tick
-keeps no cursor and would post again what it had delivered.
+event handled. Each tick records the events it read in **one warehouse transaction**
+(:mod:`analytics_pipeline.alerts.pipeline_events`: an alert, its ``fired`` history row and one
+outbox row per receiver of its severity), and only then returns its cursor past them; delivery is
+the outbox's business (:mod:`analytics_pipeline.alerts.outbox`: retried with backoff, each
+delivered once), which each tick then drives, as ``platform_alert_sensor`` does. A tick that dies
+after its commit (say, Dagster's 60 s sensor timeout) keeps no cursor, so the next one reads the
+same events again: their dedup keys are stored already and nothing is recorded or sent twice.
+(Dagster's ``@run_failure_sensor`` moves its own cursor past a run whatever the sensor does.)
 
-Both run by default (``DefaultSensorStatus.RUNNING``): that is safe because each skips with a
-reason, posting nothing and moving its cursor forward, while ``ANALYTICS_ALERT_WEBHOOK_URL`` is
-unset. Neither replays history when first started: each starts at the latest event of its kind.
-The ticks themselves never fail because of the webhook.
+Both run by default (``DefaultSensorStatus.RUNNING``) and record whether or not a receiver is
+configured: every alert is kept in ``analytics_alert_history``; with no receiver for its severity
+it goes nowhere else. Neither replays history when first started: each starts at the latest event
+of its kind.
 """
 
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from analytics_pipeline.alerts.messages import Alert, asset_check_alert, numeric_or_short, run_failure_alert
-from analytics_pipeline.alerts.webhook import post_json
+from analytics_pipeline.alerts.messages import numeric_or_short
+from analytics_pipeline.alerts.outbox import DispatchReport, deliver_due
+from analytics_pipeline.alerts.pipeline_events import (
+    ASSET_CHECK,
+    RUN_FAILURE,
+    RecordReport,
+    asset_check_alert,
+    check_subject,
+    lock_alerts,
+    open_run_failures,
+    record_alert,
+    resolve_subjects,
+    run_failure_alert,
+)
+from analytics_pipeline.alerts.routing import Routes
 from analytics_pipeline.defs.alerts.resources import AlertSettings
-from analytics_pipeline.defs.shared import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
+from analytics_pipeline.defs.resources import ClockResource, WarehouseResource
+from analytics_pipeline.defs.shared import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, described_sensor
 
 RUN_FAILURE_ALERT_SENSOR = "run_failure_alert_sensor"
 ASSET_CHECK_ALERT_SENSOR = "asset_check_alert_sensor"
-WEBHOOK_UNSET = "ANALYTICS_ALERT_WEBHOOK_URL is unset: alerts are off"
-# Events read per tick, and the time after which a tick starts no new POST: with one POST taking at
-# most 31.5 s (below), a tick stays under Dagster's 60 s sensor timeout. What is left is posted on
-# the next tick.
+# Events read per tick; the rest are read on the next tick.
 FAILURES_PER_TICK = 100
 EVALUATIONS_PER_TICK = 200
-TICK_BUDGET_SECONDS = 20.0
-# Each POST: up to 3 attempts, 10 s timeout each, 0.5 s then 1 s apart.
-WEBHOOK_ATTEMPTS = 3
-WEBHOOK_BACKOFF_SECONDS = 0.5
-WEBHOOK_TIMEOUT_SECONDS = 10.0
-# What became of one alert (see _deliver).
-POSTED, REJECTED, RETRY = "posted", "rejected", "retry"
-
-
-def _deliver(context: dg.SensorEvaluationContext, url: str, alert: Alert, what: str) -> str:
-    """Posts one alert: ``POSTED``; ``REJECTED`` (a 4xx: logged, skipped); or ``RETRY`` (still undelivered
-    after its attempts: logged, to be tried again on the next tick)."""
-    delivery = post_json(url, alert.payload(), attempts=WEBHOOK_ATTEMPTS, backoff_seconds=WEBHOOK_BACKOFF_SECONDS,
-                         timeout_seconds=WEBHOOK_TIMEOUT_SECONDS)
-    if delivery.delivered:
-        context.log.info(f"alert for {what} posted")
-        return POSTED
-    if not delivery.retryable:
-        context.log.error(f"alert for {what} rejected by the webhook, skipped: {delivery.error}")
-        return REJECTED
-    context.log.error(f"alert for {what} NOT delivered after {delivery.attempts} attempt(s): {delivery.error}; "
-                      "retrying on the next tick")
-    return RETRY
-
-
-@dataclass
-class _Posting:
-    """What one tick did with its records: the cursor to keep, and the counts for its summary."""
-
-    cursor: int
-    posted: int = 0
-    skipped: int = 0  # records that need no alert
-    rejected: int = 0
-    pending: int = 0  # left for the next tick (budget spent, or a delivery to retry)
-
-
-def _post_in_order(context: dg.SensorEvaluationContext, url: str, records: list, after: int,
-                   needs_alert: Callable[[object], bool],
-                   build_alert: Callable[[object], tuple[Alert, str]]) -> _Posting:
-    """Posts the alerts of ``records`` in storage order within the tick budget. The cursor passes a
-    record once its alert was posted or rejected (4xx), or when it needs none; it stops at the first
-    delivery to retry, so nothing behind it is lost or posted out of order."""
-    deadline = time.monotonic() + TICK_BUDGET_SECONDS
-    posting = _Posting(cursor=after)
-    for index, record in enumerate(records):
-        if not needs_alert(record):
-            posting.skipped += 1
-            posting.cursor = record.storage_id
-            continue
-        if time.monotonic() > deadline:
-            posting.pending = len(records) - index
-            break
-        outcome = _deliver(context, url, *build_alert(record))
-        if outcome == RETRY:
-            posting.pending = len(records) - index
-            break
-        posting.posted += outcome == POSTED
-        posting.rejected += outcome == REJECTED
-        posting.cursor = record.storage_id
-    return posting
+# Deliveries one tick sends at most (each POST times out after 10 s; a receiver that fails is not
+# tried again in the tick): what is left is sent by the next tick of any alert sensor.
+DELIVERIES_PER_TICK = 20
+PARTITION_TAGS = (PARTITION_TAG, RANGE_START_TAG, RANGE_END_TAG)
 
 
 def _parse_cursor(cursor: str | None) -> int | None:
@@ -153,123 +108,10 @@ def _latest_failure_id(instance: dg.DagsterInstance) -> int:
     return records[0].storage_id if records else 0
 
 
-@dg.sensor(
-    name=RUN_FAILURE_ALERT_SENSOR,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Posts every failed run of this code location to `ANALYTICS_ALERT_WEBHOOK_URL` (Slack-compatible "
-                "JSON): job, run id, error, partition and tags, and a link to the run in the Dagster UI. The cursor "
-                "is the storage id of the last run failure handled, so each is posted once; a delivery that fails "
-                "after its retries is tried again on the next tick (one the receiver rejects with a 4xx is logged "
-                "and skipped). Starts at the latest failure; skips, moving past failures, while the URL is unset.",
-)
-def run_failure_alert_sensor(context: dg.SensorEvaluationContext, alert_settings: AlertSettings) -> dg.SensorResult:
-    """Posts failed runs of this code location to the alert webhook (job, run id, error, partition, tags,
-    link), each once."""
-    instance = context.instance
-    after = _parse_cursor(context.cursor)
-    if after is None:
-        start = _latest_failure_id(instance)
-        return dg.SensorResult(skip_reason=f"starting after run failure event {start}; earlier failures are not "
-                                           "posted", cursor=str(start))
-    if not alert_settings.webhook_url:
-        return dg.SensorResult(skip_reason=WEBHOOK_UNSET, cursor=str(max(after, _latest_failure_id(instance))))
-
-    records = instance.fetch_run_status_changes(
-        dg.RunStatusChangeRecordsFilter(event_type=dg.DagsterEventType.RUN_FAILURE, after_storage_id=after),
-        limit=FAILURES_PER_TICK, ascending=True).records
-    run_ids = list({record.event_log_entry.run_id for record in records})
-    runs = {run.run_id: run for run in instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids))} if run_ids else {}
-
-    def needs_alert(record) -> bool:  # not a deleted run, nor another code location's
-        run = runs.get(record.event_log_entry.run_id)
-        return run is not None and record.event_log_entry.dagster_event is not None and _in_this_code_location(
-            context, run)
-
-    def build_alert(record) -> tuple[Alert, str]:
-        run = runs[record.event_log_entry.run_id]
-        tags = dict(run.tags)
-        alert = run_failure_alert(ui_url=alert_settings.dagster_ui_url, job_name=run.job_name, run_id=run.run_id,
-                                  error=_error_text(instance, run.run_id, record.event_log_entry.dagster_event),
-                                  partition=partition_of(tags), tags=tags)
-        return alert, f"failed run {run.run_id} of {run.job_name}"
-
-    posting = _post_in_order(context, alert_settings.webhook_url, records, after, needs_alert, build_alert)
-    summary = f"posted {posting.posted} alert(s)"
-    if posting.skipped:
-        summary += f"; {posting.skipped} failure(s) of other code locations or deleted runs ignored"
-    if posting.rejected:
-        summary += f"; {posting.rejected} rejected by the webhook"
-    if posting.pending:
-        summary += f"; {posting.pending} failed run(s) left for the next tick"
-    return dg.SensorResult(skip_reason=summary, cursor=str(posting.cursor))
-
-
 def _latest_evaluation_id(instance: dg.DagsterInstance) -> int:
     records = instance.event_log_storage.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=1, ascending=False)
     return records[0].storage_id if records else 0
-
-
-@dg.sensor(
-    name=ASSET_CHECK_ALERT_SENSOR,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
-    description="Posts each asset check evaluation that failed (ERROR) or warned (WARN, not passed) to "
-                "`ANALYTICS_ALERT_WEBHOOK_URL`: check, asset, partition, description, numeric metadata and a link to "
-                "the asset's checks page. The cursor is the storage id of the last evaluation handled, so each is "
-                "posted once; a delivery that fails after its retries is tried again on the next tick (one the "
-                "receiver rejects with a 4xx is logged and skipped). Starts at the latest evaluation; skips, moving "
-                "past evaluations, while the URL is unset.",
-)
-def asset_check_alert_sensor(context: dg.SensorEvaluationContext, alert_settings: AlertSettings) -> dg.SensorResult:
-    """Posts failed and warning asset check evaluations to the alert webhook, each once."""
-    instance = context.instance
-    after = _parse_cursor(context.cursor)
-    if after is None:
-        start = _latest_evaluation_id(instance)
-        return dg.SensorResult(skip_reason=f"starting after check evaluation {start}; earlier ones are not posted",
-                               cursor=str(start))
-    if not alert_settings.webhook_url:
-        return dg.SensorResult(skip_reason=WEBHOOK_UNSET, cursor=str(max(after, _latest_evaluation_id(instance))))
-
-    records = instance.event_log_storage.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=EVALUATIONS_PER_TICK, ascending=True)
-    run_tags: dict[str, dict[str, str]] = {}
-
-    def evaluation_of(record):
-        event = record.event_log_entry.dagster_event
-        return event.asset_check_evaluation_data if event is not None else None
-
-    def needs_alert(record) -> bool:  # failed or warned
-        evaluation = evaluation_of(record)
-        return evaluation is not None and not evaluation.passed
-
-    def build_alert(record) -> tuple[Alert, str]:
-        evaluation = evaluation_of(record)
-        run_id = record.event_log_entry.run_id
-        partition = evaluation.partition
-        if partition is None and run_id:
-            if run_id not in run_tags:
-                run = instance.get_run_by_id(run_id)
-                run_tags[run_id] = dict(run.tags) if run is not None else {}
-            partition = partition_of(run_tags[run_id])
-        severity = "error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warning"
-        alert = asset_check_alert(
-            ui_url=alert_settings.dagster_ui_url, asset_path=evaluation.asset_key.path,
-            check_name=evaluation.check_name, severity=severity, description=evaluation.description,
-            partition=partition, run_id=run_id,
-            metadata=numeric_or_short({name: _plain(entry) for name, entry in evaluation.metadata.items()}))
-        return alert, f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} (run {run_id})"
-
-    posting = _post_in_order(context, alert_settings.webhook_url, records, after, needs_alert, build_alert)
-    summary = f"posted {posting.posted} alert(s); {posting.skipped} passing evaluation(s) ignored"
-    if posting.rejected:
-        summary += f"; {posting.rejected} rejected by the webhook"
-    if posting.pending:
-        summary += f"; {posting.pending} evaluation(s) left for the next tick"
-    return dg.SensorResult(skip_reason=summary, cursor=str(posting.cursor))
 
 
 def _plain(entry: dg.MetadataValue) -> object:
@@ -277,3 +119,139 @@ def _plain(entry: dg.MetadataValue) -> object:
     if isinstance(entry, dg.IntMetadataValue | dg.FloatMetadataValue | dg.BoolMetadataValue | dg.TextMetadataValue):
         return entry.value
     return None
+
+
+def _dispatch(conn, alert_settings: AlertSettings, routes: Routes, now: datetime) -> DispatchReport:
+    """Send what is due from the outbox (this tick's alerts and any left from before)."""
+    return deliver_due(conn, routes, now=now, max_backoff_seconds=alert_settings.rules().retry_max_backoff_seconds,
+                       limit=DELIVERIES_PER_TICK)
+
+
+def _event_time(record) -> datetime:
+    return datetime.fromtimestamp(record.event_log_entry.timestamp, UTC)
+
+
+def _resolve_recovered_runs(conn, instance: dg.DagsterInstance, routes: Routes, now: datetime,
+                            report: RecordReport) -> None:
+    """Resolve each open failed-run alert whose job has since succeeded for the same partition (any run
+    of the job, if it has none)."""
+    for subject, details in open_run_failures(conn):
+        partition_tags = details.get("partition_tags") or {}
+        since = datetime.fromisoformat(details["failed_at"])
+        succeeded = instance.get_runs(filters=dg.RunsFilter(
+            job_name=details["job"], statuses=[dg.DagsterRunStatus.SUCCESS], tags=partition_tags or None,
+            updated_after=since), limit=1)
+        if succeeded:
+            resolve_subjects(conn, routes, RUN_FAILURE, [subject], now=now, report=report)
+
+
+def _summary(report: RecordReport, dispatch: DispatchReport, ignored: str = "") -> str:
+    return f"{report.describe()}{ignored}; deliveries: {dispatch.describe()}"
+
+
+@described_sensor(name=RUN_FAILURE_ALERT_SENSOR, default_status=dg.DefaultSensorStatus.RUNNING,
+                  minimum_interval_seconds=30)
+def run_failure_alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                             alert_settings: AlertSettings, clock: ClockResource) -> dg.SensorResult:
+    """Records every failed run of this code location as a critical alert (job, run id, error, partition,
+    tags, a link to the run) in `analytics_alerts` and its history, and queues it in the alert outbox:
+    PagerDuty (or the webhook without a routing key), retried with backoff, delivered once. The alert
+    resolves, with one resolve notification, when the job next succeeds for the same partition. The
+    cursor (storage id of the last failure read) moves once the failures are recorded; a tick read
+    twice records nothing twice. Starts at the latest failure."""
+    instance = context.instance
+    after = _parse_cursor(context.cursor)
+    if after is None:
+        start = _latest_failure_id(instance)
+        return dg.SensorResult(skip_reason=f"starting after run failure event {start}; earlier failures are not "
+                                           "recorded", cursor=str(start))
+    records = instance.fetch_run_status_changes(
+        dg.RunStatusChangeRecordsFilter(event_type=dg.DagsterEventType.RUN_FAILURE, after_storage_id=after),
+        limit=FAILURES_PER_TICK, ascending=True).records
+    run_ids = list({record.event_log_entry.run_id for record in records})
+    runs = {run.run_id: run for run in instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids))} if run_ids else {}
+    routes, now, report, ignored = alert_settings.routes(), clock.now(), RecordReport(), 0
+    with warehouse.connect() as conn:
+        with conn.transaction():
+            lock_alerts(conn)
+            for record in records:
+                run = runs.get(record.event_log_entry.run_id)
+                failure = record.event_log_entry.dagster_event
+                if run is None or failure is None or not _in_this_code_location(context, run):
+                    ignored += 1  # a deleted run, or another code location's
+                    continue
+                tags = dict(run.tags)
+                alert = run_failure_alert(ui_url=alert_settings.dagster_ui_url, job_name=run.job_name,
+                                          run_id=run.run_id, error=_error_text(instance, run.run_id, failure),
+                                          partition=partition_of(tags), tags=tags, failed_at=_event_time(record),
+                                          partition_tags={k: tags[k] for k in PARTITION_TAGS if tags.get(k)})
+                record_alert(conn, routes, alert, now=now, report=report)
+            _resolve_recovered_runs(conn, instance, routes, now, report)
+        dispatch = _dispatch(conn, alert_settings, routes, now)
+    cursor = records[-1].storage_id if records else after
+    note = f"; {ignored} failure(s) of other code locations or deleted runs ignored" if ignored else ""
+    if dispatch.retrying:
+        context.log.warning(f"{dispatch.retrying} alert delivery(ies) failed; retried with backoff")
+    return dg.SensorResult(skip_reason=_summary(report, dispatch, note), cursor=str(cursor))
+
+
+@described_sensor(name=ASSET_CHECK_ALERT_SENSOR, default_status=dg.DefaultSensorStatus.RUNNING,
+                  minimum_interval_seconds=60)
+def asset_check_alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                             alert_settings: AlertSettings, clock: ClockResource) -> dg.SensorResult:
+    """Records each asset check evaluation that failed or warned (budget checks among them) as an alert:
+    critical for ERROR checks (PagerDuty), warning for WARN ones (the webhook); check, asset, partition,
+    description, numeric metadata and a link to the asset's checks. It resolves, with one resolve
+    notification, at the next passing evaluation of the same check and partition. Alerts go through
+    `analytics_alerts`, its history and the outbox (retried with backoff, delivered once); the cursor
+    (storage id of the last evaluation read) moves once they are recorded, and a tick read twice records
+    nothing twice. Starts at the latest evaluation."""
+    instance = context.instance
+    after = _parse_cursor(context.cursor)
+    if after is None:
+        start = _latest_evaluation_id(instance)
+        return dg.SensorResult(skip_reason=f"starting after check evaluation {start}; earlier ones are not "
+                                           "recorded", cursor=str(start))
+    records = instance.event_log_storage.get_event_records(
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
+        limit=EVALUATIONS_PER_TICK, ascending=True)
+    run_tags: dict[str, dict[str, str]] = {}
+
+    def partition_of_evaluation(evaluation, run_id: str) -> str | None:
+        if evaluation.partition is not None or not run_id:
+            return evaluation.partition
+        if run_id not in run_tags:
+            run = instance.get_run_by_id(run_id)
+            run_tags[run_id] = dict(run.tags) if run is not None else {}
+        return partition_of(run_tags[run_id])
+
+    routes, now, report, passing = alert_settings.routes(), clock.now(), RecordReport(), 0
+    with warehouse.connect() as conn:
+        with conn.transaction():
+            lock_alerts(conn)
+            for record in records:  # in storage order: a pass resolves the failures recorded before it
+                event = record.event_log_entry.dagster_event
+                evaluation = event.asset_check_evaluation_data if event is not None else None
+                if evaluation is None:
+                    continue
+                run_id = record.event_log_entry.run_id
+                partition = partition_of_evaluation(evaluation, run_id)
+                if evaluation.passed:
+                    passing += 1
+                    resolve_subjects(conn, routes, ASSET_CHECK,
+                                     [check_subject(evaluation.asset_key.path, evaluation.check_name, partition)],
+                                     now=now, report=report)
+                    continue
+                record_alert(conn, routes, asset_check_alert(
+                    ui_url=alert_settings.dagster_ui_url, asset_path=evaluation.asset_key.path,
+                    check_name=evaluation.check_name, is_error=evaluation.severity == dg.AssetCheckSeverity.ERROR,
+                    description=evaluation.description, partition=partition, run_id=run_id,
+                    evaluation_id=record.storage_id,
+                    metadata=numeric_or_short({name: _plain(entry) for name, entry in evaluation.metadata.items()})),
+                    now=now, report=report)
+        dispatch = _dispatch(conn, alert_settings, routes, now)
+    cursor = records[-1].storage_id if records else after
+    if dispatch.retrying:
+        context.log.warning(f"{dispatch.retrying} alert delivery(ies) failed; retried with backoff")
+    return dg.SensorResult(skip_reason=_summary(report, dispatch, f"; {passing} passing evaluation(s)"),
+                           cursor=str(cursor))
