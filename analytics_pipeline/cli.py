@@ -468,7 +468,7 @@ def cmd_api(args) -> int:
     from analytics_pipeline.api.app import serve
     from analytics_pipeline.settings import current_settings
 
-    serve(current_settings(), host=args.host, port=args.port)
+    serve(current_settings(), host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -679,6 +679,8 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default=None, help="default: ANALYTICS_API_HOST (127.0.0.1)")
     api.add_argument("--port", type=int, default=None, help="default: ANALYTICS_API_PORT (8080); the download "
                                                              "links follow it unless ANALYTICS_API_PUBLIC_URL is set")
+    api.add_argument("--workers", type=int, default=1,
+                     help="worker processes on the one port (default 1); 2 lets a loaded API use both cores")
     api.set_defaults(func=cmd_api)
 
     keys = commands.add_parser("api-keys", help="create, list or revoke API keys of the export API")

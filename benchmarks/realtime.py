@@ -1,9 +1,10 @@
 """The live paths' speed and freshness, beside baselines measured in the same run.
 
-    .venv/bin/python benchmarks/realtime.py [--seconds 10] [--kinesis-records 20000] [--samples 40] [--keep]
+    .venv/bin/python benchmarks/realtime.py [--seconds 10] [--kinesis-records 20000] [--samples 40] [--workers 2]
+                                            [--keep]
 
-On a throwaway embedded PostgreSQL, with the API running as its own process
-(``analytics-pipeline api``, as deployed):
+On a throwaway embedded PostgreSQL, with the API running as its own processes
+(``analytics-pipeline api --workers 2``, as deployed on the 2-core machine):
 
   (1) HTTP ingestion: 4 keep-alive clients POST batches of 1,000 NDJSON events to
       /analytics/v1/events for ``--seconds``; events/s = events the ledger accepted / wall time.
@@ -68,8 +69,9 @@ def http_request(path: str, port: int, headers: dict[str, str], body: bytes) -> 
             ).encode() + body
 
 
-def start_api(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)], env=env,
+def start_api(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port),
+                               "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     deadline = time.monotonic() + 60
     while True:
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinesis-records", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="the API's worker processes (default 2, as deployed)")
     args = parser.parse_args(argv)
     now = datetime.now(UTC)
     with throwaway_postgres(keep=args.keep) as pg:
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_HOME": str(pg.scratch_dir("home")),
                "ANALYTICS_EXPORTS_URL": str(pg.scratch_dir("exports")), "PYTHONPATH": str(REPO)}
-        server = start_api(env, port)
+        server = start_api(env, port, args.workers)
         try:
             # (1) HTTP: enough distinct batches for the run at 100,000 events/s.
             batches = int(args.seconds * 100_000 / BATCH) + CLIENTS
@@ -274,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{statistics.median(fresh) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {fresh[-1] * 1000:.0f} ms")
     http_rate = http_events / http_seconds
     print(f"\ntarget (1) >= 50,000 events/s: {http_rate:,.0f} -> {'PASS' if http_rate >= 50_000 else 'FAIL'} "
-          f"(load average {load_average()} on this machine)")
+          f"(API workers: {args.workers}; load average {load_average()} on this machine)")
     print(f"target (4) p95 < 5 s: {p95:.2f} s -> {'PASS' if p95 < 5 else 'FAIL'}")
     return 0
 

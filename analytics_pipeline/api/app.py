@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
@@ -205,12 +206,35 @@ def public_url(settings: Settings) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.api_port}"
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
     """Run the API on uvicorn until interrupted (``host``/``port`` override the settings', and
-    the links follow them unless ``ANALYTICS_API_PUBLIC_URL`` is set)."""
+    the links follow them unless ``ANALYTICS_API_PUBLIC_URL`` is set).
+
+    ``workers`` > 1 runs that many worker processes on the one port (uvicorn's supervisor):
+    request handling is Python, one core per process, so a second worker lets a loaded API use
+    a second core. The warehouse is migrated (and the signing key made) once, here, before the
+    workers start.
+    """
     import uvicorn
 
     settings = dataclasses.replace(settings, api_host=host or settings.api_host, api_port=port or settings.api_port)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_config=log_config(settings.api_access_log), access_log=settings.api_access_log,
-                proxy_headers=True, server_header=False)
+    options = {"host": settings.api_host, "port": settings.api_port, "log_config": log_config(settings.api_access_log),
+               "access_log": settings.api_access_log, "proxy_headers": True, "server_header": False}
+    if workers <= 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    url = resolve_database_url(settings.database_url, settings.embedded_pgdata)
+    ensure_migrated(url)
+    signing_key(settings)  # made here if it is new, so two workers never race to write it
+    # The workers are new processes that read their settings from the environment: hand them
+    # the resolved warehouse and the overridden address that way.
+    os.environ.update({"ANALYTICS_DATABASE_URL": url, "ANALYTICS_API_HOST": settings.api_host,
+                       "ANALYTICS_API_PORT": str(settings.api_port)})
+    uvicorn.run("analytics_pipeline.api.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def app_from_environment() -> FastAPI:
+    """The API of the process's settings (what each worker of ``serve(workers=N)`` runs)."""
+    from analytics_pipeline.settings import current_settings
+
+    return create_app(current_settings())
