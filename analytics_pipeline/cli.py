@@ -215,7 +215,8 @@ def cmd_demo(args) -> int:
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
     _load_demo_directory(args, settings, month_start)
     _print_summary(settings, first_day)
-    _demo_month_to_date(args, settings, now)
+    if month_start < now.date().replace(day=1):  # a demo of the current month is already up to date
+        _demo_month_to_date(args, settings, now)
     print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
           f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} ANALYTICS_BUDGETS_FILE={settings.budgets_file} "
           "analytics-pipeline ui   (then http://127.0.0.1:3000)")
