@@ -194,7 +194,6 @@ def cmd_demo(args) -> int:
     from analytics_pipeline.settings import current_settings
 
     settings = current_settings()
-    now = datetime.now(UTC)  # the month to date ends here; the previous month does not depend on it
     args.start, args.days = month_start, _days_in_month(month_start)
     print(f"analytics home: {settings.home}")
     started = time.monotonic()
@@ -215,6 +214,7 @@ def cmd_demo(args) -> int:
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
     _load_demo_directory(args, settings, month_start)
     _print_summary(settings, first_day)
+    now = datetime.now(UTC)  # the month to date ends here, after the previous month has run: it stays fresh
     if month_start < now.date().replace(day=1):  # a demo of the current month is already up to date
         _demo_month_to_date(args, settings, now)
     print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
