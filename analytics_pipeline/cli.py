@@ -214,10 +214,88 @@ def cmd_demo(args) -> int:
     print(f"pipeline ran in {time.monotonic() - started:.1f} s")
     _load_demo_directory(args, settings, month_start)
     _print_summary(settings, first_day)
+    now = datetime.now(UTC)  # the month to date ends here, after the previous month has run: it stays fresh
+    if month_start < now.date().replace(day=1):  # a demo of the current month is already up to date
+        _demo_month_to_date(args, settings, now)
     print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
           f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} ANALYTICS_BUDGETS_FILE={settings.budgets_file} "
           "analytics-pipeline ui   (then http://127.0.0.1:3000)")
     return 0
+
+
+#: What the month to date is loaded into: the price catalog, the events, and what freshness and the
+#: status page read (the hourly rollups and the hourly SRE metrics). Its daily and monthly figures
+#: are left to the schedules, as they would be in production (a month is exported once complete).
+MONTH_TO_DATE_ASSETS = ("model_prices", "raw_usage_events", "hourly_usage_rollups", "endpoint_hourly_metrics",
+                        "agent_hourly_metrics")
+
+
+def month_to_date_seed(seed: int, month_start: date) -> int:
+    """The event stream of the month to date: its own, from the seed and the month, so that
+    generating it never moves a figure of the demo's previous month (drawn from ``seed``)."""
+    return seed * 1_000_000 + month_start.year * 100 + month_start.month
+
+
+def generate_and_load_month_to_date(write_object, now: datetime, *, orgs: int, models: int, events_per_hour: int,
+                                    seed: int, duplicate_rate: float, malformed_rate: float, instance, resources):
+    """Generate the usage logs of ``now``'s month from its first hour up to ``now`` (the same
+    organizations as ``seed``'s, an event stream of their own) through ``write_object``, and
+    materialize :data:`MONTH_TO_DATE_ASSETS` over its hours up to the current one, with the
+    clock frozen at ``now``. Returns the generation summary and the runs' results."""
+    import dagster as dg
+
+    from analytics_pipeline.defs.resources import ClockResource
+    from analytics_pipeline.defs.runner import materialize_window
+    from analytics_pipeline.generator.usage_logs import generate_usage_logs
+
+    first = now.date().replace(day=1)
+    summary = generate_usage_logs(write_object, start=first, days=now.day, orgs=orgs, models=models,
+                                  events_per_hour=events_per_hour, seed=seed, duplicate_rate=duplicate_rate,
+                                  malformed_rate=malformed_rate, until=now,
+                                  event_seed=month_to_date_seed(seed, first))
+    current_hour = now.replace(minute=0, second=0, microsecond=0)
+    results = materialize_window(datetime(first.year, first.month, 1, tzinfo=UTC), current_hour + timedelta(hours=1),
+                                 instance=instance, resources={**resources, "clock": ClockResource(
+                                     frozen_at=now.isoformat())},
+                                 selection=dg.AssetSelection.assets(*MONTH_TO_DATE_ASSETS), log_level="INFO",
+                                 launched_by="demo")
+    return summary, results
+
+
+def _demo_month_to_date(args, settings, now: datetime) -> None:
+    """The current month up to now, so the freshness checks and the status page are green after
+    the demo; then both freshness readings as of now."""
+    import dagster as dg
+
+    from analytics_pipeline.definitions import resources_from_settings
+    from analytics_pipeline.defs.ingestion.assets import RAW_FRESHNESS
+    from analytics_pipeline.defs.rollups.assets import HOURLY_FRESHNESS
+    from analytics_pipeline.ingestion.freshness import raw_events_freshness
+    from analytics_pipeline.rollups.freshness import hourly_rollups_freshness
+    from analytics_pipeline.storage.object_store import open_store
+    from analytics_pipeline.warehouse.database import connect
+
+    store = open_store(settings.logs_url, s3_client_factory=_s3_client)
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        generated, _results = generate_and_load_month_to_date(
+            lambda key, data: store.write(key, data, content_type="application/gzip"), now, orgs=args.orgs,
+            models=args.models, events_per_hour=args.events_per_hour, seed=args.seed,
+            duplicate_rate=args.duplicate_rate, malformed_rate=args.malformed_rate, instance=instance,
+            resources=resources_from_settings(settings))
+    print(f"\n=== {now:%B %Y} to date ===\n"
+          f"generated and loaded {generated.valid_events:,} events up to {now:%Y-%m-%d %H:%M} UTC "
+          f"(events, hourly rollups and SRE metrics; {time.monotonic() - started:.1f} s)")
+    checked_at = datetime.now(UTC)  # as the freshness checks' schedule would, right after the demo
+    with connect(_warehouse_url(settings)) as conn:
+        readings = {"raw events": raw_events_freshness(conn, checked_at, RAW_FRESHNESS.warn_window.to_timedelta(),
+                                                       RAW_FRESHNESS.fail_window.to_timedelta()),
+                    "hourly rollups": hourly_rollups_freshness(conn, checked_at,
+                                                               HOURLY_FRESHNESS.warn_window.to_timedelta(),
+                                                               HOURLY_FRESHNESS.fail_window.to_timedelta())}
+    print("freshness now: " + ", ".join(f"{what} {reading.state} ({reading.lag.total_seconds() / 60:.0f} min)"
+                                        if reading.lag is not None else f"{what} {reading.state}"
+                                        for what, reading in readings.items()))
 
 
 def _load_demo_directory(args, settings, month_start: date) -> None:

@@ -298,6 +298,8 @@ def generate_usage_logs(
     malformed_rate: float = 0.0,
     stream_name: str = "usage-stream",
     progress: bool = False,
+    until: datetime | None = None,
+    event_seed: int | None = None,
 ) -> GenerationSummary:
     """Generate ``days`` days of usage logs from ``start`` (00:00 UTC).
 
@@ -305,21 +307,32 @@ def generate_usage_logs(
     order.  Valid event timestamps are all within ``[start, start + days)``;
     object delivery hours are within the same range.  ``models`` selects
     ``MODELS[:models]``.
+
+    ``until`` (inside the range) ends it early: no event at or after that
+    moment, the hour holding it the last delivery hour (a month up to now).
+    ``event_seed`` seeds the event, delivery and fault streams instead of
+    ``seed``, which still names the organizations and their users: another
+    period of the same tenants, drawn independently of the default stream.
     """
     _check_arguments(start, days, orgs, models, events_per_hour, duplicate_rate, malformed_rate, stream_name)
-    rng = random.Random(seed)  # event content
+    rng = random.Random(seed if event_seed is None else event_seed)  # event content
     drng = random.Random(rng.getrandbits(64))  # delivery layout (late data, objects, keys)
     frng = random.Random(rng.getrandbits(64))  # fault injection (duplicates, malformed)
     base = datetime(start.year, start.month, start.day, tzinfo=UTC)
     base_ms = int(base.timestamp()) * 1000
+    total_hours = days * 24
+    if until is not None:
+        if not base <= until < base + timedelta(days=days):
+            raise ValueError(f"until must lie in [{base.isoformat()}, {(base + timedelta(days=days)).isoformat()})")
+        total_hours = int((until - base) // timedelta(hours=1)) + 1
     synthesis = _EventSynthesis(rng, base_ms, orgs=orgs, models=models, events_per_hour=events_per_hour, seed=seed,
-                                days=days)
+                                days=days, until_ms=None if until is None else int(until.timestamp() * 1000))
     delivery = _Delivery(
         write_object,
         drng,
         frng,
         base_ms=base_ms,
-        total_hours=days * 24,
+        total_hours=total_hours,
         stream_name=stream_name,
         duplicate_rate=duplicate_rate,
         malformed_rate=malformed_rate,
@@ -330,6 +343,8 @@ def generate_usage_logs(
         day = start + timedelta(days=day_idx)
         for hour in range(24):
             h = day_idx * 24 + hour
+            if h >= total_hours:
+                break
             delivery.deliver(h, synthesis.hour(day, hour, h))
             delivery.flush(h)  # no later event can arrive in hour h
         if progress:
@@ -382,8 +397,9 @@ class _EventSynthesis:
     """
 
     def __init__(self, rng: random.Random, base_ms: int, *, orgs: int, models: int, events_per_hour: int, seed: int,
-                 days: int = 1):
+                 days: int = 1, until_ms: int | None = None):
         self.rng = rng
+        self.until_ms = until_ms  # no event at or after it
         self.base_ms = base_ms
         self.orgs = orgs
         self.models = models
@@ -456,6 +472,8 @@ class _EventSynthesis:
         exp = math.exp
         dumps = orjson.dumps
         offsets = sorted([int(rand() * _HOUR_MS) for _ in range(n)])
+        if self.until_ms is not None:  # the hour that holds until: its events before until
+            offsets = [off for off in offsets if self.base_ms + h * _HOUR_MS + off < self.until_ms]
         status_cum = self._status_thresholds(load)
         queue_p = 0.04 + 0.10 * load
         orgs, models, org_ids, model_ids = self.orgs, self.models, self.org_ids, self.model_ids

@@ -753,3 +753,22 @@ def test_users_are_stable_per_seed_and_differ_between_seeds():
 
     assert users(5) == users(5)
     assert not users(5) & users(6)
+
+
+def test_until_ends_the_range_early_and_event_seed_draws_another_stream_of_the_same_organizations():
+    """The demo's month to date: no event at or after ``until``, its hour the last delivery hour;
+    ``event_seed`` changes the events, never the organizations."""
+    until = datetime(2026, 11, 2, 10, 25, tzinfo=UTC)
+    objects: dict[str, bytes] = {}
+    summary = generate_usage_logs(objects.__setitem__, start=date(2026, 11, 1), days=2, orgs=4, models=3,
+                                  events_per_hour=40, seed=7, until=until, event_seed=99)
+    times = [orjson.loads(line)["timestamp"] for data in objects.values()
+             for line in gzip.decompress(data).splitlines()]
+    assert len(times) == summary.valid_events > 0
+    assert max(times) < "2026-11-02T10:25:00.000Z" and max(times) >= "2026-11-02T10:00:00.000Z"
+    full = generate_usage_logs(lambda key, data: None, start=date(2026, 11, 1), days=2, orgs=4, models=3,
+                               events_per_hour=40, seed=7)
+    assert set(summary.totals_by_org) <= set(full.totals_by_org)  # the same tenants
+    assert summary.valid_events < full.valid_events
+    with pytest.raises(ValueError, match="until must lie"):
+        generate_usage_logs(lambda key, data: None, start=date(2026, 11, 1), days=1, until=until)
