@@ -54,11 +54,11 @@ class RunningApi:
     client: httpx.Client
 
     def key(self, org: str | None, name: str = "finance-reporting", *, finance: bool = False,
-            expires_in: timedelta | None = None) -> tuple[str, str]:
+            ingest: bool = False, expires_in: timedelta | None = None) -> tuple[str, str]:
         """A new API key: (token, key_id)."""
         with connect(self.database_url, autocommit=True) as conn:
-            row, new = create_key(conn, name=name, organization_id=None if finance else org, finance=finance,
-                                  now=self.clock.now, expires_in=expires_in)
+            row, new = create_key(conn, name=name, organization_id=None if finance or ingest else org,
+                                  finance=finance, ingest=ingest, now=self.clock.now, expires_in=expires_in)
         return new.token, row.key_id
 
     def auth(self, token: str) -> dict[str, str]:

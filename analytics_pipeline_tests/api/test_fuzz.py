@@ -1,14 +1,16 @@
-"""Schema-driven fuzz: every operation of the served OpenAPI document, hostile inputs, four callers.
+"""Schema-driven fuzz: every operation of the served OpenAPI document, hostile inputs, five callers.
 
 Schemathesis builds a strategy for each operation of ``/openapi.json`` (positive and negative
 data), so a route added later is fuzzed as soon as it is in the document. On top of what the
 schema allows, hypothesis mixes in what an attacker tries: times at the edges of the calendar
 in any string, a malformed JSON body, a foreign ``Host`` header, a trailing slash, a method the
 path does not have, and the path's ``orgId``/``jobId`` swapped for two real organizations' own.
-Each request is sent by one of four callers: organization A's key, organization B's key, a
-finance-wide key, or none. Whatever is asked, the API never answers 5xx, never shows a byte of
-an organization to a caller that may not read it, authenticates before it looks at a body,
-never redirects to the ``Host`` header's site, and lists every method of a path on a 405.
+Each request is sent by one of five callers: organization A's key, organization B's key, a
+finance-wide key, an ingest key (which sends events and reads nothing), or none. Whatever is
+asked, the API never answers 5xx, never shows a byte of an organization to a caller that may not
+read it, authenticates before it looks at a body, never redirects to the ``Host`` header's site,
+and lists every method of a path on a 405. Errors have the one shape (Firehose's documented
+fields beside it on the Firehose route).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from analytics_pipeline.api.routes.firehose import FIREHOSE_PATH
 from analytics_pipeline_tests.api.data import ORG, OTHER_ORG, load_january
 from analytics_pipeline_tests.api.helpers import add_job
 
 ORG_A, ORG_B = ORG, OTHER_ORG
-CALLERS = ("A", "B", "finance", "none")
+CALLERS = ("A", "B", "finance", "ingest", "none")
+#: Firehose's documented error answer: its own fields beside the one error shape.
+FIREHOSE_ERROR_FIELDS = {"requestId", "timestamp", "errorMessage"}
 EVIL_HOST = "evil.example"
 #: The calendar's edges, which an attacker types into the strings of a request: year 1
 #: and year 9999 (with offsets that push them past either end in UTC), and one ordinary time, so
@@ -46,7 +51,8 @@ def fuzz_target(module_api):
     api = module_api
     load_january(api.database_url)
     tokens = {"A": api.key(ORG_A, name="org A finance")[0], "B": api.key(ORG_B, name="org B finance")[0],
-              "finance": api.key(None, name="all of finance", finance=True)[0]}
+              "finance": api.key(None, name="all of finance", finance=True)[0],
+              "ingest": api.key(None, name="platform events", ingest=True)[0]}
     jobs = {org: [str(add_job(api, org, status=status, content=f"csv of {org}\n".encode()))
                   for status in ("pending", "running", "succeeded", "failed", "expired")] for org in (ORG_A, ORG_B)}
     document = api.client.get("/openapi.json").json()
@@ -113,6 +119,8 @@ def test_no_request_reaches_a_5xx_or_another_organizations_data(fuzz_target, dat
                and (text := _header_safe(value)) is not None}
     if caller != "none":
         headers["Authorization"] = f"Bearer {tokens[caller]}"
+        if case.path == FIREHOSE_PATH:  # Firehose sends its access key in a header of its own
+            headers["X-Amz-Firehose-Access-Key"] = tokens[caller]
     if data.draw(st.booleans(), label="foreign Host"):
         headers["Host"] = EVIL_HOST
     method = case.method.upper()
@@ -136,7 +144,10 @@ def test_no_request_reaches_a_5xx_or_another_organizations_data(fuzz_target, dat
     assert response.status_code < 500, f"{described} -> {response.status_code} {response.text[:300]}"
     if response.status_code >= 400 and response.headers.get("content-type", "").startswith("application/json"):
         body = response.json()
-        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, described
+        # The Firehose route's own answers add Firehose's fields (refusals before it runs do not).
+        extra = set(body) - {"error"}
+        assert extra in (set(), FIREHOSE_ERROR_FIELDS if path == FIREHOSE_PATH else set()), described
+        assert set(body["error"]) == {"code", "message"}, described
     # Redirects never name the Host header's site.
     location = response.headers.get("location", "")
     assert EVIL_HOST not in location, f"{described} -> Location {location}"
@@ -154,7 +165,7 @@ def test_no_request_reaches_a_5xx_or_another_organizations_data(fuzz_target, dat
             and path_parameters["orgId"] != {"A": ORG_A, "B": ORG_B}[caller]:
         assert response.status_code == 403, f"{described} -> {response.status_code} {response.text[:200]}"
     # No byte of an organization reaches a caller that may not read it (beyond what the request itself said).
-    foreign = {"A": (ORG_B,), "B": (ORG_A,), "finance": (), "none": (ORG_A, ORG_B)}[caller]
+    foreign = {"A": (ORG_B,), "B": (ORG_A,), "finance": (), "ingest": (ORG_A, ORG_B), "none": (ORG_A, ORG_B)}[caller]
     answer = response.text + location
     for org in foreign:
         leaked = {secret for secret in _secrets_of(org, jobs) if secret in answer and secret not in request_text}
