@@ -33,6 +33,7 @@ from analytics_pipeline.defs.resources import (
     object_storage_from_settings,
 )
 from analytics_pipeline.defs.rollups.resources import RollupSettings
+from analytics_pipeline.defs.runner import pipeline_jobs
 from analytics_pipeline.defs.tables import describe_tables
 from analytics_pipeline.settings import Settings, current_settings, setting_variables
 
@@ -84,6 +85,8 @@ def _definitions() -> dg.Definitions:
         *(domain.defs for domain in DOMAINS),
         dg.Definitions(resources=resources_from_settings(current_settings()), executor=dg.in_process_executor),
     )
+    # The pipeline's jobs (one per partitioning), which the demo's runs are launched as: named in the UI.
+    merged = dg.Definitions.merge(merged, dg.Definitions(jobs=pipeline_jobs(merged)))
     linked = replace(merged, assets=dg.with_source_code_references(list(merged.assets or ())))
     return linked.map_asset_specs(func=describe_tables)
 

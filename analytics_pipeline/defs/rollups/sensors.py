@@ -70,7 +70,7 @@ def usage_rollup_restatement_sensor(context: dg.SensorEvaluationContext,
 LIVE_LOOKBACK = timedelta(hours=3)
 
 
-@dg.sensor(
+@described_sensor(
     jobs=[hourly_rollups_job],
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
