@@ -25,6 +25,7 @@ from analytics_pipeline.defs import (
 from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
 from analytics_pipeline.defs.ingestion.resources import IngestionSettings
+from analytics_pipeline.defs.jobs import pipeline_jobs
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import (
     ClockResource,
@@ -33,7 +34,6 @@ from analytics_pipeline.defs.resources import (
     object_storage_from_settings,
 )
 from analytics_pipeline.defs.rollups.resources import RollupSettings
-from analytics_pipeline.defs.runner import pipeline_jobs
 from analytics_pipeline.defs.tables import describe_tables
 from analytics_pipeline.settings import Settings, current_settings, setting_variables
 

@@ -10,7 +10,7 @@ grade the data against the clock and are their schedule's.
 
 Each run is launched under a named job, so the UI's runs list says what it was: the domain's own
 job when one covers the run's assets (``model_prices_job``), else the pipeline's job of that
-partitioning (:func:`pipeline_jobs`: ``hourly_pipeline_job``, ...), registered with the definitions.
+partitioning (``defs/jobs.py``: ``hourly_pipeline_job``, ...), registered with the definitions.
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from analytics_pipeline.defs.jobs import PIPELINE_JOB_NAMES, step_job
 from analytics_pipeline.defs.shared import monthly_partitions, window_range_tags
 
 LAUNCHED_BY_TAG = "analytics/launched_by"  # demo, or the tests' runner
 PLAN_STEP_TAG = "analytics/plan_step"  # e.g. "2 of 6: Hourly, starting 2026-11-01 UTC."
-
-# The pipeline's jobs, one per partitioning: what a plan's run is launched as when no domain job covers it.
-PIPELINE_JOB_NAMES = {"unpartitioned": "unpartitioned_pipeline_job", "hourly": "hourly_pipeline_job",
-                      "daily": "daily_pipeline_job", "monthly": "monthly_pipeline_job"}
 
 # Finer partitions first: an hour's run feeds its day's, a day's its month's.
 _PARTITION_ORDER = {dg.HourlyPartitionsDefinition: 1, dg.DailyPartitionsDefinition: 2,
@@ -132,20 +129,6 @@ def _definitions_objects(definitions: dg.Definitions, run: PlannedRun) -> list:
     return objects
 
 
-def pipeline_jobs(definitions: dg.Definitions) -> list[dg.UnresolvedAssetJobDefinition]:
-    """The pipeline's jobs: for each partitioning of the plan, every planned asset so partitioned
-    (with their checks). A plan's run is launched as one of them when no domain job covers it."""
-    by_kind: dict[str, list[dg.AssetKey]] = {}
-    for run in materialization_plan(definitions):
-        by_kind.setdefault(run.kind(), []).extend(run.asset_keys)
-    return [dg.define_asset_job(
-        PIPELINE_JOB_NAMES.get(kind, f"{kind}_pipeline_job"), selection=dg.AssetSelection.assets(*keys),
-        description=f"Every {kind} asset of the pipeline and its checks, in dependency order, over a partition or "
-                    f"a single-run range: what `analytics-pipeline demo` runs for its {kind} step when no "
-                    "domain job covers it (a backfill of the whole pipeline can use it too).")
-        for kind, keys in by_kind.items()]
-
-
 def _named_job(definitions: dg.Definitions, run: PlannedRun) -> tuple[str, str | None]:
     """The name and description of the job ``run`` is launched as: the smallest registered job whose
     assets cover the run's (a domain's own job first), else the pipeline's job of its partitioning."""
@@ -184,8 +167,7 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
         if run.check_keys:
             selected |= dg.AssetSelection.checks(*run.check_keys)
         name, description = _named_job(definitions, run)
-        job = dg.Definitions(assets=objects, resources=resources, jobs=[
-            dg.define_asset_job(name, selection=selected, description=description)]).resolve_job_def(name)
+        job = step_job(name, description, objects, selected, resources)
         result = job.execute_in_process(
             instance=instance, run_config=run_config,
             tags={**_range_tags(run.partitions_def, start, end), LAUNCHED_BY_TAG: launched_by,
