@@ -25,6 +25,7 @@ from analytics_pipeline.defs import (
 from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
 from analytics_pipeline.defs.ingestion.resources import IngestionSettings
+from analytics_pipeline.defs.jobs import pipeline_jobs
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import (
     ClockResource,
@@ -84,6 +85,8 @@ def _definitions() -> dg.Definitions:
         *(domain.defs for domain in DOMAINS),
         dg.Definitions(resources=resources_from_settings(current_settings()), executor=dg.in_process_executor),
     )
+    # The pipeline's jobs (one per partitioning), which the demo's runs are launched as: named in the UI.
+    merged = dg.Definitions.merge(merged, dg.Definitions(jobs=pipeline_jobs(merged)))
     linked = replace(merged, assets=dg.with_source_code_references(list(merged.assets or ())))
     return linked.map_asset_specs(func=describe_tables)
 

@@ -7,6 +7,10 @@ order, as few single-run ranges as the graph allows: each run covers one partiti
 definition, and holds every asset whose upstream assets are done by then or in the same run.
 Each run evaluates the checks partitioned like its assets; the unpartitioned freshness checks
 grade the data against the clock and are their schedule's.
+
+Each run is launched under a named job, so the UI's runs list says what it was: the domain's own
+job when one covers the run's assets (``model_prices_job``), else the pipeline's job of that
+partitioning (``defs/jobs.py``: ``hourly_pipeline_job``, ...), registered with the definitions.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from analytics_pipeline.defs.jobs import PIPELINE_JOB_NAMES, step_job
 from analytics_pipeline.defs.shared import monthly_partitions, window_range_tags
 
 LAUNCHED_BY_TAG = "analytics/launched_by"  # demo, or the tests' runner
@@ -37,6 +42,12 @@ class PlannedRun:
 
     def partitioning(self) -> str:
         return "unpartitioned" if self.partitions_def is None else str(self.partitions_def).split(",")[0]
+
+    def kind(self) -> str:
+        """unpartitioned, hourly, daily, monthly (or another partitions definition's class)."""
+        if self.partitions_def is None:
+            return "unpartitioned"
+        return type(self.partitions_def).__name__.removesuffix("PartitionsDefinition").lower()
 
     def describe(self) -> str:
         return f"{self.partitioning()}: {', '.join(k.to_user_string() for k in self.asset_keys)}"
@@ -118,15 +129,33 @@ def _definitions_objects(definitions: dg.Definitions, run: PlannedRun) -> list:
     return objects
 
 
+def _named_job(definitions: dg.Definitions, run: PlannedRun) -> tuple[str, str | None]:
+    """The name and description of the job ``run`` is launched as: the smallest registered job whose
+    assets cover the run's (a domain's own job first), else the pipeline's job of its partitioning."""
+    repository = definitions.get_repository_def()
+    covering = []
+    for job in repository.get_all_jobs():
+        if job.name.startswith("__") or job.asset_layer is None:
+            continue
+        keys = set(job.asset_layer.selected_asset_keys)
+        if keys and set(run.asset_keys) <= keys:
+            covering.append((job.name in PIPELINE_JOB_NAMES.values(), len(keys), job.name, job.description))
+    if covering:
+        _, _, name, description = min(covering)
+        return name, description
+    kind = run.kind()
+    return PIPELINE_JOB_NAMES.get(kind, f"{kind}_pipeline_job"), f"The pipeline's {kind} assets (a plan's run)."
+
+
 def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterInstance, resources: dict,
                        selection: dg.AssetSelection | None = None, definitions: dg.Definitions | None = None,
                        log_level: str = "DEBUG", launched_by: str = "runner",
                        ) -> list[tuple[PlannedRun, dg.ExecuteInProcessResult]]:
     """Materialize the plan of ``definitions`` (default: the project's) over the whole days
     ``[start, end)`` (UTC), monthly assets over the months those days fall in, each planned run
-    as one single-run range. Raises on the first failed run. Each run is tagged with who launched
-    it (``launched_by``), its step of the plan and its partitioning, so the UI's runs list says
-    what each of these (ephemeral-job) runs was."""
+    as one single-run range. Raises on the first failed run. Each run is launched under a named
+    job (:func:`_named_job`) and tagged with who launched it (``launched_by``), its step of the plan
+    and its partitioning, so the UI's runs list says what each run was."""
     if definitions is None:
         from analytics_pipeline.definitions import defs as definitions
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -137,10 +166,12 @@ def materialize_window(start: datetime, end: datetime, *, instance: dg.DagsterIn
         selected = dg.AssetSelection.assets(*run.asset_keys).without_checks()
         if run.check_keys:
             selected |= dg.AssetSelection.checks(*run.check_keys)
-        result = dg.materialize(objects, instance=instance, resources=resources, selection=selected,
-                                tags={**_range_tags(run.partitions_def, start, end), LAUNCHED_BY_TAG: launched_by,
-                                      PLAN_STEP_TAG: f"{step} of {len(plan)}: {run.partitioning()}"},
-                                run_config=run_config)
+        name, description = _named_job(definitions, run)
+        job = step_job(name, description, objects, selected, resources)
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config,
+            tags={**_range_tags(run.partitions_def, start, end), LAUNCHED_BY_TAG: launched_by,
+                  PLAN_STEP_TAG: f"{step} of {len(plan)}: {run.partitioning()}"})
         results.append((run, result))
     return results
 

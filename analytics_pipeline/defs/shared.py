@@ -201,6 +201,21 @@ def partition_figures(context: dg.AssetExecutionContext, figures_by_partition: M
             f"{name}={value}" for name, value in run_totals.items() if isinstance(value, int | float)))
 
 
+def partition_result(context: dg.AssetExecutionContext, figures_by_partition: Mapping[str, Mapping[str, object]],
+                     run_metadata: Mapping[str, object]) -> dg.MaterializeResult:
+    """The result of an asset that records each partition's own figures (:func:`partition_figures`)
+    beside what its run computed (``run_metadata``). A one-partition run's metadata is that
+    partition's: kept whole (but for the figures already recorded). A range's numeric figures are
+    run totals: logged once, never stored on each partition; what describes the run (tables,
+    sources, lists) stays on its materializations."""
+    partition_figures(context, figures_by_partition, run_totals=run_metadata)
+    recorded = {name for figures in figures_by_partition.values() for name in figures}
+    single = len(figures_by_partition) == 1
+    return dg.MaterializeResult(metadata={
+        name: value for name, value in run_metadata.items()
+        if name not in recorded and (single or isinstance(value, bool) or not isinstance(value, int | float))})
+
+
 CheckJudgement = dg.AssetCheckResult | Iterable[dg.AssetCheckResult]
 
 

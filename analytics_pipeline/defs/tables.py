@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import dagster as dg
 import psycopg
+from psycopg import sql
 
+from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.shared import partition_result, partition_windows
 from analytics_pipeline.warehouse.database import SCHEMA
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 SNAPSHOT = Path(__file__).with_name("table_schemas.json")
 
@@ -47,6 +53,66 @@ ASSET_TABLES = {
     "ci_build_runs": "analytics_ci_runs",
     "ci_duration_trends": "analytics_ci_duration_trends",
 }
+
+
+_AGGREGATES = ("sum", "avg", "min", "max")
+#: A figure of only the platform-wide rows of a table that also has per-organization ones.
+PLATFORM_ROWS = sql.SQL("t.organization_id IS NULL")
+
+
+class Figure(NamedTuple):
+    """A partition's figure read from its asset's table: ``aggregate`` (sum, avg, min or max) of
+    ``column``, over the rows ``rows`` selects (default: all of the partition's)."""
+
+    aggregate: str
+    column: str
+    rows: sql.Composable | None = None
+
+
+def table_partition_figures(conn: psycopg.Connection, asset: str, partitions: list[tuple[str, dg.TimeWindow]],
+                            time_column: str, figures: Mapping[str, Figure]) -> dict[str, dict[str, object]]:
+    """Each partition's own figures from the table ``asset`` writes (``ASSET_TABLES``), read after
+    the run replaced them: its window, ``dagster/row_count`` (the table's rows whose ``time_column``
+    is in the window) and ``figures`` by name (money as floats to the cent; a sum over no row is 0,
+    any other aggregate over no row is left out)."""
+    if any(figure.aggregate not in _AGGREGATES for figure in figures.values()):
+        raise ValueError(f"aggregates are {_AGGREGATES}: {figures}")
+    columns = sql.SQL("").join(
+        sql.SQL(", {}(t.{}){} AS {}").format(
+            sql.SQL(figure.aggregate), sql.Identifier(figure.column),
+            sql.SQL(" FILTER (WHERE {})").format(figure.rows) if figure.rows is not None else sql.SQL(""),
+            sql.Identifier(name))
+        for name, figure in figures.items())
+    query = compose_sql("warehouse/partition_figures", time_column=sql.Identifier(time_column), figures=columns,
+                        table=sql.Identifier(SCHEMA, ASSET_TABLES[asset]))
+    rows = conn.execute(query, {"keys": [key for key, _ in partitions],
+                                "starts": [window.start for _, window in partitions],
+                                "ends": [window.end for _, window in partitions]}).fetchall()
+    by_partition = {}
+    for key, row_count, *values in rows:
+        metadata: dict[str, object] = {"dagster/row_count": row_count}
+        for (name, figure), value in zip(figures.items(), values, strict=True):
+            if value is None and figure.aggregate == "sum":
+                value = 0
+            if isinstance(value, Decimal):
+                value = float(round(value, 2))
+            if value is not None:
+                metadata[name] = round(value, 4) if isinstance(value, float) else value
+        by_partition[key] = metadata
+    return {key: {"window_start": dg.MetadataValue.timestamp(window.start),
+                  "window_end": dg.MetadataValue.timestamp(window.end), **by_partition[key]}
+            for key, window in partitions}
+
+
+def table_partition_result(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                           partitions_def: dg.TimeWindowPartitionsDefinition, time_column: str,
+                           figures: Mapping[str, Figure], run_metadata: Mapping[str, object]) -> dg.MaterializeResult:
+    """An asset's result with each partition's own figures read from its table
+    (:func:`table_partition_figures`) and the run's metadata as :func:`partition_result` keeps it."""
+    with warehouse.connect() as conn:
+        by_partition = table_partition_figures(conn, context.asset_key.to_user_string(),
+                                               partition_windows(context, partitions_def), time_column, figures)
+    return partition_result(context, by_partition, run_metadata)
 
 
 def read_table_schemas(conn: psycopg.Connection, tables: list[str]) -> dict[str, list[dict]]:

@@ -45,6 +45,12 @@ def range_tags(first: date, last: date) -> dict:
     return {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
 
 
+def run_totals(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult, asset: str) -> str:
+    """The line a range run logs with ``asset``'s totals (they are not stored on each day)."""
+    return next(entry.user_message for entry in instance.all_logs(result.run_id)
+                if entry.step_key == asset and entry.user_message.startswith("run totals over"))
+
+
 def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
@@ -67,20 +73,25 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
     month = dg.materialize([daily_infra_costs, tenant_cost_attribution, attributed_cost_equals_infra_cost,
                             tenant_budgets], instance=dagster_instance, resources=res,
                            tags=range_tags(MAY, date(2025, 5, 31)))
-    loaded = month.asset_materializations_for_node("daily_infra_costs")[0].metadata
-    assert (loaded["source"].value, loaded["days_loaded"].value) == ("focus", 31)
-    assert D(loaded["cost_total_exact"].value) == focus.total_cost
-    assert loaded["multi_day_charges"].value == 1  # the support fee over the month
-    attributed = month.asset_materializations_for_node("tenant_cost_attribution")[0].metadata
-    assert (attributed["days"].value, attributed["tenants"].value) == (31, 4)
-    assert attributed["tenants_with_cost_without_usage"].value == 1  # the decommissioned tenant
+    # Each day carries its own figures; the range's totals are logged once, in the run.
+    days = month.asset_materializations_for_node("daily_infra_costs")
+    loaded = days[0].metadata
+    assert (len(days), loaded["source"].value) == (31, "focus")
+    assert len({m.metadata["cost_total"].value for m in days}) > 1 and "cost_total_exact" not in loaded
+    assert abs(sum(D(str(m.metadata["cost_total"].value)) for m in days) - focus.total_cost) <= D("0.005") * 31
+    totals = run_totals(dagster_instance, month, "daily_infra_costs")
+    assert "days_loaded=31," in totals and "multi_day_charges=1," in totals  # the support fee over the month
+    attributed_days = month.asset_materializations_for_node("tenant_cost_attribution")
+    attributed = attributed_days[0].metadata
+    assert "days=31, tenants=4," in run_totals(dagster_instance, month, "tenant_cost_attribution")
+    assert "tenants_with_cost_without_usage=1" in run_totals(dagster_instance, month, "tenant_cost_attribution")
     assert decommissioned_tenant_id(5) in attributed["cost_without_usage"].value
     # Staging (the tenants' sandboxes included) and untagged spend is loaded and never attributed.
-    assert (loaded["staging_cost"].value, loaded["untagged_environment_cost"].value) == (
-        float(round(focus.staging_cost, 2)), float(round(focus.untagged_cost, 2)))
-    assert attributed["not_attributed_staging_cost"].value == float(round(focus.staging_cost, 2))
+    assert (f"staging_cost={float(round(focus.staging_cost, 2))}, "
+            f"untagged_environment_cost={float(round(focus.untagged_cost, 2))}") in totals
     production = focus.total_cost - focus.staging_cost - focus.untagged_cost  # each day rounded to the cent:
-    assert abs(D(attributed["attributed_total_exact"].value) - production) <= D("0.005") * 31
+    attributed_total = sum(D(str(m.metadata["attributed_total"].value)) for m in attributed_days)
+    assert abs(attributed_total - production) <= D("0.005") * 31
     checks = check_results(month)
     reconciled = [e for e in month.get_asset_check_evaluations() if e.check_name == ATTRIBUTION_RECONCILES]
     assert len({e.partition for e in reconciled}) == 31  # each day of the range judged on its own
@@ -92,7 +103,8 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
             "WHERE i.usage_date = a.usage_date AND i.environment = 'production') "
             "FROM analytics_tenant_cost_attribution a GROUP BY 1").fetchall()
         assert len(per_day) == 31 and all(attributed_sum == infra for _, attributed_sum, infra in per_day)
-        assert D(attributed["attributed_total_exact"].value) == sum(infra for *_, infra in per_day)
+        by_day = {m.partition: D(str(m.metadata["attributed_total"].value)) for m in attributed_days}
+        assert by_day == {day.isoformat(): infra for day, _, infra in per_day}
         spent = dict(conn.execute("SELECT organization_id, sum(attributed_cost) FROM analytics_tenant_cost_attribution "
                                   "GROUP BY 1").fetchall())
 
@@ -150,15 +162,19 @@ def test_cost_explorer_source_with_a_revised_day(warehouse_url, s3_endpoint, s3_
     res = resources(warehouse_url, s3_endpoint, s3_bucket)
     first = dg.materialize(assets, instance=dagster_instance, resources=res,
                            tags=range_tags(date(2025, 6, 10), date(2025, 6, 11)), run_config=config)
-    metadata = first.asset_materializations_for_node("daily_infra_costs")[0].metadata
-    assert (metadata["source"].value, metadata["pages"].value, metadata["cost_total_exact"].value) == (
-        "cost_explorer", 13, "17.094")
-    assert (metadata["production_cost"].value, metadata["staging_cost"].value) == (7.10, 9.99)
+    days = {m.partition: m.metadata for m in first.asset_materializations_for_node("daily_infra_costs")}
+    metadata = days["2025-06-11"]
+    assert metadata["source"].value == "cost_explorer" and "pages=13," in run_totals(
+        dagster_instance, first, "daily_infra_costs")
+    # Each day its own cost: the 10th 4.004 + 2.00 in production and 9.99 in staging, the 11th 1.10.
+    assert {day: (m["cost_total"].value, m["production_cost"].value) for day, m in days.items()} == {
+        "2025-06-10": (15.99, 6.0), "2025-06-11": (1.1, 1.1)}
     assert metadata["estimated_days"].value == ["2025-06-11"]
     checks = check_results(first)
     assert checks[ATTRIBUTION_RECONCILES].passed and TENANT_BUDGETS not in checks
-    attributed = first.asset_materializations_for_node("tenant_cost_attribution")[0].metadata
-    assert (attributed["attributed_total"].value, attributed["not_attributed_staging_cost"].value) == (7.10, 9.99)
+    attributed = {m.partition: m.metadata for m in first.asset_materializations_for_node("tenant_cost_attribution")}
+    assert sum(D(str(m["attributed_total"].value)) for m in attributed.values()) == D("7.10")
+    assert "not_attributed_staging_cost=9.99," in run_totals(dagster_instance, first, "tenant_cost_attribution")
 
     second = dg.materialize(assets, instance=dagster_instance, resources=res,
                             tags=range_tags(date(2025, 6, 11), date(2025, 6, 12)), run_config=config)

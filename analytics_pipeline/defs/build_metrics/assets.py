@@ -11,7 +11,8 @@ from analytics_pipeline.build_metrics.loader import (
 )
 from analytics_pipeline.build_metrics.trends import replace_duration_trends
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions
+from analytics_pipeline.defs.tables import Figure, table_partition_result
 from analytics_pipeline.delivery.discovery import known_objects_since
 
 GROUP = "build_telemetry"
@@ -81,7 +82,6 @@ def ci_build_runs(
         f"{summary.accepted} runs accepted, {summary.duplicates} duplicates, {summary.quarantined} quarantined"
     )
     metadata = {
-        **window_metadata(window),
         "files_loaded": summary.files_loaded,
         "files_skipped": summary.files_skipped,
         "files_missing": len(missing),
@@ -94,7 +94,11 @@ def ci_build_runs(
     }
     if summary.newest_finished_at is not None:
         metadata["lag_seconds"] = round((clock.now() - summary.newest_finished_at).total_seconds(), 1)
-    return dg.MaterializeResult(metadata=metadata)
+    # Each day's own figures: the runs its files hold in the table, however many loads brought them.
+    return table_partition_result(context, warehouse, daily_partitions, "file_date", {
+        "mean_duration_seconds": Figure("avg", "duration_seconds"),
+        "max_duration_seconds": Figure("max", "duration_seconds"),
+    }, metadata)
 
 
 @dg.asset(
@@ -108,15 +112,14 @@ def ci_build_runs(
 def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Daily CI trends per service and command (`analytics_ci_duration_trends`): runs, success
     rate, and the p50/p95/max duration of the successful runs, by the day of the run files.
-    A day (or a backfill range) is replaced in one transaction. The materialization reports
-    each service and command's figures over the window as numeric metadata, so the UI plots
-    their trend day by day."""
+    A day (or a backfill range) is replaced in one transaction. Each day's materialization
+    carries that day's runs and successful runs; a one-day run also reports each service and
+    command's figures as numeric metadata, so the UI plots their trend day by day (a range
+    logs them once)."""
     window = context.partition_time_window
     with warehouse.connect() as conn:
         summary = replace_duration_trends(conn, window.start.date(), window.end.date())
     metadata: dict = {
-        **window_metadata(window),
-        "rows": summary.rows_written,
         "services": summary.services,
         "runs": summary.runs,
         "successful_runs": summary.successful_runs,
@@ -136,4 +139,6 @@ def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseRe
                      + f" | {trend.commits} |")
     if summary.trends:
         metadata["trends"] = dg.MetadataValue.md("\n".join(table))
-    return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
+    return table_partition_result(context, warehouse, daily_partitions, "day", {
+        "runs": Figure("sum", "runs"), "successful_runs": Figure("sum", "successful_runs"),
+    }, {k: v for k, v in metadata.items() if v is not None})

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
+from psycopg import sql
 
 from analytics_pipeline.costs.attribution import AllocationDriver, replace_cost_attribution, round_cents
 from analytics_pipeline.costs.cost_explorer import DEFAULT_METRIC, fetch_daily_costs
@@ -20,7 +21,15 @@ from analytics_pipeline.costs.infra_costs import (
 from analytics_pipeline.costs.profitability import ProfitabilityReport, replace_profitability, top_tenants_markdown
 from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, monthly_partitions, window_metadata
+from analytics_pipeline.defs.shared import (
+    NETWORK_RETRY,
+    daily_partitions,
+    monthly_partitions,
+    partition_result,
+    partition_windows,
+    window_metadata,
+)
+from analytics_pipeline.defs.tables import Figure, table_partition_result
 
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
 GROUP = "costs"
@@ -139,20 +148,22 @@ def daily_infra_costs(
     context.log.info(f"{source.value}: {summary.row_count} rows over {len(days_with_data)} day(s), "
                      f"total {summary.total} ({summary.tagged_total} tagged, {summary.shared_total} shared)")
     shared_pct = float(round(summary.shared_total / summary.total * 100, 2)) if summary.total else 0.0
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    production = sql.SQL("t.environment = {}").format(sql.Literal(Environment.PRODUCTION.value))
+    return table_partition_result(context, warehouse, daily_partitions, "usage_date", {
+        "cost_total": Figure("sum", "amount"),
+        "tagged_cost": Figure("sum", "amount", sql.SQL("t.organization_id IS NOT NULL")),
+        "production_cost": Figure("sum", "amount", production),
+    }, {
         "source": source.value,
         "source_location": location,
         "cost_metric": metric,
         **source_metadata,
-        "rows": summary.row_count,
         "days_loaded": len(summary.days_replaced),
         "days_without_source_data": [str(d) for d in missing_days],
         "tenants": summary.tenants,
         "services": summary.services,
         "currency": ", ".join(summary.currencies),
         "cost_total": _money(summary.total),
-        "cost_total_exact": str(summary.total),
         "tagged_cost": _money(summary.tagged_total),
         "shared_cost": _money(summary.shared_total),
         "shared_cost_pct": shared_pct,
@@ -205,13 +216,10 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
                             f"{', '.join(map(str, summary.days_without_cost[:7]))}")
     top = sorted(summary.attributed_by_tenant.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     metadata = {
-        **window_metadata(window),
         "driver": driver.value,
         "days": len(summary.days),
-        "rows": summary.rows,
         "tenants": summary.tenants,
         "attributed_total": _money(summary.total),
-        "attributed_total_exact": str(summary.total),
         "direct_cost": _money(summary.direct_total),
         "shared_cost": _money(summary.shared_total),
         "unattributed_cost": _money(summary.unattributed_total),
@@ -235,7 +243,17 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
     if summary.usage_without_direct_cost:
         metadata["usage_without_direct_cost"] = dg.MetadataValue.md(
             _tenant_days_markdown(summary.usage_without_direct_cost))
-    return dg.MaterializeResult(metadata=metadata)
+    return table_partition_result(context, warehouse, daily_partitions, "usage_date", {
+        "attributed_total": Figure("sum", "attributed_cost"),
+        "direct_cost": Figure("sum", "direct_cost"),
+        "unattributed_cost": Figure("sum", "attributed_cost", sql.SQL("t.organization_id IS NULL")),
+        "request_count": Figure("sum", "request_count"),
+    }, metadata)
+
+
+# What each month of tenant_profitability carries as its own figures.
+_MONTH_FIGURES = ("tenants", "revenue", "attributed_cost", "unattributed_cost", "margin", "margin_pct",
+                  "unprofitable_tenants")
 
 
 def _profitability_metadata(report: ProfitabilityReport) -> dict:
@@ -279,22 +297,26 @@ def tenant_profitability(context: dg.AssetExecutionContext, warehouse: Warehouse
     tenant and in total; shared cost no usage carried is its own row. The top tenants by
     revenue and by usage are in the metadata. The current month is
     `tenant_profitability_month_to_date`."""
-    reports = []
+    reports = {}
     with warehouse.connect() as conn:
-        for key in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
-            month = monthly_partitions.time_window_for_partition_key(key)
+        for key, month in partition_windows(context, monthly_partitions):
             report = replace_profitability(conn, month.start.date(), month.end.date(), is_month_to_date=False,
                                            run_id=context.run.run_id)
             context.log.info(f"{key}: revenue {round_cents(report.revenue)}, cost {report.attributed_cost}, "
                              f"margin {round_cents(report.margin)} ({report.margin_pct}%)")
-            reports.append(report)
-    metadata = _profitability_metadata(reports[-1])
+            reports[key] = report
+    metadata = _profitability_metadata(reports[max(reports)])
     if len(reports) > 1:
         metadata["months"] = dg.MetadataValue.md(
             "| month | revenue | cost | margin | margin % |\n|---|---:|---:|---:|---:|\n" + "\n".join(
                 f"| {r.period_start:%Y-%m} | {round_cents(r.revenue):,.2f} | {r.attributed_cost:,.2f} | "
-                f"{round_cents(r.margin):,.2f} | {r.margin_pct} |" for r in reports))
-    return dg.MaterializeResult(metadata=metadata)
+                f"{round_cents(r.margin):,.2f} | {r.margin_pct} |" for r in reports.values()))
+    return partition_result(context, {key: {
+        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
+        "dagster/row_count": len(report.tenants),
+        **{name: value for name, value in _profitability_metadata(report).items()
+           if name in _MONTH_FIGURES and value is not None},
+    } for key, report in reports.items()}, metadata)
 
 
 class MonthToDateConfig(dg.Config):

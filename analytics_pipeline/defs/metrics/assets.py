@@ -3,6 +3,7 @@ and top customers (monthly), endpoint, agent and session metrics (hourly)."""
 
 
 import dagster as dg
+from psycopg import sql
 
 from analytics_pipeline.costs.budgets import BudgetFileError
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
@@ -13,8 +14,11 @@ from analytics_pipeline.defs.shared import (
     hourly_partitions,
     markdown_table,
     monthly_partitions,
+    partition_result,
+    partition_windows,
     window_metadata,
 )
+from analytics_pipeline.defs.tables import PLATFORM_ROWS, Figure, table_partition_result
 from analytics_pipeline.metrics.activity import (
     RawEventsDroppedError,
     replace_activity,
@@ -78,8 +82,11 @@ def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             top = top_organizations_by_active_users(conn, summary.last_day) if summary.last_day else []
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    figures = {name: Figure("sum", name) for name in (
+        "request_count", "active_customers", "new_customers", "returning_customers", "reactivated_customers",
+        "churned_customers", "dau", "wau", "mau")}
+    return table_partition_result(context, warehouse, daily_partitions, "day", {
+        **figures, "stickiness": Figure("avg", "stickiness")}, {
         "organization_days": summary.organization_days,
         "user_days": summary.user_days,
         "request_count": summary.request_count,
@@ -126,8 +133,9 @@ def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         raise _dropped_failure(error) from None
     by_kind = {kind: sum(1 for f in summary.features if f.feature_kind == kind)
                for kind in ("endpoint", "agent_type", "tool")}
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    return table_partition_result(context, warehouse, daily_partitions, "day", {
+        "request_count": Figure("sum", "request_count"), "active_organizations": Figure("max", "active_organizations"),
+    }, {
         "organization_feature_days": summary.organization_feature_days,
         "features_used": len(summary.features),
         **{f"{kind}_features": count for kind, count in by_kind.items()},
@@ -169,8 +177,10 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         summary = replace_customer_health(conn, window.start, window.end, policy=metrics_settings.health_policy(),
                                           budgets=budgets)
     scores = summary.last_day_scores
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    return table_partition_result(context, warehouse, daily_partitions, "day", {
+        "mean_score": Figure("avg", "score"), "lowest_score": Figure("min", "score"),
+        "requests_last_7_days": Figure("sum", "requests_last_7_days"),
+    }, {
         "scores": summary.scores,
         "last_day": str(summary.last_day),
         "organizations_scored": len(scores),
@@ -209,7 +219,7 @@ def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     with warehouse.connect() as conn:
         summary = replace_usage_forecasts(conn, window.start, window.end)
     platform = summary.platform
-    metadata = {**window_metadata(window), "rows": summary.rows, "as_of": str(summary.as_of)}
+    metadata: dict = {"as_of": str(summary.as_of)}
     if platform is not None:
         metadata.update({
             "requests_to_date": platform.requests_to_date,
@@ -231,7 +241,11 @@ def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         ["organization", "requests to date", "requests forecast", "cost to date", "cost forecast", "cost run rate"],
         [[f.organization_id, f.requests_to_date, f.requests_forecast, f.cost_to_date, f.cost_forecast,
           f.cost_run_rate] for f in summary.organizations[:10]])
-    return dg.MaterializeResult(metadata=metadata)
+    # Each day's own forecast: the platform's row of the forecasts made as of that day.
+    return table_partition_result(context, warehouse, daily_partitions, "as_of", {
+        name: Figure("max", name, PLATFORM_ROWS) for name in (
+            "requests_to_date", "requests_forecast", "requests_run_rate", "tokens_forecast", "cost_to_date",
+            "cost_forecast", "cost_run_rate")}, metadata)
 
 
 @dg.asset(
@@ -252,24 +266,24 @@ def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         plans = metrics_settings.plans()
     except PlansFileError as error:
         raise dg.Failure(description=f"plans file: {error}", allow_retries=False) from error
-    reports = []
+    reports = {}
     with warehouse.connect() as conn:
-        for key in monthly_partitions.get_partition_keys_in_time_window(context.partition_time_window):
-            month = monthly_partitions.time_window_for_partition_key(key).start.date()
-            reports.append(replace_monthly_revenue(conn, month, plans))
-    report = reports[-1]
-    return dg.MaterializeResult(metadata={
+        for key, window in partition_windows(context, monthly_partitions):
+            reports[key] = replace_monthly_revenue(conn, window.start.date(), plans)
+    report = reports[max(reports)]
+    return partition_result(context, {key: {
+        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
+        "dagster/row_count": len(month.organizations),
+        "mrr": float(month.mrr),
+        "usage_revenue": float(month.usage_revenue),
+        "committed_revenue": float(month.committed),
+        "organizations_on_a_plan": sum(1 for o in month.organizations if o.plan),
+    } for key, month in reports.items()}, {
         "month": report.month.isoformat(),
-        "organizations": len(report.organizations),
-        "mrr": float(report.mrr),
-        "mrr_exact": str(report.mrr),
-        "usage_revenue": float(report.usage_revenue),
-        "committed_revenue": float(report.committed),
         "plans_file": metrics_settings.plans_file or "none: billed usage",
-        "organizations_on_a_plan": sum(1 for o in report.organizations if o.plan),
         "top_organizations_by_revenue": dg.MetadataValue.md(revenue_table(report)),
         **({"months": markdown_table(["month", "MRR", "usage revenue"],
-                                [[str(r.month), r.mrr, r.usage_revenue] for r in reports])}
+                                [[str(r.month), r.mrr, r.usage_revenue] for r in reports.values()])}
            if len(reports) > 1 else {}),
     })
 
@@ -291,12 +305,12 @@ def top_customers(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             month = monthly_partitions.time_window_for_partition_key(key).start.date()
             top = replace_top_customers(conn, month)
     movers = [c for c in top["revenue"] if c.rank_change]
-    return dg.MaterializeResult(metadata={
+    return table_partition_result(context, warehouse, monthly_partitions, "month", {
+        "top_customer_revenue": Figure("max", "value", sql.SQL("t.ranking = 'revenue'"))}, {
         "month": month.isoformat(),
         "ranked_by_revenue": len(top["revenue"]),
         "new_in_top_10_by_revenue": sum(1 for c in top["revenue"] if c.previous_rank is None),
         "top_10_movers_by_revenue": len(movers),
-        "top_customer_revenue": float(top["revenue"][0].value) if top["revenue"] else 0.0,
         "top_by_revenue": dg.MetadataValue.md(ranking_table(top["revenue"], "billed revenue")),
         "top_by_usage": dg.MetadataValue.md(ranking_table(top["usage"], "tokens")),
     })
@@ -322,9 +336,12 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
             summary = replace_endpoint_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
-        "rows": summary.rows,
+    return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
+        "request_count": Figure("sum", "request_count", PLATFORM_ROWS),
+        "server_error_count": Figure("sum", "status_5xx", PLATFORM_ROWS),
+        "rate_limited_count": Figure("sum", "rate_limited_count", PLATFORM_ROWS),
+        "worst_p99_ms": Figure("max", "latency_p99_ms", PLATFORM_ROWS),
+    }, {
         "request_count": summary.request_count,
         "server_error_count": summary.server_error_count,
         "server_error_rate_pct": round(summary.server_error_count / summary.request_count * 100, 3)
@@ -357,8 +374,11 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
             summary = replace_agent_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
+        "agent_invocations": Figure("sum", "invocations", PLATFORM_ROWS),
+        "agent_failures": Figure("sum", "failures", PLATFORM_ROWS),
+        "worst_agent_p95_ms": Figure("max", "duration_p95_ms", PLATFORM_ROWS),
+    }, {
         "agent_rows": summary.agent_rows,
         "agent_invocations": summary.invocations,
         "agent_failures": summary.failures,
@@ -394,8 +414,9 @@ def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseR
             summary = replace_session_concurrency(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     except RawEventsDroppedError as error:
         raise _dropped_failure(error) from None
-    return dg.MaterializeResult(metadata={
-        **window_metadata(window),
+    return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
+        "sessions": Figure("sum", "sessions"), "peak_concurrent_sessions": Figure("max", "peak_concurrent_sessions"),
+    }, {
         "session_pieces": summary.pieces,
         "organization_hours": summary.rows,
         "peak_concurrent_sessions": summary.peak_concurrent_sessions,
