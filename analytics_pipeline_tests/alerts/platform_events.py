@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+from analytics_pipeline_tests.event_rows import insert_events
+
 COLUMNS = ("event_time", "organization_id", "request_id", "endpoint", "status_code", "duration_ms")
 
 
@@ -11,10 +13,4 @@ def insert_endpoint_events(conn, *, endpoint: str, start: datetime, count: int, 
     """``count`` events of ``endpoint`` from ``start``, ``spacing`` apart, answered ``status``; commits."""
     prefix = prefix or f"{endpoint}-{status}-{start:%H%M%S}"
     rows = [(start + spacing * n, organization, f"{prefix}-{n}", endpoint, status, duration_ms) for n in range(count)]
-    for day in {row[0].date() for row in rows}:
-        conn.execute("SELECT analytics_ensure_event_partition(%s)", (day,))
-    copy_sql = f"COPY analytics_events ({', '.join(COLUMNS)}, content_hash, object_id) FROM STDIN"
-    with conn.cursor().copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row((*row, "h", 1))
-    conn.commit()
+    insert_events(conn, rows, COLUMNS)
