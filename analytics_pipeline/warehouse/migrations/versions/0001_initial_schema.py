@@ -1,16 +1,12 @@
 """Initial warehouse schema: raw events, quarantine, ingest ledger, rollups, export jobs, prices.
 
-Revision ID: 0001
 Revises:
-Create Date: 2026-11-27
 """
 
 from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

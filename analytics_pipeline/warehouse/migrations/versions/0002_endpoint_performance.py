@@ -1,16 +1,11 @@
 """Per-endpoint performance rollups for SRE.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27
 """
 
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """Per-tenant cost attribution: infrastructure costs, attribution, profitability, dashboard views (issue 6).
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-27
 
 The views are defined once, in ``sql/views/``; this migration installs them from there.
 A later change to a view goes in a new migration that runs its ``CREATE OR REPLACE VIEW``.
@@ -14,8 +11,6 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 #: In creation order (each may read the ones before); dropped in reverse.
 VIEWS = (

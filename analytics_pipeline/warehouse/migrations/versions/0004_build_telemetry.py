@@ -5,17 +5,12 @@ Run files share the ingest ledger (``analytics_ingested_objects`` with source
 ``line_number`` NULL) with the usage logs; this migration adds the runs themselves and their
 daily duration trends.
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-27
 """
 
 from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

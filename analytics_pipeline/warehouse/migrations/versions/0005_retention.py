@@ -5,17 +5,12 @@ A row of ``analytics_raw_archives`` exists only for a day whose Parquet archive 
 partition is dropped only while its row count still equals the archived one.
 ``analytics_export_jobs`` already allowed status ``expired`` (0001); this adds when.
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-27
 """
 
 from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

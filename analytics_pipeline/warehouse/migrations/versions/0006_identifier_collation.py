@@ -14,9 +14,6 @@ Applying it rebuilds the indexes of every ``analytics_events`` partition under a
 lock, which stops ingestion for the duration: on a large warehouse, run
 ``analytics-pipeline db upgrade`` in a maintenance window rather than leaving it to first use.
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-27
 """
 
 from alembic import op
@@ -25,8 +22,6 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 VIEWS = (  # in 0003's order of creation
     "analytics_view_daily_usage",

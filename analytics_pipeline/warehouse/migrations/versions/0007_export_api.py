@@ -9,17 +9,12 @@
   ``range_end``). The keyset indexes serve the newest-first listing, with or without a status
   filter; the partial indexes serve the per-organization cap and the sensor's pending scan.
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-28
 """
 
 from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -20,9 +20,6 @@ tenant), so the UPDATEs are quick.
 The metrics tables (:data:`TABLES`) are new and empty; the metrics assets fill them. The views
 (:data:`VIEWS`) are defined once, in ``sql/views/``, and installed from there.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-28
 """
 
 from alembic import op
@@ -31,8 +28,6 @@ from analytics_pipeline.warehouse.sql import load_sql
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 #: The metrics tables, in creation order.
 TABLES = (

@@ -12,17 +12,12 @@ and leaves the role (other databases of the server may still grant to it). A lat
 that drops and re-creates a view (as 0006 did) must grant it again;
 ``analytics_pipeline_tests/warehouse/test_bi_role.py`` fails otherwise.
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-11-30
 """
 
 from alembic import op
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

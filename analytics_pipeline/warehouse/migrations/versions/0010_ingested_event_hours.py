@@ -11,17 +11,12 @@ The upgrade fills the table from the events already stored: one pass over ``anal
 (minutes on a large warehouse; like 0006, apply it with ``analytics-pipeline db upgrade`` in a
 quiet hour rather than on first use).
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -11,17 +11,12 @@ The status and SRE pages read only the rows of every organization together (``or
 NULL) of the hourly SRE metrics, over up to 90 days: partial indexes on those rows keep the
 per-organization rows (most of each table) out of those reads.
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0011"
 down_revision = "0010"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -20,17 +20,12 @@ restatement of one hour would merge into its day's percentiles that hour alone. 
 percentiles are left as they are. A row whose raw events retention has dropped keeps no sketch (NULL;
 its window cannot be rolled up again either), and the range figures say on how many requests they rest.
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0012"
 down_revision = "0011"
-branch_labels = None
-depends_on = None
 
 TABLES = ("analytics_hourly_rollups", "analytics_daily_rollups", "analytics_endpoint_hourly_metrics",
           "analytics_endpoint_daily_rollups")

@@ -12,17 +12,12 @@
 * ``analytics_stream_consumers``: the consumers alive on a stream (each renews its row every
   round), so each takes a fair share of the shards and hands back the rest.
 
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0013"
 down_revision = "0012"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -12,17 +12,12 @@
   already stored, or rejected with its reason, counted in ``rejections`` with a sample of each);
 * ``analytics_service_minute_metrics``: their datapoints per minute, namespace, service and metric.
 
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0014"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -6,17 +6,12 @@ created), loaded from a directory file (``analytics-pipeline directory load``; t
 one for the demo). ``source`` says where a row came from. The CSV exports keep the seed's schema
 (ids only) and never read these tables.
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0015"
 down_revision = "0014"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
