@@ -227,7 +227,8 @@ class Settings:
     dagster_ui_url: str = _setting(
         "ANALYTICS_DAGSTER_UI_URL", "http://localhost:3000", "Base of the Dagster UI links in alerts.", _base_url)
     alert_rules_file: str | None = _setting(
-        "ANALYTICS_ALERT_RULES_FILE", None, "The platform alert rules (TOML or JSON; see the README's Alerts).",
+        "ANALYTICS_ALERT_RULES_FILE", None,
+        "The platform alert rules (TOML or JSON; see Alerts (on call) in the README).",
         unset="the rules shipped in the package")
     pagerduty_routing_key: str | None = _setting(
         "ANALYTICS_PAGERDUTY_ROUTING_KEY", None, "Routing key of a PagerDuty Events API v2 integration; critical "

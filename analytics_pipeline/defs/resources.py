@@ -50,10 +50,9 @@ def _configured(settings: Settings, name: str) -> Any:
     """The setting ``name`` as a resource is given it: a secret that comes from the process
     environment as a ``dg.EnvVar`` (the UI then names the variable, never the value), any other
     value as it is (tests pass their own)."""
-    value = getattr(settings, name)
-    variable = declared(name).variable
-    if declared(name).secret and value is not None and os.environ.get(variable, "").strip() == value:
-        return dg.EnvVar(variable)
+    value, setting = getattr(settings, name), declared(name)
+    if setting.secret and value is not None and os.environ.get(setting.variable, "").strip() == value:
+        return dg.EnvVar(setting.variable)
     return value
 
 
