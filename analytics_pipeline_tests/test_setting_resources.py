@@ -31,9 +31,7 @@ def test_the_ui_shows_each_fields_declaration():
         setting = declared(name)
         assert config.description.startswith(f"`{setting.variable}`: {setting.description}"), (key, field)
         assert config.is_secret == setting.secret, (key, field)
-        if setting.under_home:  # a store's default is under the home directory: the settings give it
-            assert config.is_required, (key, field)
-        elif default_of(name) is not None:
+        if default_of(name) is not None:
             assert config.default_value == default_of(name), (key, field)
     webhook = resources["alert_settings"].get_resource_definition().config_schema.as_field().config_type
     assert webhook.fields["webhook_url"].is_secret and "ANALYTICS_ALERT_WEBHOOK_URL" in webhook.fields[

@@ -19,7 +19,6 @@ import dagster as dg
 import psycopg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
-from pydantic_core import PydanticUndefined
 
 from analytics_pipeline.costs.budgets import load_budgets
 from analytics_pipeline.retention.policy import RetentionPolicy
@@ -36,13 +35,12 @@ _SETTING = "analytics_setting"
 
 def setting_field(name: str) -> Any:
     """A resource field declared by the setting ``name`` (``analytics_pipeline.settings``): its
-    default (none for a store, whose default is under the home directory), and its description
-    naming the variable, which the Dagster UI's resource page shows."""
+    default, and its description naming the variable, which the Dagster UI's resource page shows."""
     setting = declared(name)
     description = f"`{setting.variable}`: {setting.description}"
-    if setting.unset:
-        description += f" Unset: {setting.unset}."
-    return Field(default=PydanticUndefined if setting.under_home else default_of(name), description=description,
+    if setting.unset or setting.under_home:
+        description += f" Unset: {setting.unset or setting.shown_default(default_of(name))}."
+    return Field(default=default_of(name), description=description,
                  json_schema_extra={_SETTING: name, "dagster__is_secret": setting.secret})
 
 
