@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from analytics_pipeline.cli_oncall import add_oncall_commands, demo_metric_streams
+from analytics_pipeline.settings import Settings, environment_for, is_set, load_settings
 
 
 def _parse_date(text: str) -> date:
@@ -117,7 +118,7 @@ def prepare_dagster_home(settings) -> Path:
             url = settings.database_url
         else:
             url = ensure_database(ensure_embedded_postgres(settings.embedded_pgdata), "dagster")
-        os.environ["DAGSTER_PG_URL"] = dagster_storage_url(url)
+        os.environ.update(environment_for(dagster_pg_url=dagster_storage_url(url)))
     return home
 
 
@@ -179,13 +180,12 @@ def cmd_demo(args) -> int:
     month_start = args.start.replace(day=1)
     # The partitions start where the demo's data starts (unless set to an earlier month), set before
     # the definitions load: the UI then shows the month filled, not a sliver of partitions since 2025.
-    explicit = os.environ.get("ANALYTICS_PARTITIONS_START", "").strip()
-    if not explicit or date.fromisoformat(explicit) > month_start:
-        os.environ["ANALYTICS_PARTITIONS_START"] = month_start.isoformat()
+    if not is_set("partitions_start") or load_settings().partitions_start > month_start:
+        os.environ.update(environment_for(partitions_start=month_start))
     # And the example budgets (the default demo's tenants), unless budgets are configured: the
     # budget check then judges every day of the month instead of being skipped.
-    if not os.environ.get("ANALYTICS_BUDGETS_FILE", "").strip():
-        os.environ["ANALYTICS_BUDGETS_FILE"] = str(EXAMPLE_BUDGETS)
+    if not is_set("budgets_file"):
+        os.environ.update(environment_for(budgets_file=EXAMPLE_BUDGETS))
 
     import dagster as dg
 
@@ -754,9 +754,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     api = commands.add_parser("api", help="run the export API (FastAPI on uvicorn)")
-    api.add_argument("--host", default=None, help="default: ANALYTICS_API_HOST (127.0.0.1)")
-    api.add_argument("--port", type=int, default=None, help="default: ANALYTICS_API_PORT (8080); the download "
-                                                             "links follow it unless ANALYTICS_API_PUBLIC_URL is set")
+    api.add_argument("--host", default=None, help=f"default: ANALYTICS_API_HOST ({Settings.api_host})")
+    api.add_argument("--port", type=int, default=None,
+                     help=f"default: ANALYTICS_API_PORT ({Settings.api_port}); the download links follow it "
+                          "unless ANALYTICS_API_PUBLIC_URL is set")
     api.add_argument("--workers", type=int, default=1,
                      help="worker processes on the one port (default 1); 2 lets a loaded API use both cores")
     api.set_defaults(func=cmd_api)

@@ -5,8 +5,6 @@ The composition root: every domain registers its own ``dg.Definitions`` in
 the settings read once (:func:`resources_from_settings`).
 """
 
-import os
-
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_shared.record import replace
@@ -28,47 +26,35 @@ from analytics_pipeline.defs.ingestion.resources import IngestionSettings
 from analytics_pipeline.defs.jobs import pipeline_jobs
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import (
+    BudgetSettings,
     ClockResource,
+    ObjectStorageResource,
     RetentionSettings,
     WarehouseResource,
-    object_storage_from_settings,
 )
 from analytics_pipeline.defs.rollups.resources import RollupSettings
 from analytics_pipeline.defs.tables import describe_tables
-from analytics_pipeline.settings import Settings, current_settings, setting_variables
+from analytics_pipeline.settings import Settings, current_settings
 
 #: Every domain, in the order data flows through them.
 DOMAINS = (ingestion, rollups, exports, costs, metrics, build_metrics, system_health, alerts, retention)
 
 
-def _secret(settings: Settings, name: str) -> str | dg.EnvVar | None:
-    """A secret setting as a ``dg.EnvVar`` when it comes from the process environment (the UI
-    then names the variable, never the value), else its value (tests pass their own)."""
-    value = getattr(settings, name)
-    variable = setting_variables()[name]
-    if value is not None and os.environ.get(variable, "").strip() == value:
-        return dg.EnvVar(variable)
-    return value
-
-
 def resources_from_settings(settings: Settings, s3: S3Resource | None = None) -> dict[str, object]:
-    """The resources the definitions run with, every field from ``settings``; ``s3`` configures
+    """The resources the definitions run with, every setting field from ``settings``; ``s3`` configures
     the S3 client (by default the standard AWS chain, with ``AWS_ENDPOINT_URL`` and friends)."""
+    budget_settings = BudgetSettings.from_settings(settings)
     return {
-        "warehouse": WarehouseResource(database_url=_secret(settings, "database_url"),
-                                       embedded_pgdata=str(settings.embedded_pgdata)),
-        "object_storage": object_storage_from_settings(settings, s3),
+        "warehouse": WarehouseResource.from_settings(settings, embedded_pgdata=str(settings.embedded_pgdata)),
+        "object_storage": ObjectStorageResource.from_settings(settings, s3=s3 or S3Resource(max_attempts=5)),
         "clock": ClockResource(),
         "cost_explorer": CostExplorerResource(),
         "ingestion_settings": IngestionSettings.from_settings(settings),
         "rollup_settings": RollupSettings.from_settings(settings),
         "cost_settings": CostSettings.from_settings(settings),
-        "metrics_settings": MetricsSettings.from_settings(settings),
-        "alert_settings": AlertSettings(webhook_url=_secret(settings, "alert_webhook_url"),
-                                        dagster_ui_url=settings.dagster_ui_url,
-                                        rules_file=settings.alert_rules_file,
-                                        pagerduty_routing_key=_secret(settings, "pagerduty_routing_key"),
-                                        pagerduty_events_url=settings.pagerduty_events_url),
+        "budget_settings": budget_settings,
+        "metrics_settings": MetricsSettings.from_settings(settings, budget_settings=budget_settings),
+        "alert_settings": AlertSettings.from_settings(settings),
         "retention_settings": RetentionSettings.from_settings(settings),
     }
 

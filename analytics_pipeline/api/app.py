@@ -44,7 +44,7 @@ from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, firehose, health, ingest, usage
 from analytics_pipeline.api.routes import tracing as request_tracing
 from analytics_pipeline.api.security import signing_key
-from analytics_pipeline.settings import Settings
+from analytics_pipeline.settings import Settings, environment_for
 from analytics_pipeline.storage.object_store import open_store
 from analytics_pipeline.warehouse.database import SESSION_OPTIONS, resolve_database_url
 from analytics_pipeline.warehouse.migrate import ensure_migrated, head_revision
@@ -228,8 +228,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     signing_key(settings)  # made here if it is new, so two workers never race to write it
     # The workers are new processes that read their settings from the environment: hand them
     # the resolved warehouse and the overridden address that way.
-    os.environ.update({"ANALYTICS_DATABASE_URL": url, "ANALYTICS_API_HOST": settings.api_host,
-                       "ANALYTICS_API_PORT": str(settings.api_port)})
+    os.environ.update(environment_for(database_url=url, api_host=settings.api_host, api_port=settings.api_port))
     uvicorn.run("analytics_pipeline.api.app:app_from_environment", factory=True, workers=workers, **options)
 
 

@@ -1,5 +1,6 @@
 """The resources every domain shares: the one warehouse, the one object storage, the clock,
-and the retention periods (ingestion, its checks and the retention job all honour them).
+and the retention periods (ingestion, its checks and the retention job all honour them); and
+how a resource's field is declared by a setting (:func:`setting_field`, :class:`SettingsResource`).
 
 Each domain's own settings are resources of that domain (``defs/<domain>/resources.py``);
 ``analytics_pipeline.definitions`` builds them all from the settings, once. Secrets (a
@@ -7,31 +8,70 @@ database URL with a password, the alert webhook) are passed as ``dg.EnvVar``, so
 resource page names the variable and never shows the value.
 """
 
-import dataclasses
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Self
 
 import dagster as dg
 import psycopg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
 
+from analytics_pipeline.costs.budgets import load_budgets
 from analytics_pipeline.retention.policy import RetentionPolicy
-from analytics_pipeline.settings import Settings
+from analytics_pipeline.settings import Settings, declared, default_of
 from analytics_pipeline.storage.object_store import ObjectStore, open_store
 from analytics_pipeline.warehouse.database import connect, resolve_database_url
 from analytics_pipeline.warehouse.migrate import ensure_migrated
 
 _DEFAULTS = Settings()
+# The key, in a field's json_schema_extra, naming the setting that declares it; Dagster reads
+# "dagster__is_secret" there to mark a config field secret.
+_SETTING = "analytics_setting"
 
 
-class WarehouseResource(dg.ConfigurableResource):
+def setting_field(name: str) -> Any:
+    """A resource field declared by the setting ``name`` (``analytics_pipeline.settings``): its
+    default, and its description naming the variable, which the Dagster UI's resource page shows."""
+    setting = declared(name)
+    description = f"`{setting.variable}`: {setting.description}"
+    if setting.unset or setting.under_home:
+        description += f" Unset: {setting.unset or setting.shown_default(default_of(name))}."
+    return Field(default=default_of(name), description=description,
+                 json_schema_extra={_SETTING: name, "dagster__is_secret": setting.secret})
+
+
+def _configured(settings: Settings, name: str) -> Any:
+    """The setting ``name`` as a resource is given it: a secret that comes from the process
+    environment as a ``dg.EnvVar`` (the UI then names the variable, never the value), any other
+    value as it is (tests pass their own)."""
+    value, setting = getattr(settings, name), declared(name)
+    if setting.secret and value is not None and os.environ.get(setting.variable, "").strip() == value:
+        return dg.EnvVar(setting.variable)
+    return value
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """A resource whose fields are settings (each declared with :func:`setting_field`)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **others: Any) -> Self:
+        """This resource with every setting field from ``settings``; ``others`` give the rest
+        (nested resources, values derived from the settings)."""
+        values = {name: _configured(settings, info.json_schema_extra[_SETTING])
+                  for name, info in cls.model_fields.items()
+                  if isinstance(info.json_schema_extra, dict) and _SETTING in info.json_schema_extra}
+        return cls(**values, **others)
+
+
+class WarehouseResource(SettingsResource):
     """The PostgreSQL warehouse (14 or newer). Pending migrations are applied when the resource
     is set up for a run or a sensor tick (once per process)."""
 
-    database_url: str | None = Field(
-        default=None, description="PostgreSQL URL (`ANALYTICS_DATABASE_URL`); empty: the embedded server.")
+    database_url: str | None = setting_field("database_url")
     embedded_pgdata: str = Field(
         default=str(_DEFAULTS.embedded_pgdata),
         description="Data directory of the embedded PostgreSQL, used when `database_url` is empty.")
@@ -53,23 +93,18 @@ class WarehouseResource(dg.ConfigurableResource):
             yield conn
 
 
-class ObjectStorageResource(dg.ConfigurableResource):
+class ObjectStorageResource(SettingsResource):
     """Where log objects are read and exports and archives written: each location is
     ``s3://bucket/prefix`` or a local directory. S3 endpoint, region, profile and retry
     attempts are configured on the nested ``s3`` resource (or the standard ``AWS_*`` variables)."""
 
-    logs_url: str = Field(description="Usage log objects (`ANALYTICS_LOGS_URL`).")
-    exports_url: str = Field(description="Finance exports (`ANALYTICS_EXPORTS_URL`).")
-    archive_url: str = Field(description="Raw-event Parquet archives (`ANALYTICS_ARCHIVE_URL`).")
-    focus_costs_url: str = Field(description="Cloud cost exports in FOCUS format (`ANALYTICS_FOCUS_COSTS_URL`).")
-    build_metrics_url: str = Field(description="CI run telemetry files (`ANALYTICS_BUILD_METRICS_URL`).")
-    metric_streams_url: str = Field(
-        default=Settings.metric_streams_url,
-        description="CloudWatch Metric Streams objects (`ANALYTICS_METRIC_STREAMS_URL`); empty: none.")
-    sensor_lookback_days: int = Field(
-        default=Settings.sensor_lookback_days,
-        description="Days of YYYY/MM/DD/ prefixes the object sensors list each tick "
-                    "(`ANALYTICS_SENSOR_LOOKBACK_DAYS`).")
+    logs_url: str = setting_field("logs_url")
+    exports_url: str = setting_field("exports_url")
+    archive_url: str = setting_field("archive_url")
+    focus_costs_url: str = setting_field("focus_costs_url")
+    build_metrics_url: str = setting_field("build_metrics_url")
+    metric_streams_url: str = setting_field("metric_streams_url")
+    sensor_lookback_days: int = setting_field("sensor_lookback_days")
     s3: S3Resource
 
     _stores: dict[str, ObjectStore] = PrivateAttr(default_factory=dict)
@@ -117,41 +152,29 @@ class ClockResource(dg.ConfigurableResource):
         return (frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-_PERIODS = tuple(field.name for field in dataclasses.fields(RetentionPolicy))
+class BudgetSettings(SettingsResource):
+    """The monthly budgets, one file for the cost domain's budget check and the metrics' health
+    score (its budget burn)."""
+
+    budgets_file: str | None = setting_field("budgets_file")
+
+    def budgets(self) -> dict[str, Decimal]:
+        """Each tenant's monthly budget (empty without a budgets file)."""
+        return dict(load_budgets(self.budgets_file).tenants) if self.budgets_file else {}
 
 
-class RetentionSettings(dg.ConfigurableResource):
-    """The retention periods (`ANALYTICS_*_DAYS` / `_MONTHS`, see the README's Retention)."""
+class RetentionSettings(SettingsResource):
+    """The retention periods (see the README's Retention)."""
 
-    raw_archive_after_days: int = Field(default=Settings.raw_archive_after_days,
-                                        description="Raw event days older than this are archived as Parquet.")
-    raw_retention_days: int = Field(default=Settings.raw_retention_days,
-                                    description="Raw event partitions older than this are dropped (once archived).")
-    rollup_retention_months: int = Field(default=Settings.rollup_retention_months,
-                                         description="Rollups are kept this many complete months.")
-    quarantine_retention_days: int = Field(default=Settings.quarantine_retention_days,
-                                           description="Quarantined lines are kept this many days.")
-    export_retention_days: int = Field(default=Settings.export_retention_days,
-                                       description="Export files are kept this many days (job rows stay).")
-    archive_glacier_after_days: int = Field(default=Settings.archive_glacier_after_days,
-                                            description="S3 archive objects move to Glacier after this many days.")
-    archive_expire_after_days: int = Field(default=Settings.archive_expire_after_days,
-                                           description="S3 archive objects expire after this many days.")
-    dagster_run_retention_days: int = Field(default=Settings.dagster_run_retention_days,
-                                            description="Finished Dagster runs are pruned after this many days.")
+    raw_archive_after_days: int = setting_field("raw_archive_after_days")
+    raw_retention_days: int = setting_field("raw_retention_days")
+    rollup_retention_months: int = setting_field("rollup_retention_months")
+    quarantine_retention_days: int = setting_field("quarantine_retention_days")
+    export_retention_days: int = setting_field("export_retention_days")
+    archive_glacier_after_days: int = setting_field("archive_glacier_after_days")
+    archive_expire_after_days: int = setting_field("archive_expire_after_days")
+    dagster_run_retention_days: int = setting_field("dagster_run_retention_days")
 
     def policy(self) -> RetentionPolicy:
-        return RetentionPolicy(**{name: getattr(self, name) for name in _PERIODS})
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "RetentionSettings":
-        return cls(**{name: getattr(settings, name) for name in _PERIODS})
-
-
-def object_storage_from_settings(settings: Settings, s3: S3Resource | None = None) -> ObjectStorageResource:
-    """The object storage the settings name (S3 through ``s3``, by default the standard AWS chain)."""
-    return ObjectStorageResource(
-        logs_url=settings.logs_url, exports_url=settings.exports_url, archive_url=settings.archive_url,
-        focus_costs_url=settings.focus_costs_url, build_metrics_url=settings.build_metrics_url,
-        metric_streams_url=settings.metric_streams_url,
-        sensor_lookback_days=settings.sensor_lookback_days, s3=s3 or S3Resource(max_attempts=5))
+        """The periods as the retention job applies them."""
+        return RetentionPolicy(**{name: getattr(self, name) for name in RetentionPolicy.__dataclass_fields__})

@@ -20,13 +20,13 @@ budget burn without a budget for the tenant (``ANALYTICS_BUDGETS_FILE``). The 7-
 means of a young organization count from its first active day. Latency compares the
 request-weighted mean of the organization's daily p95s (exact per day) with the same mean
 over every organization's daily p95s (the platform's). ``N`` is
-``ANALYTICS_CHURN_INACTIVE_DAYS`` (14).
+``ANALYTICS_CHURN_INACTIVE_DAYS``.
 
 The score is rounded half up to an integer. Bands: **healthy** >= 70, **at risk** 40-69,
 **critical** < 40.
 
 Churn signal: no activity for N days or more (``inactive``), or the last 7 days' requests
-more than ``ANALYTICS_CHURN_DROP_PERCENT`` (50 %) below the 7 days before (``usage_drop``;
+more than ``ANALYTICS_CHURN_DROP_PERCENT`` percent below the 7 days before (``usage_drop``;
 judged once the organization has a whole week before the last one).
 """
 

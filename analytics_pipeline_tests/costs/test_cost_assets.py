@@ -20,9 +20,9 @@ from analytics_pipeline.defs.costs.checks import (
     attributed_cost_equals_infra_cost,
     tenant_budgets,
 )
-from analytics_pipeline.defs.costs.resources import CostSettings
 from analytics_pipeline.defs.costs.schedules import daily_cost_refresh_schedule, month_to_date_profitability_schedule
 from analytics_pipeline.defs.costs.sensors import focus_export_sensor
+from analytics_pipeline.defs.resources import BudgetSettings
 from analytics_pipeline.defs.shared import RANGE_END_TAG, RANGE_START_TAG
 from analytics_pipeline.generator.focus_costs import decommissioned_tenant_id, generate_focus_costs
 from analytics_pipeline.generator.usage_logs import OrgTotals
@@ -114,7 +114,7 @@ def test_a_month_from_focus_exports_to_profitability_and_budgets(
         "org-big": str((spent["org-big"] / D("1.05")).quantize(D("0.01"))),
         "org-mid": str((spent["org-mid"] / D("0.85")).quantize(D("0.01"))),
         "org-small": str(spent["org-small"] * 2)}}))
-    res = {**res, "cost_settings": CostSettings(budgets_file=str(budgets))}
+    res = {**res, "budget_settings": BudgetSettings(budgets_file=str(budgets))}
     last_day = dg.materialize([tenant_cost_attribution, attributed_cost_equals_infra_cost, tenant_budgets],
                               instance=dagster_instance, resources=res, partition_key="2025-05-31")
     budget = check_results(last_day)[TENANT_BUDGETS]

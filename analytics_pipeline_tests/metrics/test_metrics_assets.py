@@ -60,7 +60,8 @@ def test_a_month_in_one_run_with_its_checks_then_a_tampered_activity_fails(loade
         conn.execute("DELETE FROM analytics_customer_health_daily WHERE day = '2026-03-06' AND organization_id = "
                      "'org-a'")
         conn.commit()
-    tight = {**resources, "metrics_settings": MetricsSettings(forecast_mape_bound_percent=0.0)}
+    tight = {**resources, "metrics_settings": MetricsSettings(forecast_mape_bound_percent=0.0,
+                                                              budget_settings=resources["budget_settings"])}
     checked = run(tight, dagster_instance, selection=dg.AssetSelection.checks(*CHECKS))
     failed = {(e.check_name, e.partition): e for e in checked.get_asset_check_evaluations() if not e.passed}
     assert {name for name, _ in failed} == {"activity_matches_rollups", "dau_within_wau_within_mau",

@@ -24,7 +24,7 @@ def build_metrics_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
                          object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Requests a `build_metrics_job` run (run files, then trends and checks) per day that has
     run files not yet in the ingest ledger. Lists only the last `ANALYTICS_SENSOR_LOOKBACK_DAYS`
-    (default 2) days of `metrics/YYYY/MM/DD/` prefixes, page by page, at most 5,000 files per
+    days of `metrics/YYYY/MM/DD/` prefixes, page by page, at most 5,000 files per
     tick. The ledger in the warehouse, not the cursor, decides what is new; `run_key` is built
     from the files' keys and etags, so a re-evaluated tick never launches the same work twice
     and an overwritten file is loaded again."""

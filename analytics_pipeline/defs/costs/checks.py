@@ -16,8 +16,7 @@ from analytics_pipeline.costs.budgets import (
     seasonal_forecasts,
 )
 from analytics_pipeline.defs.costs.assets import tenant_cost_attribution
-from analytics_pipeline.defs.costs.resources import CostSettings
-from analytics_pipeline.defs.resources import WarehouseResource
+from analytics_pipeline.defs.resources import BudgetSettings, WarehouseResource
 from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
 
 ATTRIBUTION_RECONCILES = "attributed_cost_equals_infra_cost"
@@ -82,9 +81,10 @@ TENANT_BUDGETS_SPEC = dg.AssetCheckSpec(
 
 
 @dg.multi_asset_check(specs=[TENANT_BUDGETS_SPEC], can_subset=True)
-def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, cost_settings: CostSettings):
+def tenant_budgets(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                   budget_settings: BudgetSettings):
     """Evaluates the budgets as of the end of each day of the run (one result per day)."""
-    path = cost_settings.budgets_file
+    path = budget_settings.budgets_file
     if not path:
         context.log.info(f"{TENANT_BUDGETS} skipped: no budgets file configured (set ANALYTICS_BUDGETS_FILE to a "
                          ".json or .toml file, see analytics_pipeline/costs/budgets.example.json)")

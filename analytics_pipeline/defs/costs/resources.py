@@ -3,9 +3,8 @@
 import boto3
 import dagster as dg
 from botocore.config import Config
-from pydantic import Field
 
-from analytics_pipeline.settings import Settings
+from analytics_pipeline.defs.resources import SettingsResource, setting_field
 
 
 class CostExplorerResource(dg.ConfigurableResource):
@@ -33,18 +32,9 @@ class CostExplorerResource(dg.ConfigurableResource):
         )
 
 
-class CostSettings(dg.ConfigurableResource):
-    """The cost settings (`ANALYTICS_COST_SOURCE`, `ANALYTICS_COST_ALLOCATION_DRIVER`, `ANALYTICS_BUDGETS_FILE`)."""
+class CostSettings(SettingsResource):
+    """The cost settings: where cost comes from, how shared cost is split (the budgets are
+    ``BudgetSettings``, shared with the metrics)."""
 
-    source: str = Field(default=Settings.cost_source,
-                        description="Where infrastructure cost comes from: focus (FOCUS exports) or cost_explorer.")
-    allocation_driver: str = Field(default=Settings.cost_allocation_driver,
-                                   description="How shared cost is split: tokens, requests or duration.")
-    budgets_file: str | None = Field(default=Settings.budgets_file,
-                                     description="Per-tenant and total monthly budgets (.json or .toml); "
-                                                 "empty: the budget check is skipped.")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "CostSettings":
-        return cls(source=settings.cost_source, allocation_driver=settings.cost_allocation_driver,
-                   budgets_file=settings.budgets_file)
+    source: str = setting_field("cost_source")
+    allocation_driver: str = setting_field("cost_allocation_driver")

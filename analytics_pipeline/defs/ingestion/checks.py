@@ -30,14 +30,13 @@ DELIVERY_HOUR_CHECK_SPECS = [
         description="For the objects delivered in the partition: lines read = accepted + duplicates + quarantined, "
                     "and the ledger's accepted and quarantined counts equal the event and quarantine rows stored "
                     "for those objects. Nothing lost, nothing counted twice. What retention removed is not "
-                    "compared (the lines must still add up): the quarantine rows of objects ingested over 89 days "
-                    "ago (`ANALYTICS_QUARANTINE_RETENTION_DAYS` less a day's margin), and the events of objects "
+                    "compared (the lines must still add up): the quarantine rows of objects ingested longer ago than "
+                    "`ANALYTICS_QUARANTINE_RETENTION_DAYS` less a day's margin, and the events of objects "
                     "with an event day whose partition retention dropped; the metadata counts the objects left out."),
     dg.AssetCheckSpec(
         QUARANTINE_RATE_WITHIN_BOUNDS.name, asset=raw_usage_events, partitions_def=hourly_partitions,
         description="Share of lines quarantined among the lines of the objects delivered in the partition: warns "
-                    "above `ANALYTICS_QUARANTINE_WARN_RATE` (default 0.5%), fails above "
-                    "`ANALYTICS_QUARANTINE_FAIL_RATE` (default 1%)."),
+                    "above `ANALYTICS_QUARANTINE_WARN_RATE`, fails above `ANALYTICS_QUARANTINE_FAIL_RATE`."),
     dg.AssetCheckSpec(
         RAW_EVENTS_MEET_CONTRACT.name, asset=raw_usage_events, partitions_def=hourly_partitions,
         description="The rules of the Great Expectations suite (`raw_events_meet_expectations`) on the events of "

@@ -22,8 +22,9 @@ from analytics_pipeline.ingestion.freshness import raw_events_freshness
 @dg.asset_check(asset=raw_usage_events, name=RAW_EVENTS_ARE_FRESH.name)
 def raw_events_are_fresh(warehouse: WarehouseResource, clock: ClockResource) -> dg.AssetCheckResult:
     """Lag of the newest event time stored in the warehouse (at or before now): warns beyond
-    `ANALYTICS_RAW_FRESHNESS_WARN_MINUTES` (60), fails beyond `_FAIL_MINUTES` (120). Graded on
-    the data, not on when the asset last ran; also reports the newest ingestion and delivery hour."""
+    `ANALYTICS_RAW_FRESHNESS_WARN_MINUTES` minutes, fails beyond `ANALYTICS_RAW_FRESHNESS_FAIL_MINUTES`.
+    Graded on the data, not on when the asset last ran; also reports the newest ingestion and
+    delivery hour."""
     with warehouse.connect() as conn:
         reading = raw_events_freshness(conn, clock.now(), RAW_FRESHNESS.warn_window.to_timedelta(),
                                        RAW_FRESHNESS.fail_window.to_timedelta())

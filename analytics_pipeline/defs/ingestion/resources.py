@@ -1,22 +1,10 @@
 """``IngestionSettings``: how the quality checks judge a delivery hour."""
 
-import dagster as dg
-from pydantic import Field
-
-from analytics_pipeline.settings import Settings
+from analytics_pipeline.defs.resources import SettingsResource, setting_field
 
 
-class IngestionSettings(dg.ConfigurableResource):
-    """The quarantine-rate thresholds (`ANALYTICS_QUARANTINE_WARN_RATE` / `_FAIL_RATE`)."""
+class IngestionSettings(SettingsResource):
+    """The quarantine-rate thresholds of the delivery hour's check."""
 
-    quarantine_warn_rate: float = Field(
-        default=Settings.quarantine_warn_rate,
-        description="Quarantined share of a delivery hour's lines above which its check warns.")
-    quarantine_fail_rate: float = Field(
-        default=Settings.quarantine_fail_rate,
-        description="Quarantined share of a delivery hour's lines above which its check fails.")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "IngestionSettings":
-        return cls(quarantine_warn_rate=settings.quarantine_warn_rate,
-                   quarantine_fail_rate=settings.quarantine_fail_rate)
+    quarantine_warn_rate: float = setting_field("quarantine_warn_rate")
+    quarantine_fail_rate: float = setting_field("quarantine_fail_rate")

@@ -26,7 +26,7 @@ def usage_log_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
                      object_storage: ObjectStorageResource, clock: ClockResource) -> dg.SensorResult:
     """Requests a `raw_usage_events_job` run (the asset and its delivery-hour checks) per
     delivery hour that has log objects not yet in the ingest ledger. Lists only the last
-    `ANALYTICS_SENSOR_LOOKBACK_DAYS` (default 2) days of `YYYY/MM/DD/` prefixes, page by page,
+    `ANALYTICS_SENSOR_LOOKBACK_DAYS` days of `YYYY/MM/DD/` prefixes, page by page,
     and at most 5,000 objects per tick. The ledger in
     the warehouse, not the cursor, decides what is new; `run_key` is built from the objects'
     keys and etags, so a re-evaluated tick never launches the same work twice."""

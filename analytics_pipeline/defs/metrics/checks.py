@@ -96,7 +96,7 @@ def forecast_backtest_within_bound(context: dg.AssetCheckExecutionContext, wareh
                                    metrics_settings: MetricsSettings):
     """The seasonal method's backtest MAPE of requests (each organization's rest-of-month
     forecasts from the 28 days before each as-of day) stays at or under
-    `ANALYTICS_FORECAST_MAPE_BOUND_PERCENT` (25 %) on every day of the window; warns otherwise.
+    `ANALYTICS_FORECAST_MAPE_BOUND_PERCENT` percent on every day of the window; warns otherwise.
     Days the backtest cannot judge yet (under a week of history) are not counted."""
     yield from _each_day(context, warehouse, lambda conn, window, first, end: _backtest_result(
         conn, window, first, end, metrics_settings.forecast_mape_bound_percent))

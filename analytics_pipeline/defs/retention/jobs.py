@@ -100,7 +100,7 @@ def _report(context: dg.OpExecutionContext, report: ActionReport, cutoffs: Cutof
 def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConfig,
                            retention_settings: RetentionSettings, clock: ClockResource, warehouse: WarehouseResource,
                            object_storage: ObjectStorageResource) -> None:
-    """Archive every raw event day older than `ANALYTICS_RAW_ARCHIVE_AFTER_DAYS` (7) as Parquet
+    """Archive every raw event day older than `ANALYTICS_RAW_ARCHIVE_AFTER_DAYS` as Parquet
     (zstd) under `ANALYTICS_ARCHIVE_URL` (`raw_events/year=/month=/day=/events.parquet`),
     streamed from PostgreSQL, read back and verified (sha256, row counts) before it is recorded
     in `analytics_raw_archives`. Unchanged days are skipped; days that late events changed are
@@ -115,7 +115,7 @@ def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConf
 def drop_expired_raw_partitions(context: dg.OpExecutionContext, config: RetentionConfig,
                                 retention_settings: RetentionSettings, clock: ClockResource,
                                 warehouse: WarehouseResource, object_storage: ObjectStorageResource) -> None:
-    """Drop the daily partitions of raw events older than `ANALYTICS_RAW_RETENTION_DAYS` (400)
+    """Drop the daily partitions of raw events older than `ANALYTICS_RAW_RETENTION_DAYS`
     whole, with their dedupe keys, but only days archived and verified whose archive is still
     in storage and whose row count still matches it; any other day is kept and reported."""
     _, cutoffs = _cutoffs(context, config, retention_settings, clock)
@@ -130,7 +130,7 @@ def delete_expired_rollups(context: dg.OpExecutionContext, config: RetentionConf
                            retention_settings: RetentionSettings, clock: ClockResource,
                            warehouse: WarehouseResource) -> None:
     """Delete hourly, daily and endpoint rollups older than `ANALYTICS_ROLLUP_RETENTION_MONTHS`
-    (13) complete months."""
+    complete months."""
     _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = warehouse_rows.delete_expired_rollups(conn, cutoffs, dry_run=config.dry_run)
@@ -141,7 +141,7 @@ def delete_expired_rollups(context: dg.OpExecutionContext, config: RetentionConf
 def delete_expired_quarantine(context: dg.OpExecutionContext, config: RetentionConfig,
                               retention_settings: RetentionSettings, clock: ClockResource,
                               warehouse: WarehouseResource) -> None:
-    """Delete quarantined lines older than `ANALYTICS_QUARANTINE_RETENTION_DAYS` (90)."""
+    """Delete quarantined lines older than `ANALYTICS_QUARANTINE_RETENTION_DAYS`."""
     _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     with warehouse.connect(autocommit=True) as conn:
         report = warehouse_rows.delete_expired_quarantine(conn, cutoffs, dry_run=config.dry_run)
@@ -152,7 +152,7 @@ def delete_expired_quarantine(context: dg.OpExecutionContext, config: RetentionC
 def expire_export_files(context: dg.OpExecutionContext, config: RetentionConfig,
                         retention_settings: RetentionSettings, clock: ClockResource, warehouse: WarehouseResource,
                         object_storage: ObjectStorageResource) -> None:
-    """Delete finance export files older than `ANALYTICS_EXPORT_RETENTION_DAYS` (90): ad hoc
+    """Delete finance export files older than `ANALYTICS_EXPORT_RETENTION_DAYS`: ad hoc
     jobs' CSVs and manifests (their `analytics_export_jobs` rows stay, marked `expired`;
     pending and running jobs are never touched) and monthly exports."""
     _, cutoffs = _cutoffs(context, config, retention_settings, clock)
@@ -166,8 +166,8 @@ def ensure_archive_lifecycle_rule(context: dg.OpExecutionContext, config: Retent
                                   retention_settings: RetentionSettings, clock: ClockResource,
                                   object_storage: ObjectStorageResource) -> None:
     """On S3, keep a lifecycle rule on the archive's `raw_events/` prefix: Glacier after
-    `ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS` (365), expiry after `ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS`
-    (2555, 7 years). Merged by rule ID into the bucket's rules; written only when it changed.
+    `ANALYTICS_ARCHIVE_GLACIER_AFTER_DAYS`, expiry after `ANALYTICS_ARCHIVE_EXPIRE_AFTER_DAYS`.
+    Merged by rule ID into the bucket's rules; written only when it changed.
     Not applicable to a local archive directory."""
     policy, cutoffs = _cutoffs(context, config, retention_settings, clock)
     report = lifecycle.ensure_archive_lifecycle(object_storage.archive(), policy, dry_run=config.dry_run)
@@ -178,7 +178,7 @@ def ensure_archive_lifecycle_rule(context: dg.OpExecutionContext, config: Retent
 def prune_dagster_runs(context: dg.OpExecutionContext, config: RetentionConfig,
                        retention_settings: RetentionSettings, clock: ClockResource) -> None:
     """Delete finished Dagster runs (and their event logs) created more than
-    `ANALYTICS_DAGSTER_RUN_RETENTION_DAYS` (90) days ago, in batches; unfinished runs stay."""
+    `ANALYTICS_DAGSTER_RUN_RETENTION_DAYS` days ago, in batches; unfinished runs stay."""
     _, cutoffs = _cutoffs(context, config, retention_settings, clock)
     report = prune_finished_runs(context.instance, cutoffs, dry_run=config.dry_run)
     _report(context, report, cutoffs)

@@ -22,10 +22,10 @@ def usage_within_normal_range(context: dg.AssetCheckExecutionContext, warehouse:
                               rollup_settings: RollupSettings, clock: ClockResource):
     """For each hour of the partition (or backfill range) and each organization, requests and
     tokens summed over models against the same hour of day on the trailing
-    `ANALYTICS_ANOMALY_TRAILING_DAYS` (7) days: warns on a spike or a drop beyond
-    `ANALYTICS_ANOMALY_STDDEVS` (3) standard deviations, naming the organizations. An
+    `ANALYTICS_ANOMALY_TRAILING_DAYS` days: warns on a spike or a drop beyond
+    `ANALYTICS_ANOMALY_STDDEVS` standard deviations, naming the organizations. An
     organization that disappears is a drop (0 usage). Not judged: hours with fewer than 70% of
-    the trailing days loaded (5 of 7), organizations new in the hour, and the hour still open.
+    the trailing days loaded, organizations new in the hour, and the hour still open.
     The standard deviation is floored at the noise usage has anyway: the largest of 10% of the
     mean, 1, 2 x sqrt(mean) for requests and 5 x mean / sqrt(mean requests) for tokens."""
     policy = rollup_settings.anomaly_policy()
