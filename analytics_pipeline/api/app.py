@@ -33,16 +33,16 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from analytics_pipeline.api.errors import BodyLimitMiddleware, UnexpectedErrorMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
 from analytics_pipeline.api.portal import STATIC_DIR, SWAGGER_UI_VERSION
-from analytics_pipeline.api.portal import customer as portal_customer
-from analytics_pipeline.api.portal import exports as portal_exports
-from analytics_pipeline.api.portal import internal as portal_internal
-from analytics_pipeline.api.portal import oncall as portal_oncall
-from analytics_pipeline.api.portal import public as portal_public
-from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
 from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, firehose, health, ingest, usage
 from analytics_pipeline.api.routes import tracing as request_tracing
+from analytics_pipeline.api.routes.portal import customer as portal_customer
+from analytics_pipeline.api.routes.portal import exports as portal_exports
+from analytics_pipeline.api.routes.portal import internal as portal_internal
+from analytics_pipeline.api.routes.portal import oncall as portal_oncall
+from analytics_pipeline.api.routes.portal import public as portal_public
+from analytics_pipeline.api.routes.portal import signin as portal_signin
 from analytics_pipeline.api.security import signing_key
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.storage.object_store import open_store

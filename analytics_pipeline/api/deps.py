@@ -34,11 +34,7 @@ from analytics_pipeline.api.security import (
     secret_matches,
     well_formed_session_id,
 )
-from analytics_pipeline.exports.usage_csv import (
-    ORGANIZATION_ID_PATTERN,
-    UnsafeOrganizationIdError,
-    checked_organization_id,
-)
+from analytics_pipeline.identity import ORGANIZATION_ID_PATTERN, UnsafeOrganizationIdError, checked_organization_id
 
 
 async def warehouse_pool(request: Request) -> ConnectionPool:

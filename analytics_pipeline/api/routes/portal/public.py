@@ -17,11 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from analytics_pipeline.api.deps import Clock, OptionalPortalSession, Warehouse
-from analytics_pipeline.api.portal import oncall, queries, status
+from analytics_pipeline.api.portal import queries, status
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import parse_day
 from analytics_pipeline.api.portal.status import HISTORY_DAYS, LABELS, WINDOW_HOURS, Tally
+from analytics_pipeline.api.routes.portal import oncall
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 CACHE_SECONDS = 30
