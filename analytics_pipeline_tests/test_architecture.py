@@ -86,6 +86,30 @@ def test_every_router_is_under_api_routes():
             assert path.is_relative_to(PACKAGE / "api" / "routes"), f"{path.relative_to(PACKAGE)} defines a router"
 
 
+def _state_reads(path: Path) -> tuple[int, int]:
+    """How often ``path`` touches ``<x>.app.state``/``app.state`` and a request's own ``<x>.state``."""
+    app_state = request_state = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr == "state":
+            owner = node.value
+            if (isinstance(owner, ast.Attribute) and owner.attr == "app") or (
+                    isinstance(owner, ast.Name) and owner.id == "app"):
+                app_state += 1
+            elif isinstance(owner, ast.Name) and owner.id in ("request", "connection"):
+                request_state += 1
+    return app_state, request_state
+
+
+def test_what_a_route_needs_arrives_as_a_declared_dependency():
+    """The app's services are set on ``app.state`` once (app.py) and read there by deps.py only; a
+    request's audit context is kept on the request by audit.request_context only."""
+    for path in modules_under("api"):
+        app_state, request_state = _state_reads(path)
+        where = str(path.relative_to(PACKAGE / "api"))
+        assert not app_state or where in ("app.py", "deps.py"), f"api/{where} reads app.state {app_state} times"
+        assert not request_state or where == "audit.py", f"api/{where} uses request.state {request_state} times"
+
+
 def test_defs_domains_import_no_other_defs_domain():
     shared = {"resources", "shared", "runner", "tables"}  # the wiring every domain shares
     for domain in sorted(p.name for p in (PACKAGE / "defs").iterdir() if p.is_dir() and p.name != "__pycache__"):
