@@ -54,14 +54,13 @@ async def api_services(request: Request) -> ApiServices:
     return services_of(request)
 
 
-Services = Annotated[ApiServices, Depends(api_services)]
+def _service(name: str):
+    """The dependency that gives the services' ``name`` (an attribute read, on the event loop)."""
+    async def dependency(request: Request):
+        return getattr(services_of(request), name)
 
-
-async def api_settings(request: Request) -> Settings:
-    return services_of(request).settings
-
-
-ApiSettings = Annotated[Settings, Depends(api_settings)]
+    dependency.__name__ = name
+    return dependency
 
 
 async def audit_context(request: Request) -> RequestContext:
@@ -69,39 +68,21 @@ async def audit_context(request: Request) -> RequestContext:
     return request_context(request)
 
 
+#: Everything the API is served with (what the dependencies below each give one part of).
+Services = Annotated[ApiServices, Depends(api_services)]
+#: The settings (a route's limits: the active-job cap, ...).
+ApiSettings = Annotated[Settings, Depends(_service("settings"))]
+#: What the request's audit entries name (refusals are audited with it too).
 AuditContext = Annotated[RequestContext, Depends(audit_context)]
-
-
-async def download_links(request: Request) -> DownloadLinks:
-    """What signs the links to finished exports' files."""
-    return services_of(request).links
-
-
-Links = Annotated[DownloadLinks, Depends(download_links)]
-
-
-async def warehouse_pool(request: Request) -> ConnectionPool:
-    """The warehouse's connection pool. A route takes its connection (autocommit) inside its own
-    sync body, ``with warehouse.connection() as conn``, on the thread that runs its queries."""
-    return services_of(request).pool
-
-
-Warehouse = Annotated[ConnectionPool, Depends(warehouse_pool)]
-
-
-async def read_pool(request: Request) -> AsyncConnectionPool:
-    """The asyncio pool of the hot reads (a job, a page of jobs): ``async with pool.connection()``."""
-    return services_of(request).read_pool
-
-
-ReadWarehouse = Annotated[AsyncConnectionPool, Depends(read_pool)]
-
-
-async def request_clock(request: Request) -> Callable[[], datetime]:
-    return services_of(request).clock
-
-
-Clock = Annotated[Callable[[], datetime], Depends(request_clock)]
+#: What signs the links to finished exports' files.
+Links = Annotated[DownloadLinks, Depends(_service("links"))]
+#: The warehouse's connection pool. A route takes its connection (autocommit) inside its own sync
+#: body, ``with warehouse.connection() as conn``, on the thread that runs its queries.
+Warehouse = Annotated[ConnectionPool, Depends(_service("pool"))]
+#: The asyncio pool of the hot reads (a job, a page of jobs): ``async with pool.connection()``.
+ReadWarehouse = Annotated[AsyncConnectionPool, Depends(_service("read_pool"))]
+#: "Now" (tests freeze it).
+Clock = Annotated[Callable[[], datetime], Depends(_service("clock"))]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key, `ak_<key_id>_<secret>` "
                                                    "(`analytics-pipeline api-keys create`).")
