@@ -1,7 +1,7 @@
 """The shape of the code: what may import what, where configuration and the clock come from.
 
-Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``freshness``,
-``forecasting``, ``documents``, ``money`` (domain-neutral); the pure domains (``api``, the export API,
+Floors, lowest first: ``settings``; ``storage``, ``warehouse``, ``delivery``, ``monitoring``,
+``configuration``, ``identity``, ``money`` (domain-neutral); the pure domains (``api``, the export API,
 among them: it serves the exports, rollups and metrics domains and imports nothing from Dagster); ``defs`` (Dagster
 wiring; its domains import pure packages and the shared wiring, never each other); ``definitions``
 and ``cli`` on top.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analytics_pipeline"
-NEUTRAL = {"settings", "storage", "warehouse", "delivery", "freshness", "forecasting", "documents", "money"}
+NEUTRAL = {"settings", "storage", "warehouse", "delivery", "monitoring", "configuration", "identity", "money"}
 PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "alerts", "generator", "retention",
                 "metrics", "api", "tracing", "system_health", "directory"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
@@ -24,10 +24,14 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
 # core (ingestion.live).
 # Platform alerts judge endpoints by the status page's own rule (api.portal.status) and stuck exports by the
 # exports domain's own query; the API and portal trace requests through the tracing domain,
-# which states prices with the exports' money formatter.
+# which names requests' sources as the ingestion does (its prices are stated by the shared money
+# formatter: tracing no longer reaches into the exports). The budget check forecasts month-end
+# cost with the metrics' forecasting method (metrics.forecasting).
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS,
                     "api": {"exports", "rollups", "costs", "tracing", "directory", "ingestion"},
-                    "alerts": {"api", "exports"}, "tracing": {"exports", "ingestion"}}
+                    "alerts": {"api", "exports"}, "tracing": {"ingestion"}, "costs": {"metrics"}}
+#: The only modules at the package's top: the rules every floor shares, the settings, and the two tops.
+TOP_LEVEL_MODULES = {"__init__", "settings", "money", "identity", "definitions"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -56,6 +60,54 @@ def test_pure_code_imports_no_dagster_and_only_lower_floors(floor):
             allowed = {floor} | (NEUTRAL if floor in PURE_DOMAINS else {"settings", "storage", "warehouse"})
             allowed |= ALLOWED_SIBLINGS.get(floor, set())
             assert target in allowed, f"{path.relative_to(PACKAGE)} imports {module} (a sibling or a higher floor)"
+
+
+def test_sibling_arrows_never_make_a_circle():
+    def reaches(start: str, goal: str, seen: frozenset = frozenset()) -> bool:
+        return any(step == goal or (step not in seen and reaches(step, goal, seen | {step}))
+                   for step in ALLOWED_SIBLINGS.get(start, set()) - {start})
+
+    for domain in ALLOWED_SIBLINGS:
+        if domain != "generator":  # it may read every domain's contracts, and none imports it
+            assert not reaches(domain, domain), f"{domain} may reach itself through its sibling imports"
+
+
+def test_no_loose_modules_at_the_top():
+    """Code lives in rooms named for what they hold; the top keeps only the shared rules and the entry points."""
+    loose = {path.stem for path in PACKAGE.glob("*.py")} - TOP_LEVEL_MODULES
+    assert not loose, f"modules loose at the top of the package: {sorted(loose)}"
+    rooms = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file()}
+    assert rooms <= NEUTRAL | PURE_DOMAINS | {"defs", "cli", "sql"}, sorted(rooms - NEUTRAL - PURE_DOMAINS)
+
+
+def test_every_router_is_under_api_routes():
+    for path in modules_under("api"):
+        if "APIRouter(" in path.read_text():
+            assert path.is_relative_to(PACKAGE / "api" / "routes"), f"{path.relative_to(PACKAGE)} defines a router"
+
+
+def _state_reads(path: Path) -> tuple[int, int]:
+    """How often ``path`` touches ``<x>.app.state``/``app.state`` and a request's own ``<x>.state``."""
+    app_state = request_state = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr == "state":
+            owner = node.value
+            if (isinstance(owner, ast.Attribute) and owner.attr == "app") or (
+                    isinstance(owner, ast.Name) and owner.id == "app"):
+                app_state += 1
+            elif isinstance(owner, ast.Name) and owner.id in ("request", "connection"):
+                request_state += 1
+    return app_state, request_state
+
+
+def test_what_a_route_needs_arrives_as_a_declared_dependency():
+    """The app's services are set on ``app.state`` once (app.py) and read there by deps.py only; a
+    request's audit context is kept on the request by audit.request_context only."""
+    for path in modules_under("api"):
+        app_state, request_state = _state_reads(path)
+        where = str(path.relative_to(PACKAGE / "api"))
+        assert not app_state or where in ("app.py", "deps.py"), f"api/{where} reads app.state {app_state} times"
+        assert not request_state or where == "audit.py", f"api/{where} uses request.state {request_state} times"
 
 
 def test_defs_domains_import_no_other_defs_domain():

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from analytics_pipeline.configuration.documents import parse_document
 from analytics_pipeline.costs.budgets import BudgetFileError, parse_budgets
-from analytics_pipeline.documents import parse_document
 from analytics_pipeline.metrics.revenue import PlansFileError, parse_plans
 
 

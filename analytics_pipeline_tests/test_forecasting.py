@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from analytics_pipeline.forecasting import backtest, month_end_forecasts, weekday_factors
+from analytics_pipeline.metrics.forecasting import backtest, month_end_forecasts, weekday_factors
 
 MONDAY = date(2026, 6, 1)  # June 2026 starts on a Monday: 30 days
 

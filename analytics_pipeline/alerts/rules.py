@@ -1,4 +1,4 @@
-"""Alert rules as code: the rules document (TOML or JSON, read by :mod:`analytics_pipeline.documents`)
+"""Alert rules as code: the rules document (TOML or JSON, read by :mod:`analytics_pipeline.configuration.documents`)
 parsed into :class:`RuleSet`, refused with :class:`RulesFileError` naming the file and the rule.
 
 The shipped rules (``default_rules.toml`` beside this module) document every kind and its
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics_pipeline.alerts.routing import PIPELINE_RULES
-from analytics_pipeline.documents import parse_document
+from analytics_pipeline.configuration.documents import parse_document
 
 SHIPPED_RULES = Path(__file__).resolve().parent / "default_rules.toml"
 SEVERITIES = ("critical", "warning", "info")

@@ -22,7 +22,7 @@ import re
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -30,20 +30,22 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from analytics_pipeline.api.downloads import DownloadLinks
 from analytics_pipeline.api.errors import BodyLimitMiddleware, UnexpectedErrorMiddleware, install_error_handlers
 from analytics_pipeline.api.keys import KeyCache
 from analytics_pipeline.api.portal import STATIC_DIR, SWAGGER_UI_VERSION
-from analytics_pipeline.api.portal import customer as portal_customer
-from analytics_pipeline.api.portal import exports as portal_exports
-from analytics_pipeline.api.portal import internal as portal_internal
-from analytics_pipeline.api.portal import oncall as portal_oncall
-from analytics_pipeline.api.portal import public as portal_public
-from analytics_pipeline.api.portal import signin as portal_signin
 from analytics_pipeline.api.portal.pages import refusal as portal_refusal
 from analytics_pipeline.api.portal.timing import ServerTiming
 from analytics_pipeline.api.routes import exports, files, firehose, health, ingest, usage
 from analytics_pipeline.api.routes import tracing as request_tracing
+from analytics_pipeline.api.routes.portal import customer as portal_customer
+from analytics_pipeline.api.routes.portal import exports as portal_exports
+from analytics_pipeline.api.routes.portal import internal as portal_internal
+from analytics_pipeline.api.routes.portal import oncall as portal_oncall
+from analytics_pipeline.api.routes.portal import public as portal_public
+from analytics_pipeline.api.routes.portal import signin as portal_signin
 from analytics_pipeline.api.security import signing_key
+from analytics_pipeline.api.services import ApiServices
 from analytics_pipeline.settings import Settings, environment_for
 from analytics_pipeline.storage.object_store import open_store
 from analytics_pipeline.warehouse.database import SESSION_OPTIONS, resolve_database_url
@@ -100,7 +102,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
                                      kwargs={"options": SESSION_OPTIONS}, timeout=settings.api_pool_timeout_seconds,
                                      open=False, name="analytics-api-ingest")
         ingest_pool.open(wait=False)
-        app.state.pool, app.state.read_pool, app.state.ingest_pool = pool, read_pool, ingest_pool
+        services.pool, services.read_pool, services.ingest_pool = pool, read_pool, ingest_pool
         try:
             yield
         finally:
@@ -110,23 +112,20 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
                   redoc_url=None, generate_unique_id_function=lambda route: route.name, redirect_slashes=False)
-    app.state.settings = settings
-    app.state.public_url = public_url(settings)
-    app.state.clock = clock or wall_clock
-    app.state.signing_key = signing_key(settings)
-    app.state.exports_store = open_store(settings.exports_url,
-                                         s3_client_factory=s3_client_factory or _default_s3_client)
+    exports_store = open_store(settings.exports_url, s3_client_factory=s3_client_factory or _default_s3_client)
     # Presigning makes no request: a client for the endpoint the downloads' browsers reach signs them.
     public = settings.api_download_s3_endpoint_url
-    app.state.download_store = open_store(settings.exports_url, s3_client_factory=(
-        lambda: _default_s3_client(public))) if public else app.state.exports_store
-    app.state.migration_head = head_revision()
-    app.state.pool_timeout = settings.api_pool_timeout_seconds
-    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
-    app.state.portal_session_lifetime = timedelta(hours=settings.portal_session_hours)
-    app.state.html_refusal = portal_refusal  # refusals under /portal are pages
-    install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: next to the handlers, inside the others
+    download_store = open_store(settings.exports_url, s3_client_factory=(
+        lambda: _default_s3_client(public))) if public else exports_store
+    links = DownloadLinks(exports_store=exports_store, download_store=download_store,
+                          signing_key=signing_key(settings), public_url=public_url(settings))
+    services = ApiServices(settings=settings, clock=clock or wall_clock, links=links, migration_head=head_revision(),
+                           key_cache=KeyCache(settings.api_key_cache_seconds),
+                           html_refusal=portal_refusal)  # refusals under /portal are pages
+    app.state.services = services  # read by deps.py only
+    install_error_handlers(app, services)
+    # innermost: next to the handlers, inside the others
+    app.add_middleware(UnexpectedErrorMiddleware, services=services)
     app.add_middleware(BodyLimitMiddleware, own_limits=frozenset({ingest.EVENTS_PATH, firehose.FIREHOSE_PATH}))
     app.add_middleware(ServerTiming)
     for module in (health, exports, usage, files, ingest, firehose):

@@ -1,6 +1,10 @@
-"""The dependencies routes declare, once each: the warehouse connection, the authenticated
-key, and the organization scope every ``/orgs/{orgId}`` route takes (a route without
-:data:`OrgScope` cannot reach an organization's data); for the portal's pages, the session
+"""The dependencies routes declare, once each, as in FastAPI's full-stack template's ``deps.py``:
+the API's services (:data:`Services`: settings, "now", download links, made once at startup;
+this module is the one reader of ``app.state``), the settings (:data:`ApiSettings`), the
+request's audit context (:data:`AuditContext`), the download links (:data:`Links`), the
+warehouse connection, the authenticated key, and the organization scope every
+``/orgs/{orgId}`` route takes (a route without :data:`OrgScope` cannot reach an
+organization's data); for the portal's pages, the session
 (:data:`PortalSessionDep`), its organization scope (:data:`PortalOrgScope`, the same check as
 :data:`OrgScope`), the internal pages' finance-wide session (:data:`InternalSession`) and the
 CSRF-checked form of a state-changing request (:data:`CsrfForm`).
@@ -23,6 +27,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
+from analytics_pipeline.api.audit import RequestContext, request_context
+from analytics_pipeline.api.downloads import DownloadLinks
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.keys import FINANCE_SCOPE, ApiKey, find_key
 from analytics_pipeline.api.portal.forms import read_form
@@ -34,35 +40,49 @@ from analytics_pipeline.api.security import (
     secret_matches,
     well_formed_session_id,
 )
-from analytics_pipeline.exports.usage_csv import (
-    ORGANIZATION_ID_PATTERN,
-    UnsafeOrganizationIdError,
-    checked_organization_id,
-)
+from analytics_pipeline.api.services import ApiServices
+from analytics_pipeline.identity import ORGANIZATION_ID_PATTERN, UnsafeOrganizationIdError, checked_organization_id
+from analytics_pipeline.settings import Settings
 
 
-async def warehouse_pool(request: Request) -> ConnectionPool:
-    """The warehouse's connection pool. A route takes its connection (autocommit) inside its own
-    sync body, ``with warehouse.connection() as conn``, on the thread that runs its queries."""
-    return request.app.state.pool
+def services_of(request: Request) -> ApiServices:
+    """The app's services (set once, by create_app)."""
+    return request.app.state.services
 
 
-Warehouse = Annotated[ConnectionPool, Depends(warehouse_pool)]
+async def api_services(request: Request) -> ApiServices:
+    return services_of(request)
 
 
-async def read_pool(request: Request) -> AsyncConnectionPool:
-    """The asyncio pool of the hot reads (a job, a page of jobs): ``async with pool.connection()``."""
-    return request.app.state.read_pool
+def _service(name: str):
+    """The dependency that gives the services' ``name`` (an attribute read, on the event loop)."""
+    async def dependency(request: Request):
+        return getattr(services_of(request), name)
+
+    dependency.__name__ = name
+    return dependency
 
 
-ReadWarehouse = Annotated[AsyncConnectionPool, Depends(read_pool)]
+async def audit_context(request: Request) -> RequestContext:
+    """The request's audit context: the key, organization and job its audit entries name, and its client."""
+    return request_context(request)
 
 
-async def request_clock(request: Request) -> Callable[[], datetime]:
-    return request.app.state.clock
-
-
-Clock = Annotated[Callable[[], datetime], Depends(request_clock)]
+#: Everything the API is served with (what the dependencies below each give one part of).
+Services = Annotated[ApiServices, Depends(api_services)]
+#: The settings (a route's limits: the active-job cap, ...).
+ApiSettings = Annotated[Settings, Depends(_service("settings"))]
+#: What the request's audit entries name (refusals are audited with it too).
+AuditContext = Annotated[RequestContext, Depends(audit_context)]
+#: What signs the links to finished exports' files.
+Links = Annotated[DownloadLinks, Depends(_service("links"))]
+#: The warehouse's connection pool. A route takes its connection (autocommit) inside its own sync
+#: body, ``with warehouse.connection() as conn``, on the thread that runs its queries.
+Warehouse = Annotated[ConnectionPool, Depends(_service("pool"))]
+#: The asyncio pool of the hot reads (a job, a page of jobs): ``async with pool.connection()``.
+ReadWarehouse = Annotated[AsyncConnectionPool, Depends(_service("read_pool"))]
+#: "Now" (tests freeze it).
+Clock = Annotated[Callable[[], datetime], Depends(_service("clock"))]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key, `ak_<key_id>_<secret>` "
                                                    "(`analytics-pipeline api-keys create`).")
@@ -77,9 +97,9 @@ async def verified_key(request: Request, token: str | None) -> ApiKey:
     """The stored, usable key of ``token`` (``ak_<key_id>_<secret>``): the one check of a key, for
     the API's ``Authorization: Bearer`` and the portal's sign-in form alike. ApiError 401 when
     it is missing, malformed, unknown, revoked or expired. Its row comes from the key cache, or
-    from the warehouse (in the thread pool). (The pool and the clock are read from the app, not
+    from the warehouse (in the thread pool). (The pool and the clock are read from the services, not
     declared: every dependency costs each request.)"""
-    state = request.app.state
+    services = services_of(request)
     if token is None:
         raise ApiError(401, "missing_api_key", "send an API key: Authorization: Bearer ak_<key_id>_<secret>",
                        {"WWW-Authenticate": "Bearer"})
@@ -88,16 +108,16 @@ async def verified_key(request: Request, token: str | None) -> ApiKey:
         raise ApiError(401, "invalid_api_key", "the API key is malformed (expected ak_<key_id>_<secret>)",
                        {"WWW-Authenticate": "Bearer"})
     key_id, secret = parsed
-    cache = state.key_cache
+    cache = services.key_cache
     key = cache.get(key_id)
     if key is None:
-        key = await run_in_threadpool(_find_key, state.pool, key_id)
+        key = await run_in_threadpool(_find_key, services.pool, key_id)
         if key is not None:
             cache.put(key)
     if key is None or not secret_matches(secret, key.secret_sha256):
         raise ApiError(401, "invalid_api_key", "the API key is not valid", {"WWW-Authenticate": "Bearer"})
-    request.state.key_id = key.key_id
-    refuse_unusable(key, state.clock())
+    request_context(request).key_id = key.key_id
+    refuse_unusable(key, services.clock())
     return key
 
 
@@ -143,7 +163,7 @@ def scope_of(request: Request, key: ApiKey, org_id: str) -> Scope:
     """``key`` acting on ``org_id``: ApiError 403 when it may not read it, 422 for an unsafe id."""
     valid = _valid_organization_id(org_id)
     if valid:
-        request.state.organization_id = org_id  # audited with a refusal too
+        request_context(request).organization_id = org_id  # audited with a refusal too
     if not key.may_read(org_id):
         raise ApiError(403, "organization_out_of_scope", "this API key may not read that organization")
     if not valid:
@@ -184,19 +204,21 @@ async def portal_session(request: Request) -> PortalSession:
     """The browser's portal session: 401 ``sign_in_required`` without one (the portal sends the
     browser to the sign-in form), ``session_ended`` when it ended or expired, and the key's own
     401s when the key was revoked or expired since sign-in (its sessions end with it)."""
-    state = request.app.state
+    services = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     if not well_formed_session_id(session_id):
         raise ApiError(401, "sign_in_required", "sign in with an API key of your organization", audit=False)
-    now = state.clock()
-    async with state.read_pool.connection() as conn:
+    now = services.clock()
+    async with services.read_pool.connection() as conn:
         stored = await find_session(conn, session_id, now)
     if stored is None:
         raise ApiError(401, "session_ended", "your portal session ended or expired; sign in again", audit=False)
-    request.state.key_id = stored.key.key_id
+    context = request_context(request)
+    context.key_id = stored.key.key_id
     refuse_unusable(stored.key, now)
-    session = PortalSession(stored.key, session_id, csrf_token(state.signing_key, session_id), stored.expires_at)
-    request.state.portal_session = session  # the error page's navigation
+    session = PortalSession(stored.key, session_id, csrf_token(services.links.signing_key, session_id),
+                            stored.expires_at)
+    context.portal_session = session  # the pages' navigation, the error page's too
     return session
 
 
@@ -238,7 +260,7 @@ async def csrf_form(request: Request, session: PortalSessionDep) -> dict[str, st
     """The fields of a state-changing form, once its ``csrf_token`` is the session's (compared in
     constant time): 403 ``invalid_csrf_token`` otherwise. SameSite cookies alone are not relied on."""
     fields = await read_form(request)
-    if not csrf_token_valid(request.app.state.signing_key, session.session_id, fields.get("csrf_token")):
+    if not csrf_token_valid(services_of(request).links.signing_key, session.session_id, fields.get("csrf_token")):
         raise ApiError(403, "invalid_csrf_token", "the form's CSRF token is missing or wrong: reload the page and "
                                                   "send the form again")
     return fields

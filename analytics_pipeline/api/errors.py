@@ -14,14 +14,14 @@ An unexpected exception is answered 500 ``internal_error`` in the same shape by
 uvicorn (which would log it again and close the keep-alive connection).
 
 Under ``/portal`` the same refusal (status, code, message) is rendered as a page instead, by
-the renderer the portal installs (``app.state.html_refusal``): a 401 sends the browser to the
+the renderer the portal installs (``ApiServices.html_refusal``): a 401 sends the browser to the
 sign-in form, anything else is the portal's error page."""
 
 from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import psycopg
@@ -36,7 +36,10 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from analytics_pipeline.api.audit import AuditEntry, write_audit
+from analytics_pipeline.api.audit import request_context, write_audit
+
+if TYPE_CHECKING:  # for the annotations only: the services import this module (through the download links)
+    from analytics_pipeline.api.services import ApiServices
 
 MAX_BODY_BYTES = 64 * 1024
 logger = logging.getLogger("analytics_pipeline.api")
@@ -160,14 +163,11 @@ def _action_of(request: Request) -> str:
     return getattr(route, "name", None) or "unknown_route"
 
 
-def _audit_refusal(request: Request, status: int, code: str) -> None:
-    state = request.state
-    entry = AuditEntry(
-        at=request.app.state.clock(), action=_action_of(request), status_code=status, outcome=code,
-        key_id=getattr(state, "key_id", None), organization_id=getattr(state, "organization_id", None),
-        job_id=getattr(state, "job_id", None), client_address=request.client.host if request.client else None)
+def _audit_refusal(request: Request, services: ApiServices, status: int, code: str) -> None:
+    entry = request_context(request).entry(at=services.clock(), action=_action_of(request), status_code=status,
+                                           outcome=code)
     try:
-        with request.app.state.pool.connection() as conn:
+        with services.pool.connection() as conn:
             write_audit(conn, entry)
     except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
         logger.warning("refused request not audited (warehouse unavailable: %s): %s %s -> %s", type(error).__name__,
@@ -177,18 +177,18 @@ def _audit_refusal(request: Request, status: int, code: str) -> None:
 PORTAL_PREFIX = "/portal"
 
 
-def _html_renderer(request: Request):
-    renderer = getattr(request.app.state, "html_refusal", None)
+def _html_renderer(request: Request, services: ApiServices):
+    renderer = services.html_refusal
     path = request.url.path
     return renderer if renderer is not None and (path == PORTAL_PREFIX or path.startswith(PORTAL_PREFIX + "/")) \
         else None
 
 
-async def _refuse(request: Request, status: int, code: str, message: str,
+async def _refuse(request: Request, services: ApiServices, status: int, code: str, message: str,
                   headers: dict[str, str] | None = None, *, audit: bool = True) -> Response:
     if audit:
-        await run_in_threadpool(_audit_refusal, request, status, code)
-    renderer = _html_renderer(request)
+        await run_in_threadpool(_audit_refusal, request, services, status, code)
+    renderer = _html_renderer(request, services)
     if renderer is not None:
         return renderer(request, status, code, message, headers)
     return error_response(status, code, message, headers)
@@ -234,10 +234,13 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, services: ApiServices) -> None:
+    """Every failure in the one error shape (a page under ``/portal``), audited with ``services``' warehouse."""
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
-        return await _refuse(request, error.status, error.code, error.message, error.headers, audit=error.audit)
+        return await _refuse(request, services, error.status, error.code, error.message, error.headers,
+                             audit=error.audit)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -249,13 +252,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 return await api_error(request, first)
         content_type = request.headers.get("content-type", "")
         if code == "invalid_body" and "json" not in content_type.lower():
-            return await _refuse(request, 415, "unsupported_media_type",
+            return await _refuse(request, services, 415, "unsupported_media_type",
                                  "send the body as JSON, with Content-Type: application/json")
-        return await _refuse(request, status, code, _validation_message(errors[0]))
+        return await _refuse(request, services, status, code, _validation_message(errors[0]))
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(request: Request, error: BodyTooLarge) -> Response:
-        return await _refuse(request, 413, "body_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+        return await _refuse(request, services, 413, "body_too_large",
+                             f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -265,7 +269,7 @@ def install_error_handlers(app: FastAPI) -> None:
             first = await _refusal_first(request)
             if first is not None:
                 return await api_error(request, first)
-            return await _refuse(request, 400, "malformed_body", "the request body could not be read")
+            return await _refuse(request, services, 400, "malformed_body", "the request body could not be read")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         message = {404: f"no such resource: {request.url.path}",
                    405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code,
@@ -273,13 +277,13 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = getattr(error, "headers", None)
         if error.status_code == 405:
             headers = {**(headers or {}), "Allow": _allowed_methods(request)}
-        return await _refuse(request, error.status_code, code, message, headers)
+        return await _refuse(request, services, error.status_code, code, message, headers)
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(psycopg_pool.PoolTimeout)
     async def warehouse_down(request: Request, error: Exception) -> Response:
         logger.error("warehouse unavailable: %s: %s", type(error).__name__, error)
-        return await _refuse(request, 503, "warehouse_unavailable",
+        return await _refuse(request, services, 503, "warehouse_unavailable",
                              "the warehouse is unavailable; retry in a minute", {"Retry-After": "30"}, audit=False)
 
 
@@ -290,8 +294,8 @@ class UnexpectedErrorMiddleware:
     exception stops here: re-raised, uvicorn would log it a second time and close the connection.
     Installed innermost, next to the handlers, so the request's route and state are known."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, services: ApiServices) -> None:
+        self.app, self.services = app, services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -311,5 +315,6 @@ class UnexpectedErrorMiddleware:
             logger.exception("unexpected error on %s %s", request.method, request.url.path)
             if started:  # too late for an answer: the response is cut short
                 return
-            response = await _refuse(request, 500, "internal_error", "an unexpected error occurred; it was logged")
+            response = await _refuse(request, self.services, 500, "internal_error",
+                                     "an unexpected error occurred; it was logged")
             await response(scope, receive, send)

@@ -1,20 +1,21 @@
 """What creating an export and downloading one do, whoever asks: the export API's routes
 (``POST .../exports``, ``GET .../download``) and the portal's export form and download links
 call these, so both create jobs through :func:`create_job` under the same per-organization cap
-and hand out the same signed links, each audited the same way."""
+and hand out the same signed links, each audited the same way. What they need arrives as the
+routes' declared dependencies: the request's audit context (its key, organization, client), the
+settings' cap, the download links."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from fastapi import Request
 from psycopg_pool import ConnectionPool
 
-from analytics_pipeline.api.audit import AuditEntry, write_audit
+from analytics_pipeline.api.audit import RequestContext, write_audit
 from analytics_pipeline.api.deps import Scope
+from analytics_pipeline.api.downloads import DownloadLinks
 from analytics_pipeline.api.errors import ApiError
-from analytics_pipeline.api.security import sign_download
 from analytics_pipeline.exports.export_jobs import (
     CreatedJob,
     ExportJob,
@@ -24,36 +25,30 @@ from analytics_pipeline.exports.export_jobs import (
     create_job,
     get_job,
 )
-from analytics_pipeline.storage.object_store import SHARE_URL_LIFETIME, LocalDirectoryStore
+from analytics_pipeline.storage.object_store import SHARE_URL_LIFETIME
 
 RETRY_AFTER_SECONDS = 60
 DOWNLOAD_LIFETIME = SHARE_URL_LIFETIME  # a download link is valid until 24 h after the export completed
 
 
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def create_export_job(request: Request, scope: Scope, warehouse: ConnectionPool, export: ExportRequest, now: datetime,
-                      *, idempotency_key: str | None = None) -> CreatedJob:
+def create_export_job(audit: RequestContext, scope: Scope, warehouse: ConnectionPool, export: ExportRequest,
+                      now: datetime, *, max_active: int, idempotency_key: str | None = None) -> CreatedJob:
     """A ``pending`` job for ``export`` (or the one ``idempotency_key`` made before), audited as
-    ``create_export``. ApiError 429 past the organization's active-job cap, 409 for an
+    ``create_export``. ApiError 429 past the organization's ``max_active`` jobs, 409 for an
     idempotency key reused for another request."""
-    state = request.app.state
     with warehouse.connection() as conn:
         try:
-            created = create_job(conn, export, created_at=now, max_active=state.settings.api_max_active_jobs,
+            created = create_job(conn, export, created_at=now, max_active=max_active,
                                  idempotency_key=idempotency_key, api_key_id=scope.key.key_id)
         except TooManyActiveJobs as error:
             raise ApiError(429, "too_many_active_jobs", str(error),
                            {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         except IdempotencyKeyReused as error:
-            request.state.job_id = error.job.job_id
+            audit.job_id = error.job.job_id
             raise ApiError(409, "idempotency_key_reused", str(error)) from None
-        write_audit(conn, AuditEntry(at=now, action="create_export", status_code=202,
-                                     outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
-                                     organization_id=scope.organization_id, job_id=created.job.job_id,
-                                     client_address=client_address(request)))
+        write_audit(conn, audit.entry(at=now, action="create_export", status_code=202,
+                                      outcome="ok" if created.created else "replayed", key_id=scope.key.key_id,
+                                      organization_id=scope.organization_id, job_id=created.job.job_id))
     return created
 
 
@@ -71,7 +66,8 @@ def scoped_job(conn, scope: Scope, job_id: uuid.UUID) -> ExportJob:
     return found_job(get_job(conn, job_id, scope.organization_id), scope, job_id)
 
 
-def download_url(request: Request, scope: Scope, warehouse: ConnectionPool, job_id: uuid.UUID, now: datetime) -> str:
+def download_url(audit: RequestContext, links: DownloadLinks, scope: Scope, warehouse: ConnectionPool,
+                 job_id: uuid.UUID, now: datetime) -> str:
     """A URL of the job's CSV signed now, valid until 24 h after the export completed, audited as
     ``download_export``. ApiError 410 once that has passed or retention deleted the file, 409
     for a job that has not succeeded, 404 for no such job of the organization."""
@@ -87,10 +83,10 @@ def download_url(request: Request, scope: Scope, warehouse: ConnectionPool, job_
             raise ApiError(410, "download_expired", f"downloads of this export were valid until "
                                                     f"{valid_until:%Y-%m-%dT%H:%M:%SZ} (24 h after it completed); "
                                                     "request a new export")
-        url = _signed_url(request, job, now, valid_until)
-        write_audit(conn, AuditEntry(at=now, action="download_export", status_code=302, outcome="ok",
-                                     key_id=scope.key.key_id, organization_id=scope.organization_id,
-                                     job_id=job.job_id, client_address=client_address(request)))
+        url = links.signed_url(job, now, valid_until)
+        write_audit(conn, audit.entry(at=now, action="download_export", status_code=302, outcome="ok",
+                                      key_id=scope.key.key_id, organization_id=scope.organization_id,
+                                      job_id=job.job_id))
     return url
 
 
@@ -98,19 +94,3 @@ def downloadable(job: ExportJob, now: datetime) -> bool:
     """Whether :func:`download_url` would hand out a link for the job now (for the portal's list)."""
     return (job.status == "succeeded" and bool(job.output_key) and job.completed_at is not None
             and now < job.completed_at + DOWNLOAD_LIFETIME)
-
-
-def _signed_url(request: Request, job: ExportJob, now: datetime, valid_until: datetime) -> str:
-    state = request.app.state
-    store = state.exports_store
-    if isinstance(store, LocalDirectoryStore):
-        if not store.path_of(job.output_key).is_file():
-            raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
-        filename = job.output_key.rsplit("/", 1)[-1]
-        expires = int(valid_until.timestamp())
-        signature = sign_download(state.signing_key, job.job_id, filename, expires)
-        return f"{state.public_url}/analytics/v1/files/{job.job_id}/{filename}" \
-               f"?expires={expires}&signature={signature}"
-    remaining = max(int((valid_until - now) / timedelta(seconds=1)), 1)
-    return state.download_store.share_url(job.output_key, expires_in=timedelta(seconds=remaining),
-                                          download_name=job.download_name)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import psycopg
 
 from analytics_pipeline.api.security import NewKey, generate_key, secret_digest
-from analytics_pipeline.exports.usage_csv import checked_organization_id
+from analytics_pipeline.identity import checked_organization_id
 from analytics_pipeline.warehouse.sql import load_sql
 
 ORGANIZATION_SCOPE = "organization"

@@ -16,7 +16,7 @@ Evaluation, for a month and the last day counted (month to date)::
 
     actual   = attributed cost from the 1st through that day
     forecast = the month-end forecast of the weekly-seasonal method
-               (analytics_pipeline.forecasting: the month to date plus each day left at the
+               (analytics_pipeline.metrics.forecasting: the month to date plus each day left at the
                tenant's deseasonalized level of its last 14 days times that weekday's factor),
                when the daily costs are given (the tenant_budgets check gives them);
                otherwise actual / days elapsed x days in the month (the run rate)
@@ -38,9 +38,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from analytics_pipeline.configuration.documents import parse_document
 from analytics_pipeline.costs.attribution import round_cents
-from analytics_pipeline.documents import parse_document
-from analytics_pipeline.forecasting import month_end_forecasts
+from analytics_pipeline.metrics.forecasting import month_end_forecasts
 from analytics_pipeline.money import CENT
 from analytics_pipeline.warehouse.sql import load_sql
 

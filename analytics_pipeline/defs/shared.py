@@ -24,7 +24,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from analytics_pipeline.freshness import FAIL, FRESH, WARN, FreshnessReading
+from analytics_pipeline.monitoring.freshness import FAIL, FRESH, WARN, FreshnessReading
 from analytics_pipeline.settings import current_settings
 
 PARTITIONS_START = current_settings().partitions_start.isoformat()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from analytics_pipeline.documents import parse_document
+from analytics_pipeline.configuration.documents import parse_document
 from analytics_pipeline.warehouse.sql import load_sql
 
 _ENTRY_FIELDS = {"organizations": {"name", "plan", "created"}, "models": {"name", "provider", "created"}}

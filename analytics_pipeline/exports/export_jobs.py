@@ -19,8 +19,9 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from analytics_pipeline.exports.usage_csv import ExportGranularity, UnsafeOrganizationIdError, checked_organization_id
+from analytics_pipeline.exports.usage_csv import ExportGranularity
 from analytics_pipeline.exports.writer import ExportTarget
+from analytics_pipeline.identity import UnsafeOrganizationIdError, checked_organization_id
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
 MAX_RANGE = timedelta(days=31)

@@ -17,7 +17,6 @@ import enum
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from itertools import groupby
 import psycopg
 from psycopg import sql
 
+from analytics_pipeline.identity import checked_organization_id
 from analytics_pipeline.money import CSV_QUANTUM, format_cost, rounded_rows
 from analytics_pipeline.warehouse.sql import compose_sql
 
@@ -37,7 +37,6 @@ EXPORT_COLUMNS = (
 #: Distinct from the empty value, which the contract reserves for rows aggregated across models;
 #: parentheses appear in no model id of the platform.
 MODEL_LESS_ID = "(none)"
-ORGANIZATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", re.ASCII)
 
 
 class ExportGranularity(enum.StrEnum):
@@ -53,16 +52,6 @@ class ExportGranularity(enum.StrEnum):
     def rollup_table(self) -> str:
         # Hourly exports read hourly rollups; daily and monthly ones re-bucket daily rollups.
         return "analytics_hourly_rollups" if self is ExportGranularity.HOURLY else "analytics_daily_rollups"
-
-
-class UnsafeOrganizationIdError(ValueError):
-    """An organization id that must not become part of an object key."""
-
-
-def checked_organization_id(organization_id: str) -> str:
-    if not isinstance(organization_id, str) or not ORGANIZATION_ID_PATTERN.fullmatch(organization_id):
-        raise UnsafeOrganizationIdError(f"invalid organization id {organization_id!r}")
-    return organization_id
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """How fresh the raw usage events are, as of a given moment: the newest event time stored.
 
-Pure domain code (no Dagster); see :mod:`analytics_pipeline.freshness` for why data time.
+Pure domain code (no Dagster); see :mod:`analytics_pipeline.monitoring.freshness` for why data time.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from analytics_pipeline.freshness import FreshnessReading, lookback
 from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
+from analytics_pipeline.monitoring.freshness import FreshnessReading, lookback
 from analytics_pipeline.warehouse.sql import load_sql
 
 

@@ -2,8 +2,9 @@
 
 ``activity`` (active users and customers, lifecycle, churn), ``adoption`` (features),
 ``health`` (the 0-100 score, bands and churn signals), ``revenue`` (plans, MRR, top
-customers), ``forecast`` (month-end forecasts and their backtest, by
-``analytics_pipeline.forecasting``), ``sre`` (hourly endpoint, error-type, agent, tool and
+customers), ``forecasting`` (the weekly-seasonal month-end forecast of daily series and its
+backtest, domain-neutral: the costs domain's budget check uses it too), ``forecast`` (the
+organizations' month-end forecasts, by ``forecasting``), ``sre`` (hourly endpoint, error-type, agent, tool and
 session metrics), ``checks`` (the queries of the asset checks) and ``headlines`` (the demo's
 figures). Each replaces a window in PostgreSQL in one transaction; the README's Metrics
 section defines every figure.

@@ -1,7 +1,7 @@
 """Month-end forecasts of each organization's requests, tokens and cost, with their backtest.
 
 As of the end of each day, from the daily rollups: each organization's month to date and its
-month-end forecast by the weekly-seasonal method of :mod:`analytics_pipeline.forecasting`,
+month-end forecast by the weekly-seasonal method of :mod:`analytics_pipeline.metrics.forecasting`,
 beside the run rate the budget check used before (``analytics_usage_forecasts``; the platform
 is the row without organization, the sum of the organizations'); and both methods' backtest
 errors (MAPE, WAPE) on the 28 days before (``analytics_forecast_backtests``). A window of
@@ -16,8 +16,8 @@ from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.forecasting import BACKTEST_ORIGINS, FACTOR_DAYS, Backtest, forecast_and_backtest
 from analytics_pipeline.metrics.activity import day_bounds
+from analytics_pipeline.metrics.forecasting import BACKTEST_ORIGINS, FACTOR_DAYS, Backtest, forecast_and_backtest
 from analytics_pipeline.warehouse.sql import load_sql
 
 METRICS = ("requests", "tokens", "cost")

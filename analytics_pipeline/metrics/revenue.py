@@ -36,7 +36,7 @@ from pathlib import Path
 
 import psycopg
 
-from analytics_pipeline.documents import parse_document
+from analytics_pipeline.configuration.documents import parse_document
 from analytics_pipeline.warehouse.sql import load_sql
 
 REVENUE_CURRENCY = "USD"  # the price catalog's

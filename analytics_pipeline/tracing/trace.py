@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.exports.usage_csv import format_cost
+from analytics_pipeline.money import format_cost
 from analytics_pipeline.tracing.sources import SourceRef, describe_source
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 

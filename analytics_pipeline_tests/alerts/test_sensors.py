@@ -12,7 +12,7 @@ import pytest
 from analytics_pipeline.alerts.evaluation import evaluate_and_dispatch
 from analytics_pipeline.alerts.lifecycle import list_alerts
 from analytics_pipeline.alerts.outbox import outbox_summary
-from analytics_pipeline.api.portal.oncall import open_incidents
+from analytics_pipeline.api.routes.portal.oncall import open_incidents
 from analytics_pipeline.defs.alerts.resources import AlertSettings
 from analytics_pipeline.defs.alerts.sensors import (
     ASSET_CHECK_ALERT_SENSOR,

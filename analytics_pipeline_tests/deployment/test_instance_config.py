@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from analytics_pipeline.cli import POSTGRES_STORAGE_BLOCK
+from analytics_pipeline.cli.services import POSTGRES_STORAGE_BLOCK
 from analytics_pipeline_tests.deployment.files import (
     DEPLOYMENT_INSTANCE,
     DEPLOYMENT_WORKSPACE,

@@ -114,7 +114,7 @@ def test_a_signal_to_the_service_stops_its_child_and_the_child_s_group(tmp_path,
     service = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from analytics_pipeline.cli import run_until_signalled
+        from analytics_pipeline.cli.services import run_until_signalled
         sys.exit(run_until_signalled([sys.executable, "-c", {CHILD!r}], cwd=Path({str(tmp_path)!r})))
     """)
     with open(pid_file, "wb") as out:

@@ -20,15 +20,14 @@ from analytics_pipeline.exports.usage_csv import (
     ExportGranularity,
     ExportRow,
     ExportTotals,
-    UnsafeOrganizationIdError,
     build_manifest,
-    checked_organization_id,
-    format_cost,
     manifest_bytes,
     monthly_export_keys,
     render_csv,
     rows_by_organization,
 )
+from analytics_pipeline.identity import UnsafeOrganizationIdError, checked_organization_id
+from analytics_pipeline.money import format_cost
 from analytics_pipeline.storage.object_store import check_key
 
 HEADER = b"bucket_start,organization_id,model_id,request_count,tokens_total,error_count,cost_total\n"

@@ -13,8 +13,8 @@ from analytics_pipeline.defs.ingestion.jobs import freshness_checks_job
 from analytics_pipeline.defs.ingestion.schedules import freshness_checks_schedule
 from analytics_pipeline.defs.rollups.assets import hourly_usage_rollups
 from analytics_pipeline.defs.rollups.checks import hourly_rollups_are_fresh
-from analytics_pipeline.freshness import FAIL, FRESH, WARN, FreshnessReading
 from analytics_pipeline.ingestion.freshness import raw_events_freshness
+from analytics_pipeline.monitoring.freshness import FAIL, FRESH, WARN, FreshnessReading
 from analytics_pipeline.rollups.freshness import hourly_rollups_freshness
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.event_rows import insert_events

@@ -9,7 +9,7 @@ import pytest
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from analytics_pipeline.cli import EXAMPLE_BUDGETS
+from analytics_pipeline.cli.demo import EXAMPLE_BUDGETS
 from analytics_pipeline.definitions import defs
 from analytics_pipeline.defs.runner import LAUNCHED_BY_TAG, PIPELINE_JOB_NAMES, PLAN_STEP_TAG, materialize_window
 from analytics_pipeline.generator.ci_runs import generate_ci_runs

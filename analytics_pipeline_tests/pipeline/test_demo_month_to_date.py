@@ -4,11 +4,11 @@ status page."""
 
 from datetime import UTC, datetime, timedelta
 
-from analytics_pipeline.api.portal.public import status_figures
-from analytics_pipeline.cli import generate_and_load_month_to_date
+from analytics_pipeline.api.routes.portal.public import status_figures
+from analytics_pipeline.cli.demo import generate_and_load_month_to_date
 from analytics_pipeline.defs.ingestion.assets import RAW_FRESHNESS
-from analytics_pipeline.freshness import FRESH
 from analytics_pipeline.ingestion.freshness import raw_events_freshness
+from analytics_pipeline.monitoring.freshness import FRESH
 from analytics_pipeline.storage.object_store import S3ObjectStore
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.resources import pipeline_resources

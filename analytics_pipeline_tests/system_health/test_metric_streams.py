@@ -107,7 +107,7 @@ def test_metric_thresholds_feed_the_alert_rules(streams, warehouse_url, webhook)
 def test_the_demo_writes_and_loads_a_day_of_metric_streams(warehouse_url, tmp_path, monkeypatch, capsys):
     import argparse
 
-    from analytics_pipeline.cli_oncall import demo_metric_streams
+    from analytics_pipeline.cli.demo import demo_metric_streams
     from analytics_pipeline.settings import current_settings, load_settings
 
     monkeypatch.setenv("ANALYTICS_DATABASE_URL", warehouse_url)

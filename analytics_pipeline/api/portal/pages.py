@@ -18,6 +18,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from analytics_pipeline.api.audit import request_context
 from analytics_pipeline.api.portal import TEMPLATES_DIR, UPLOT_VERSION
 from analytics_pipeline.money import CENT, format_cost, format_money, rounded_rows
 
@@ -83,7 +84,7 @@ environment.policies["json.dumps_function"] = lambda value, **_: orjson.dumps(va
 def render(request: Request, template: str, context: dict, *, status: int = 200,
            cache: str = "no-store", headers: dict[str, str] | None = None) -> HTMLResponse:
     """``template`` rendered with ``context`` (plus the request's portal session, for the navigation)."""
-    session = getattr(request.state, "portal_session", None)
+    session = request_context(request).portal_session
     body = environment.get_template(template).render(session=session, path=request.url.path, **context)
     return HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, "Cache-Control": cache, **(headers or {})})
 

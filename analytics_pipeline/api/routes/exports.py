@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import RedirectResponse
 
+from analytics_pipeline.api.audit import RequestContext
 from analytics_pipeline.api.cursor import CURSOR_PATTERN, InvalidCursor, decode_cursor, encode_cursor
-from analytics_pipeline.api.deps import Clock, OrgScope, ReadWarehouse, Warehouse
+from analytics_pipeline.api.deps import ApiSettings, AuditContext, Clock, Links, OrgScope, ReadWarehouse, Warehouse
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.export_actions import create_export_job, download_url, found_job
 from analytics_pipeline.api.models import CreateExport, ErrorBody, ExportJobList, ExportJobOut, job_body
@@ -30,8 +31,8 @@ def _errors(*statuses: int) -> dict:
 JobId = Annotated[uuid.UUID, Path(alias="jobId", description="The export job's UUID.")]
 
 
-def _job_id(request: Request, job_id: uuid.UUID) -> uuid.UUID:
-    request.state.job_id = job_id  # audited with a refusal too
+def _job_id(audit: RequestContext, job_id: uuid.UUID) -> uuid.UUID:
+    audit.job_id = job_id  # audited with a refusal too
     return job_id
 
 
@@ -48,7 +49,8 @@ def _job_id(request: Request, job_id: uuid.UUID) -> uuid.UUID:
                          "createdAt": "2024-01-15T10:00:00Z", "initiatedBy": "finance-reporting"}}}},
                **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)})
 def create_export(
-    request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock, body: CreateExport,
+    audit: AuditContext, settings: ApiSettings, scope: OrgScope, warehouse: Warehouse, clock: Clock,
+    body: CreateExport,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
         description="A retried POST with the same key (and the same body) returns the same job.")] = None,
@@ -63,7 +65,8 @@ def create_export(
                                      initiated_by=scope.key.name)
     except InvalidExportRequest as error:
         raise ApiError(422, error.code, str(error)) from None
-    created = create_export_job(request, scope, warehouse, export, clock(), idempotency_key=idempotency_key)
+    created = create_export_job(audit, scope, warehouse, export, clock(), max_active=settings.api_max_active_jobs,
+                                idempotency_key=idempotency_key)
     job = created.job
     headers = {"Location": f"{router.prefix.replace('{orgId}', scope.organization_id)}/{job.job_id}"}
     if not created.created:
@@ -73,9 +76,9 @@ def create_export(
 
 @router.get("/{jobId}", name="get_export", response_model=ExportJobOut, response_model_exclude_none=True,
             summary="Get an export job", responses=_errors(401, 403, 404, 422, 503))
-async def get_export(request: Request, scope: OrgScope, reads: ReadWarehouse, job_id: JobId) -> JsonResponse:
+async def get_export(audit: AuditContext, scope: OrgScope, reads: ReadWarehouse, job_id: JobId) -> JsonResponse:
     """The job and where it stands; once succeeded, its checksum, row count and where the CSV is."""
-    parsed = _job_id(request, job_id)
+    parsed = _job_id(audit, job_id)
     async with reads.connection() as conn:
         job = found_job(await get_job_async(conn, parsed, scope.organization_id), scope, parsed)
     return JsonResponse(job_body(job))
@@ -112,10 +115,10 @@ async def list_exports(
                              "headers": {"Location": {"schema": {"type": "string"},
                                                       "description": "The signed URL."}}},
                        **_errors(401, 403, 404, 409, 410, 422, 503)})
-def download_export(request: Request, scope: OrgScope, warehouse: Warehouse, clock: Clock,
+def download_export(audit: AuditContext, links: Links, scope: OrgScope, warehouse: Warehouse, clock: Clock,
                     job_id: JobId) -> RedirectResponse:
     """Redirects (302) to the CSV through a URL signed now and valid until 24 h after the export
     completed. Later, or once retention deleted the file (90 days, status `expired`): 410, request
     a new export. A job that has not succeeded: 409."""
-    url = download_url(request, scope, warehouse, _job_id(request, job_id), clock())
+    url = download_url(audit, links, scope, warehouse, _job_id(audit, job_id), clock())
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

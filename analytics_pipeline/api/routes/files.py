@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 
-from analytics_pipeline.api.audit import AuditEntry, write_audit
-from analytics_pipeline.api.deps import Clock, Warehouse
+from analytics_pipeline.api.audit import write_audit
+from analytics_pipeline.api.deps import AuditContext, Clock, Links, Warehouse
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.models import ErrorBody
 from analytics_pipeline.api.security import download_signature_valid
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/analytics/v1/files", tags=["files"])
                                                                 "is gone (`export_expired`): request a new export."},
                        422: {"model": ErrorBody, "description": "The link is incomplete or malformed."}})
 def download_file(
-    request: Request, warehouse: Warehouse, clock: Clock,
+    request: Request, audit: AuditContext, links: Links, warehouse: Warehouse, clock: Clock,
     job_id: Annotated[uuid.UUID, Path(alias="jobId")],
     filename: Annotated[str, Path(max_length=255)],
     expires: Annotated[int, Query(ge=0, le=int(LATEST_TIME.timestamp()))],
@@ -42,27 +42,24 @@ def download_file(
     (24 h after the export completed) has not passed. The signature is checked in constant time;
     a link whose `expires` or `signature` is repeated or has an encoded name is not one the API
     signed (403)."""
-    state = request.app.state
-    store = state.exports_store
+    store = links.exports_store
     if not isinstance(store, LocalDirectoryStore):
         raise ApiError(404, "not_found", "this API serves no files: exports are downloaded from object storage")
     parsed_id = job_id
     if not _plain_link_parameters(request.scope.get("query_string", b"")) \
-            or not download_signature_valid(state.signing_key, parsed_id, filename, expires, signature):
+            or not download_signature_valid(links.signing_key, parsed_id, filename, expires, signature):
         raise ApiError(403, "invalid_signature", "the download link is not valid (was it changed?)")
-    request.state.job_id = parsed_id
+    audit.job_id = parsed_id
     now = clock()
     if now >= datetime.fromtimestamp(expires, UTC):
         raise ApiError(410, "download_expired", "the download link expired; request a new export")
     with warehouse.connection() as conn:
         job = get_job(conn, parsed_id)
-        request.state.organization_id = job.organization_id if job else None
+        audit.organization_id = job.organization_id if job else None
         if (job is None or job.status != "succeeded" or not job.output_key
                 or job.output_key.rsplit("/", 1)[-1] != filename or not store.path_of(job.output_key).is_file()):
             raise ApiError(410, "export_expired", "this export's file is gone; request a new export")
-        write_audit(conn, AuditEntry(at=now, action="download_file", status_code=200, outcome="ok",
-                                     organization_id=job.organization_id, job_id=job.job_id,
-                                     client_address=request.client.host if request.client else None))
+        write_audit(conn, audit.entry(at=now, action="download_file", status_code=200, outcome="ok"))
     return FileResponse(store.path_of(job.output_key), media_type="text/csv", filename=job.download_name,
                         headers={"Cache-Control": "no-store"})
 

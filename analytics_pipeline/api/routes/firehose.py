@@ -25,7 +25,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from analytics_pipeline.api.deps import refuse_unless_ingest, verified_key
+from analytics_pipeline.api.deps import Services, refuse_unless_ingest, verified_key
 from analytics_pipeline.api.errors import ApiError, JsonResponse, error_body
 from analytics_pipeline.api.routes.ingest import load_lines, read_capped_body
 from analytics_pipeline.ingestion.live import FIREHOSE_SOURCE, BatchKeyReused
@@ -90,14 +90,14 @@ def _firehose_lines(body: bytes):
                  (413, "The records are over 64 MiB once decompressed."),
                  (503, "The warehouse is unavailable; Firehose retries."))})
 async def firehose_delivery(
-    request: Request,
+    request: Request, services: Services,
     request_id: Annotated[str, Header(alias="X-Amz-Firehose-Request-Id", min_length=1, max_length=255)],
     access_key: Annotated[str | None, Header(alias="X-Amz-Firehose-Access-Key", max_length=300)] = None,
 ) -> JsonResponse:
     """One Firehose delivery request. Point a Firehose stream's HTTP endpoint destination here,
     with an ingest key as its access key; CloudWatch Logs reaches it through a subscription
     filter. Records: CloudWatch Logs payloads (gzip; `CONTROL_MESSAGE` ignored) or JSON events."""
-    clock = request.app.state.clock
+    clock = services.clock
 
     def now_ms() -> int:
         return int(clock().timestamp() * 1000)
@@ -112,7 +112,7 @@ async def firehose_delivery(
         if body_request_id is not None and body_request_id != request_id:
             raise ApiError(400, "request_id_mismatch", "the body's requestId is not X-Amz-Firehose-Request-Id")
         try:
-            await run_in_threadpool(load_lines, request, FIREHOSE_SOURCE, f"{key.key_id}/{request_id}", lines, size)
+            await run_in_threadpool(load_lines, services, FIREHOSE_SOURCE, f"{key.key_id}/{request_id}", lines, size)
         except BatchKeyReused:
             raise ApiError(409, "request_id_reused", "this request id was delivered before with other records") \
                 from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import psycopg
 import psycopg_pool
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from analytics_pipeline.api.deps import Clock
+from analytics_pipeline.api.deps import Clock, Services, Warehouse
 from analytics_pipeline.api.errors import JsonResponse
 from analytics_pipeline.api.models import Health, Readiness
 from analytics_pipeline.exports.export_jobs import stuck_jobs
@@ -24,13 +24,13 @@ async def healthz() -> JsonResponse:
 
 @router.get("/readyz", response_model=Readiness, name="readyz", summary="The API can serve requests",
             responses={503: {"model": Readiness, "description": "The warehouse is unreachable or not migrated."}})
-def readyz(request: Request, clock: Clock) -> JsonResponse:
+def readyz(services: Services, warehouse: Warehouse, clock: Clock) -> JsonResponse:
     """Ready when the warehouse answers and its schema is at the API's migration. Jobs pending
     for more than 15 minutes that no run has started (no Dagster daemon) show as `exportQueue:
     stuck` with the reason; the API itself stays ready (it can still take requests)."""
-    head = request.app.state.migration_head
+    head = services.migration_head
     try:
-        with request.app.state.pool.connection(timeout=request.app.state.pool_timeout) as conn:
+        with warehouse.connection(timeout=services.pool_timeout) as conn:
             revision = conn.execute(load_sql("api/current_revision")).fetchone()[0]
             stuck = stuck_jobs(conn, clock())
     except (psycopg.Error, psycopg_pool.PoolTimeout) as error:

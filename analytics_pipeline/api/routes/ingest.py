@@ -16,9 +16,10 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from analytics_pipeline.api.deps import IngestKey
+from analytics_pipeline.api.deps import IngestKey, Services
 from analytics_pipeline.api.errors import ERROR_DESCRIPTIONS, ApiError, JsonResponse
 from analytics_pipeline.api.models import ErrorBody
+from analytics_pipeline.api.services import ApiServices
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.formats import Line
 from analytics_pipeline.ingestion.live import INGEST_API_SOURCE, BatchKeyReused, BatchOutcome, load_batch
@@ -83,18 +84,17 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
         raise ApiError(refusal.status, refusal.code, refusal.message) from None
 
 
-def load_lines(request: Request, source: str, batch_key: str, lines: list[Line], size: int) -> BatchOutcome:
+def load_lines(services: ApiServices, source: str, batch_key: str, lines: list[Line], size: int) -> BatchOutcome:
     """Load a live batch on the API's ingest connections (called in the thread pool)."""
-    state = request.app.state
-    now = state.clock()
-    validator = EventValidator(now=now, retention_days=state.settings.raw_retention_days)
-    with state.ingest_pool.connection() as conn, state.pool.connection() as ddl_conn:
+    now = services.clock()
+    validator = EventValidator(now=now, retention_days=services.settings.raw_retention_days)
+    with services.ingest_pool.connection() as conn, services.pool.connection() as ddl_conn:
         return load_batch(conn, ddl_conn, validator, source=source, batch_key=batch_key, lines=lines, size=size,
                           received_at=now)
 
 
-def _split_and_load(request: Request, batch_key: str, body: bytes) -> BatchOutcome:
-    return load_lines(request, INGEST_API_SOURCE, batch_key, batch_lines(body), len(body))
+def _split_and_load(services: ApiServices, batch_key: str, body: bytes) -> BatchOutcome:
+    return load_lines(services, INGEST_API_SOURCE, batch_key, batch_lines(body), len(body))
 
 
 @router.post(
@@ -111,7 +111,7 @@ def _split_and_load(request: Request, batch_key: str, body: bytes) -> BatchOutco
         "application/x-ndjson": {"schema": {"type": "string", "description": "One JSON event per line."}}}}},
 )
 async def ingest_events(
-    request: Request, key: IngestKey,
+    request: Request, key: IngestKey, services: Services,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
         description="A retried batch with the same key answers what the first did and writes nothing again.")] = None,
@@ -126,7 +126,7 @@ async def ingest_events(
     try:
         # Decoding and loading in one trip to the thread pool: the event loop stays free for
         # the other requests, and a batch waits for a thread once.
-        outcome = await run_in_threadpool(_split_and_load, request, batch_key, body)
+        outcome = await run_in_threadpool(_split_and_load, services, batch_key, body)
     except BatchRefused as refusal:
         raise ApiError(refusal.status, refusal.code, refusal.message) from None
     except BatchKeyReused:

@@ -118,7 +118,7 @@ def _budgets_result(conn, path: str, through) -> dg.AssetCheckResult:
             "through": evaluation.through.isoformat(),
             "days_elapsed": evaluation.days_elapsed,
             "days_with_costs": costs.days_with_costs,
-            "forecast_method": "weekly-seasonal (analytics_pipeline.forecasting)",
+            "forecast_method": "weekly-seasonal (analytics_pipeline.metrics.forecasting)",
             "budgets": len(evaluation.statuses),
             "failed": failed,
             "warning": warned,

@@ -110,19 +110,21 @@ def sre_panel(conn, now: datetime) -> dict:
 def trace_page(request: Request, session: InternalSession, warehouse: Warehouse,
                request_id: RequestIdText = None) -> HTMLResponse:
     """A request id traced in every organization (finance-wide sessions)."""
-    trace = None
-    if request_id:
-        with warehouse.connection() as conn:
-            trace = trace_request(conn, request_id.strip(), None)
-    return render(request, "trace.html", {"trace": trace, "request_id": request_id or ""})
+    return _trace_page(request, warehouse, request_id, None)
 
 
 @router.get("/orgs/{orgId}/trace", name="portal_org_trace", response_class=HTMLResponse)
 def org_trace_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse,
                    request_id: RequestIdText = None) -> HTMLResponse:
     """A request id of this organization traced (its own lines only)."""
+    return _trace_page(request, warehouse, request_id, scope.organization_id)
+
+
+def _trace_page(request: Request, warehouse, request_id: str | None, org: str | None) -> HTMLResponse:
+    """The trace page of ``request_id`` in ``org`` (every organization for None; the page names no organization)."""
     trace = None
     if request_id:
         with warehouse.connection() as conn:
-            trace = trace_request(conn, request_id.strip(), [scope.organization_id])
-    return render(request, "trace.html", {"trace": trace, "request_id": request_id or "", "org": scope.organization_id})
+            trace = trace_request(conn, request_id.strip(), [org] if org else None)
+    context = {"trace": trace, "request_id": request_id or ""}
+    return render(request, "trace.html", {**context, "org": org} if org else context)

@@ -16,7 +16,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from analytics_pipeline.api.deps import Clock, CsrfForm, PortalOrgScope, Scope, Warehouse
+from analytics_pipeline.api.deps import (
+    ApiSettings,
+    AuditContext,
+    Clock,
+    CsrfForm,
+    Links,
+    PortalOrgScope,
+    Scope,
+    Warehouse,
+)
 from analytics_pipeline.api.errors import ApiError
 from analytics_pipeline.api.export_actions import create_export_job, download_url, downloadable
 from analytics_pipeline.api.portal import queries
@@ -79,8 +88,8 @@ def _export_request(scope: Scope, form: dict[str, str]) -> ExportRequest:
 
 
 @router.post("", name="portal_request_export", response_model=None)
-def request_export(request: Request, scope: PortalOrgScope, warehouse: Warehouse, clock: Clock,
-                   form: CsrfForm) -> HTMLResponse | RedirectResponse:
+def request_export(request: Request, audit: AuditContext, settings: ApiSettings, scope: PortalOrgScope,
+                   warehouse: Warehouse, clock: Clock, form: CsrfForm) -> HTMLResponse | RedirectResponse:
     """Creates the export job (303 to the list, the new job marked); the form again with the reason when
     the request is refused (422 for the range rules, 429 past the cap of active jobs)."""
     now = clock()
@@ -90,7 +99,8 @@ def request_export(request: Request, scope: PortalOrgScope, warehouse: Warehouse
         export = _export_request(scope, form)
         if not _TOKEN.fullmatch(token):
             raise InvalidExportRequest("the form is incomplete: reload the page", "invalid_request_token")
-        created = create_export_job(request, scope, warehouse, export, now, idempotency_key=f"portal-{token}")
+        created = create_export_job(audit, scope, warehouse, export, now, max_active=settings.api_max_active_jobs,
+                                    idempotency_key=f"portal-{token}")
     except InvalidExportRequest as error:
         return _page(request, scope, warehouse, now, form=shown, message=str(error), status=422)
     except ApiError as error:
@@ -102,13 +112,13 @@ def request_export(request: Request, scope: PortalOrgScope, warehouse: Warehouse
 
 
 @router.get("/{jobId}/download", name="portal_download_export")
-def download(request: Request, scope: PortalOrgScope, warehouse: Warehouse, clock: Clock,
+def download(audit: AuditContext, links: Links, scope: PortalOrgScope, warehouse: Warehouse, clock: Clock,
              job_id: Annotated[str, Path(alias="jobId", max_length=64)]) -> RedirectResponse:
     """302 to the job's CSV through the API's signed link (the error page when it cannot be had)."""
     try:
         parsed = uuid.UUID(job_id)
     except ValueError:
         raise ApiError(404, "export_not_found", "there is no such export job") from None
-    request.state.job_id = parsed
-    url = download_url(request, scope, warehouse, parsed, clock())
+    audit.job_id = parsed
+    url = download_url(audit, links, scope, warehouse, parsed, clock())
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from analytics_pipeline.api.deps import Clock, InternalSession, Warehouse
-from analytics_pipeline.api.portal import oncall, queries
+from analytics_pipeline.api.portal import queries
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import MAX_HOURLY_DAYS, day_range, end_of_today, month
+from analytics_pipeline.api.routes.portal import oncall
 from analytics_pipeline.costs.profitability import margin_percent
 from analytics_pipeline.directory.names import organization_names
 

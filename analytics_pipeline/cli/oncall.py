@@ -12,15 +12,9 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 
-
-def _connect_warehouse():
-    from analytics_pipeline.cli import _warehouse_url
-    from analytics_pipeline.settings import current_settings
-    from analytics_pipeline.warehouse.database import connect
-
-    return connect(_warehouse_url(current_settings()))
+from analytics_pipeline.cli.shared import connect_warehouse
 
 
 def _show(value) -> str:
@@ -36,7 +30,7 @@ def cmd_alerts(args) -> int:
     from analytics_pipeline.settings import current_settings
 
     now = datetime.now(UTC)
-    with _connect_warehouse() as conn:
+    with connect_warehouse() as conn:
         if args.alerts_command == "list":
             alerts = list_alerts(conn, open_only=args.open, limit=args.limit)
             for alert in alerts:
@@ -68,33 +62,13 @@ def cmd_trace(args) -> int:
     """``trace REQUEST_ID [--org ORG]``: every organization that has it, or ORG's only."""
     from analytics_pipeline.tracing.trace import describe, trace_request
 
-    with _connect_warehouse() as conn:
+    with connect_warehouse() as conn:
         trace = trace_request(conn, args.request_id, [args.org] if args.org else None)
     if args.json:
         print(json.dumps(trace.as_json(), indent=2))
     else:
         print("\n".join(describe(trace)))
     return 0 if trace.found else 1
-
-
-def demo_metric_streams(args, settings) -> None:
-    """The demo's CloudWatch Metric Streams objects for its days (an incident hour planted on its last
-    day), loaded as metric_stream_sensor loads them (the demo runs no sensors)."""
-    from analytics_pipeline.cli import _s3_client
-    from analytics_pipeline.generator.metric_streams import generate_metric_streams
-    from analytics_pipeline.storage.object_store import open_store
-    from analytics_pipeline.system_health.loader import load_object
-
-    store = open_store(settings.metric_streams_url, s3_client_factory=_s3_client)
-    last_day = args.start + timedelta(days=args.days - 1)
-    written = generate_metric_streams(lambda key, data: store.write(key, data, content_type="application/gzip"),
-                                      start=args.start, days=args.days, seed=args.seed,
-                                      incident_at=datetime.combine(last_day, time(14), UTC))
-    now = datetime.now(UTC)
-    with _connect_warehouse() as conn:
-        loaded = [load_object(conn, store, obj, now=now) for obj in store.list("")]
-    print(f"generated and loaded {written.objects_written:,} CloudWatch metric-stream objects "
-          f"({sum(o.datapoints for o in loaded):,} datapoints; an incident hour planted at {last_day} 14:00 UTC)")
 
 
 def add_oncall_commands(commands: argparse._SubParsersAction) -> None:

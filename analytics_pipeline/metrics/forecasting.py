@@ -1,7 +1,8 @@
 """Month-end forecasts of daily series with weekly seasonality, and their backtest.
 
 Pure Python, domain-neutral: the metrics forecast (requests, tokens and cost per organization)
-and the budget check (attributed cost per tenant) both use it.
+and the costs domain's budget check (attributed cost per tenant) both use it; it lives with the
+metrics, the forecasts' home, and the costs domain imports it from here.
 
 The **weekly-seasonal** method, as of the end of day ``t``:
 

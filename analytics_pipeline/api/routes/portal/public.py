@@ -16,12 +16,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from analytics_pipeline.api.deps import Clock, OptionalPortalSession, Warehouse
-from analytics_pipeline.api.portal import oncall, queries, status
+from analytics_pipeline.api.deps import Clock, OptionalPortalSession, Services, Warehouse
+from analytics_pipeline.api.portal import queries, status
 from analytics_pipeline.api.portal.charts import time_chart
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.api.portal.ranges import parse_day
 from analytics_pipeline.api.portal.status import HISTORY_DAYS, LABELS, WINDOW_HOURS, Tally
+from analytics_pipeline.api.routes.portal import oncall
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 CACHE_SECONDS = 30
@@ -80,12 +81,9 @@ def status_figures(conn, now: datetime, day: date | None) -> dict:
         "has_data": bool(rows), "first_day": first_day}
 
 
-def _cached(state, key: tuple, compute) -> dict:
-    """``compute()``, kept on the app (``state``) for CACHE_SECONDS under ``key``."""
+def _cached(cache: dict, key: tuple, compute) -> dict:
+    """``compute()``, kept in the app's ``cache`` for CACHE_SECONDS under ``key``."""
     with _cache_lock:
-        cache = getattr(state, "status_cache", None)
-        if cache is None:
-            cache = state.status_cache = {}
         hit = cache.get(key)
         if hit and monotonic.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
@@ -98,7 +96,8 @@ def _cached(state, key: tuple, compute) -> dict:
 
 
 @router.get("/status", name="portal_status", response_class=HTMLResponse)
-def status_page(request: Request, warehouse: Warehouse, clock: Clock, session: OptionalPortalSession,
+def status_page(request: Request, services: Services, warehouse: Warehouse, clock: Clock,
+                session: OptionalPortalSession,
                 day: Annotated[str | None, Query(max_length=32, description="The day of the hourly table.")] = None
                 ) -> HTMLResponse:
     """The platform's availability per endpoint, hour and day over the last 90 days, and its state now."""
@@ -121,14 +120,14 @@ def status_page(request: Request, warehouse: Warehouse, clock: Clock, session: O
         # A signed-in visitor keeps the navigation (their session's): the same figures, rendered for that session
         # only and kept for it as long as the anonymous page (never shared: Cache-Control no-store).
         def session_page() -> dict:
-            figures = _cached(request.app.state, ("figures", minute, chosen), compute)
+            figures = _cached(services.status_cache, ("figures", minute, chosen), compute)
             response = render(request, "status.html", {**figures, "labels": LABELS, "rules": status})
             return {"body": response.body, "headers": dict(response.headers)}
 
-        cached = _cached(request.app.state, ("session", session.session_id, minute, chosen), session_page)
+        cached = _cached(services.status_cache, ("session", session.session_id, minute, chosen), session_page)
         return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
                                                      if k.lower() not in ("content-length", "content-type")})
     # The page is the same for every anonymous visitor (it shows no session, no tenant): kept whole, rendered.
-    cached = _cached(request.app.state, (minute, chosen), page)
+    cached = _cached(services.status_cache, (minute, chosen), page)
     return HTMLResponse(cached["body"], headers={k: v for k, v in cached["headers"].items()
                                                  if k.lower() not in ("content-length", "content-type")})

@@ -17,21 +17,23 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from analytics_pipeline.api.audit import AuditEntry, write_audit
+from analytics_pipeline.api.audit import RequestContext, write_audit
 from analytics_pipeline.api.deps import (
     SESSION_COOKIE,
+    AuditContext,
     CsrfForm,
-    PortalSession,
+    PortalSessionDep,
+    Services,
     optional_portal_session,
     verified_key,
 )
 from analytics_pipeline.api.errors import ApiError
-from analytics_pipeline.api.export_actions import client_address
 from analytics_pipeline.api.keys import ApiKey
 from analytics_pipeline.api.portal.forms import read_form
 from analytics_pipeline.api.portal.pages import SIGN_IN_REASONS, render, safe_next
 from analytics_pipeline.api.portal.sessions import end_session, open_session
 from analytics_pipeline.api.security import tokens_equal
+from analytics_pipeline.api.services import ApiServices
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 SIGN_IN_COOKIE = "analytics_portal_sign_in"
@@ -46,10 +48,10 @@ KEY_REFUSALS = {
 }
 
 
-def secure_cookies(request: Request) -> bool:
+def secure_cookies(request: Request, services: ApiServices) -> bool:
     """Cookies are Secure when the portal is served over TLS (the request's scheme, which uvicorn takes
     from a trusted proxy's X-Forwarded-Proto) or its public URL is https."""
-    return request.url.scheme == "https" or request.app.state.public_url.startswith("https://")
+    return request.url.scheme == "https" or services.links.public_url.startswith("https://")
 
 
 def landing_page(key: ApiKey) -> str:
@@ -78,80 +80,82 @@ async def home(request: Request) -> Response:
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def _sign_in_form(request: Request, *, message: str | None = None, notice: str | None = None,
+def _sign_in_form(request: Request, services: ApiServices, *, message: str | None = None, notice: str | None = None,
                   next_path: str | None = None, status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
     response = render(request, "sign_in.html", {
         "form_token": token, "message": message, "notice": notice,
         "next_path": next_path if safe_next(next_path) else ""}, status=status)
     response.set_cookie(SIGN_IN_COOKIE, token, max_age=3600, path=SIGN_IN_PATH, httponly=True, samesite="strict",
-                        secure=secure_cookies(request))
+                        secure=secure_cookies(request, services))
     return response
 
 
 @router.get("/sign-in", name="portal_sign_in_form")
-async def sign_in_form(request: Request, reason: Annotated[str | None, Query(max_length=64)] = None,
+async def sign_in_form(request: Request, services: Services,
+                       reason: Annotated[str | None, Query(max_length=64)] = None,
                        next_path: Annotated[str | None, Query(alias="next", max_length=512)] = None) -> Response:
     """The sign-in form (``reason`` says why the browser was sent here, ``next`` where it was going)."""
-    return _sign_in_form(request, notice=SIGN_IN_REASONS.get(reason or ""), next_path=next_path)
+    return _sign_in_form(request, services, notice=SIGN_IN_REASONS.get(reason or ""), next_path=next_path)
 
 
-def _audit_sign_in(request: Request, outcome: str, status: int, key_id: str | None) -> None:
-    with request.app.state.pool.connection() as conn:
-        write_audit(conn, AuditEntry(at=request.app.state.clock(), action="portal_sign_in", status_code=status,
-                                     outcome=outcome, key_id=key_id, client_address=client_address(request)))
+def _audit_sign_in(services: ApiServices, audit: RequestContext, outcome: str, status: int,
+                   key_id: str | None) -> None:
+    with services.pool.connection() as conn:
+        write_audit(conn, audit.entry(at=services.clock(), action="portal_sign_in", status_code=status,
+                                      outcome=outcome, key_id=key_id))
 
 
-def _open(request: Request, key: ApiKey) -> tuple[str, datetime]:
-    state = request.app.state
-    with state.pool.connection() as conn:
-        opened = open_session(conn, key, state.clock(), lifetime=state.portal_session_lifetime,
-                              client_address=client_address(request), replacing=request.cookies.get(SESSION_COOKIE))
-        write_audit(conn, AuditEntry(at=state.clock(), action="portal_sign_in", status_code=303, outcome="ok",
-                                     key_id=key.key_id, client_address=client_address(request)))
+def _open(request: Request, services: ApiServices, audit: RequestContext, key: ApiKey) -> tuple[str, datetime]:
+    with services.pool.connection() as conn:
+        opened = open_session(conn, key, services.clock(), lifetime=services.portal_session_lifetime,
+                              client_address=audit.client_address, replacing=request.cookies.get(SESSION_COOKIE))
+        write_audit(conn, audit.entry(at=services.clock(), action="portal_sign_in", status_code=303, outcome="ok",
+                                      key_id=key.key_id))
     return opened
 
 
 @router.post("/sign-in", name="portal_sign_in")
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, services: Services, audit: AuditContext) -> Response:
     """Exchanges the pasted key for a portal session (303 to the page asked for, or the landing page);
     the form again, without the key, when it is refused."""
     fields = await read_form(request)
     next_path = fields.get("next", "")
     if not tokens_equal(request.cookies.get(SIGN_IN_COOKIE), fields.get("form_token")):
-        await run_in_threadpool(_audit_sign_in, request, "invalid_csrf_token", 403, None)
-        return _sign_in_form(request, message="The sign-in form expired or did not come from this portal: "
-                                              "paste the key again.", next_path=next_path, status=403)
+        await run_in_threadpool(_audit_sign_in, services, audit, "invalid_csrf_token", 403, None)
+        return _sign_in_form(request, services, message="The sign-in form expired or did not come from this "
+                                                        "portal: paste the key again.",
+                             next_path=next_path, status=403)
     token = fields.get("api_key", "").strip() or None
     try:
         key = await verified_key(request, token)
     except ApiError as error:
-        await run_in_threadpool(_audit_sign_in, request, error.code, 401, getattr(request.state, "key_id", None))
-        return _sign_in_form(request, message=KEY_REFUSALS.get(error.code, "That API key cannot sign in."),
+        await run_in_threadpool(_audit_sign_in, services, audit, error.code, 401, audit.key_id)
+        return _sign_in_form(request, services, message=KEY_REFUSALS.get(error.code, "That API key cannot sign in."),
                              next_path=next_path, status=401)
     if key.may_ingest:  # an ingest key sends events and reads nothing: no session to open
-        await run_in_threadpool(_audit_sign_in, request, "ingest_key_cannot_read", 403, key.key_id)
-        return _sign_in_form(request, message="That is an ingest key: it sends events and reads nothing. Sign in "
-                                              "with a key of your organization.", next_path=next_path, status=403)
-    session_id, _ = await run_in_threadpool(_open, request, key)
+        await run_in_threadpool(_audit_sign_in, services, audit, "ingest_key_cannot_read", 403, key.key_id)
+        return _sign_in_form(request, services, message="That is an ingest key: it sends events and reads nothing. "
+                                                        "Sign in with a key of your organization.",
+                             next_path=next_path, status=403)
+    session_id, _ = await run_in_threadpool(_open, request, services, audit, key)
     target = next_path if safe_next(next_path) else landing_page(key)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     # Max-Age, not Expires: the browser counts the lifetime on its own clock (the warehouse holds the real expiry).
-    lifetime = int(request.app.state.portal_session_lifetime.total_seconds())
+    lifetime = int(services.portal_session_lifetime.total_seconds())
     response.set_cookie(SESSION_COOKIE, session_id, max_age=lifetime, path="/portal", httponly=True,
-                        samesite="lax", secure=secure_cookies(request))
+                        samesite="lax", secure=secure_cookies(request, services))
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN_PATH)
     return response
 
 
 @router.post("/sign-out", name="portal_sign_out")
-def sign_out(request: Request, form: CsrfForm) -> Response:
+def sign_out(request: Request, services: Services, session: PortalSessionDep, form: CsrfForm) -> Response:
     """Ends the session (CSRF-checked) and clears its cookie."""
-    session: PortalSession = request.state.portal_session
-    with request.app.state.pool.connection() as conn:
-        end_session(conn, session.session_id, request.app.state.clock())
+    with services.pool.connection() as conn:
+        end_session(conn, session.session_id, services.clock())
     response = RedirectResponse(f"{SIGN_IN_PATH}?reason=signed_out", status_code=303,
                                 headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/portal", httponly=True, samesite="lax",
-                           secure=secure_cookies(request))
+                           secure=secure_cookies(request, services))
     return response
