@@ -37,7 +37,7 @@ from pathlib import Path
 import psycopg
 
 from analytics_pipeline.documents import parse_document
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 REVENUE_CURRENCY = "USD"  # the price catalog's
 RANKINGS = ("revenue", "usage")
@@ -205,9 +205,9 @@ def replace_top_customers(conn: psycopg.Connection, month: date,
 
 def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> dict[str, list[RankedCustomer]]:
     """The top ``limit`` of each ranking of ``month``."""
-    return {ranking: [RankedCustomer(*row) for row in conn.execute(
-        load_sql("metrics/top_customers_of_month"), {"month": month, "ranking": ranking, "limit": limit})]
-        for ranking in RANKINGS}
+    return {ranking: fetch_rows(conn, "metrics/top_customers_of_month",
+                                {"month": month, "ranking": ranking, "limit": limit}, RankedCustomer)
+            for ranking in RANKINGS}
 
 
 def revenue_table(report: RevenueReport, limit: int = 10) -> str:
