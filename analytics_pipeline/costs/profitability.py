@@ -44,14 +44,11 @@ def split_cents(total: Decimal, exact: Mapping[str, Decimal]) -> dict[str, Decim
     return cents
 
 
-@dataclass(frozen=True)
-class TenantProfitability:
-    organization_id: str | None  # None: unattributed shared cost
+class _Margin:
+    """Margin = revenue - attributed cost, and its percent of revenue (a tenant's or a report's)."""
+
     revenue: Decimal
     attributed_cost: Decimal
-    request_count: int
-    tokens_total: int
-    category_costs: dict[str, Decimal] = field(default_factory=dict)  # cents, summing to attributed_cost
 
     @property
     def margin(self) -> Decimal:
@@ -61,13 +58,23 @@ class TenantProfitability:
     def margin_pct(self) -> Decimal | None:
         return margin_percent(self.revenue, self.margin)
 
+
+@dataclass(frozen=True)
+class TenantProfitability(_Margin):
+    organization_id: str | None  # None: unattributed shared cost
+    revenue: Decimal
+    attributed_cost: Decimal
+    request_count: int
+    tokens_total: int
+    category_costs: dict[str, Decimal] = field(default_factory=dict)  # cents, summing to attributed_cost
+
     @property
     def label(self) -> str:
         return self.organization_id or UNATTRIBUTED_LABEL
 
 
 @dataclass(frozen=True)
-class ProfitabilityReport:
+class ProfitabilityReport(_Margin):
     period_start: date
     period_end: date  # exclusive
     is_month_to_date: bool
@@ -80,14 +87,6 @@ class ProfitabilityReport:
     @property
     def attributed_cost(self) -> Decimal:
         return sum((t.attributed_cost for t in self.tenants), Decimal(0))
-
-    @property
-    def margin(self) -> Decimal:
-        return self.revenue - self.attributed_cost
-
-    @property
-    def margin_pct(self) -> Decimal | None:
-        return margin_percent(self.revenue, self.margin)
 
     @property
     def unprofitable(self) -> list[TenantProfitability]:
