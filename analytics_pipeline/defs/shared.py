@@ -237,12 +237,17 @@ def partition_figures(context: dg.AssetExecutionContext, figures_by_partition: M
 
 
 def partition_result(context: dg.AssetExecutionContext, figures_by_partition: Mapping[str, Mapping[str, object]],
-                     run_metadata: Mapping[str, object]) -> dg.MaterializeResult:
+                     run_metadata: Mapping[str, object], *,
+                     windows_of: dg.TimeWindowPartitionsDefinition | None = None) -> dg.MaterializeResult:
     """The result of an asset that records each partition's own figures (:func:`partition_figures`)
     beside what its run computed (``run_metadata``). A one-partition run's metadata is that
     partition's: kept whole (but for the figures already recorded). A range's numeric figures are
     run totals: logged once, never stored on each partition; what describes the run (tables,
-    sources, lists) stays on its materializations."""
+    sources, lists) stays on its materializations. ``windows_of``: each partition's figures start
+    with its window in that partitions definition (:func:`window_metadata`)."""
+    if windows_of is not None:
+        figures_by_partition = {key: {**window_metadata(windows_of.time_window_for_partition_key(key)), **figures}
+                                for key, figures in figures_by_partition.items()}
     partition_figures(context, figures_by_partition, run_totals=run_metadata)
     recorded = {name for figures in figures_by_partition.values() for name in figures}
     single = len(figures_by_partition) == 1

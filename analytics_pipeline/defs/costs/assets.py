@@ -29,7 +29,6 @@ from analytics_pipeline.defs.shared import (
     partition_result,
     partition_windows,
     single_run_asset,
-    window_metadata,
 )
 from analytics_pipeline.defs.tables import Figure, table_partition_result
 
@@ -248,11 +247,10 @@ def tenant_profitability(context: dg.AssetExecutionContext, warehouse: Warehouse
             [f"{r.period_start:%Y-%m}", r.revenue, r.attributed_cost, r.margin, r.margin_pct]
             for r in reports.values()])
     return partition_result(context, {key: {
-        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
         "dagster/row_count": len(report.tenants),
         **{name: value for name, value in _profitability_metadata(report).items()
            if name in _MONTH_FIGURES and value is not None},
-    } for key, report in reports.items()}, metadata)
+    } for key, report in reports.items()}, metadata, windows_of=monthly_partitions)
 
 
 class MonthToDateConfig(dg.Config):

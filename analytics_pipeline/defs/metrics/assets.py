@@ -21,7 +21,6 @@ from analytics_pipeline.defs.shared import (
     partition_result,
     partition_windows,
     single_run_asset,
-    window_metadata,
 )
 from analytics_pipeline.defs.tables import PLATFORM_ROWS, Figure, table_partition_result
 from analytics_pipeline.metrics.activity import (
@@ -251,7 +250,6 @@ def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             reports[key] = replace_monthly_revenue(conn, window.start.date(), plans)
     report = reports[max(reports)]
     return partition_result(context, {key: {
-        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
         "dagster/row_count": len(month.organizations),
         "mrr": float(month.mrr),
         "usage_revenue": float(month.usage_revenue),
@@ -264,7 +262,7 @@ def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         **({"months": markdown_table(["month", "MRR", "usage revenue"],
                                 [[str(r.month), r.mrr, r.usage_revenue] for r in reports.values()])}
            if len(reports) > 1 else {}),
-    })
+    }, windows_of=monthly_partitions)
 
 
 @_business_asset(monthly_partitions, deps=[monthly_revenue])
