@@ -19,8 +19,9 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
                 "metrics", "api", "tracing", "system_health", "directory"}
 # The generator writes synthetic data in the shape the domains read: it may use their contracts.
 # The export API serves the exports and the rollups, through their own functions and SQL; the portal
-# states a margin as the costs domain defines it (costs.profitability.margin_percent) and shows the
-# directory's names beside ids; its ingestion routes (events, Firehose) load through the one ingest
+# states a margin as the costs domain defines it (costs.profitability.margin_percent), shows the
+# directory's names beside ids and reads health scores in the metrics domain's row type
+# (metrics.health.HealthScore); its ingestion routes (events, Firehose) load through the one ingest
 # core (ingestion.live).
 # Platform alerts judge endpoints by the status page's own rule (api.portal.status) and stuck exports by the
 # exports domain's own query; the API and portal trace requests through the tracing domain,
@@ -28,7 +29,7 @@ PURE_DOMAINS = {"ingestion", "rollups", "exports", "costs", "build_metrics", "al
 # formatter: tracing no longer reaches into the exports). The budget check forecasts month-end
 # cost with the metrics' forecasting method (metrics.forecasting).
 ALLOWED_SIBLINGS = {"generator": PURE_DOMAINS,
-                    "api": {"exports", "rollups", "costs", "tracing", "directory", "ingestion"},
+                    "api": {"exports", "rollups", "metrics", "costs", "tracing", "directory", "ingestion"},
                     "alerts": {"api", "exports"}, "tracing": {"ingestion"}, "costs": {"metrics"}}
 #: The only modules at the package's top: the rules every floor shares, the settings, and the two tops.
 TOP_LEVEL_MODULES = {"__init__", "settings", "money", "identity", "definitions"}

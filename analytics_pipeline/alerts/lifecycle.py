@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from analytics_pipeline.alerts.conditions import Condition
 from analytics_pipeline.alerts.routing import PIPELINE_RULES, RESOLVE, TRIGGER, Routes, payload_for
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 PENDING, FIRING, ACKNOWLEDGED, RESOLVED = "pending", "firing", "acknowledged", "resolved"
 FIRED, RENOTIFIED, RESOLVED_EVENT = "fired", "renotified", "resolved"
@@ -143,8 +143,8 @@ def apply_conditions(conn: psycopg.Connection, conditions: list[Condition], *, r
     with conn.transaction():
         conn.execute(load_sql("alerts/lock_alert_evaluation"))
         # Failed runs and checks are events with a lifecycle of their own (.pipeline_events): not stepped here.
-        tracked = {row[0]: Tracked(*row) for row in conn.execute(load_sql("alerts/open_alerts_for_update"),
-                                                                 {"event_rules": list(PIPELINE_RULES)})}
+        tracked = {alert.dedup_key: alert for alert in fetch_rows(
+            conn, "alerts/open_alerts_for_update", {"event_rules": list(PIPELINE_RULES)}, Tracked)}
         for key in sorted(set(tracked) | set(holding)):
             current, condition = tracked.get(key), holding.get(key)
             change = step(current, condition is not None, now, policy)

@@ -23,7 +23,7 @@ from analytics_pipeline.alerts.conditions import (
 )
 from analytics_pipeline.alerts.rules import RuleSet
 from analytics_pipeline.exports.export_jobs import stuck_jobs
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 
 def endpoint_window(conn: psycopg.Connection, start: datetime, end: datetime) -> list[EndpointWindow]:
@@ -40,16 +40,15 @@ def observe(conn: psycopg.Connection, rules: RuleSet, now: datetime) -> Observat
                  if kinds & {"endpoint_availability", "endpoint_5xx_rate", "endpoint_p95_latency"} else [])
     organizations = {}
     for rule in rules.of_kind("organization_error_rate"):
-        rows = conn.execute(load_sql("alerts/organization_error_rates"), {
+        organizations[rule.name] = fetch_rows(conn, "alerts/organization_error_rates", {
             "window_start": window_start, "window_end": now,
-            "baseline_start": window_start - timedelta(hours=rule["baseline_hours"])})
-        organizations[rule.name] = [OrganizationErrors(*row) for row in rows]
+            "baseline_start": window_start - timedelta(hours=rule["baseline_hours"])}, OrganizationErrors)
     sources = []
     stalled = rules.of_kind("ingestion_stalled")
     if stalled:
         expected_since = now - timedelta(hours=max(rule["expected_hours"] for rule in stalled))
-        sources = [SourceActivity(*row) for row in conn.execute(
-            load_sql("alerts/source_activity"), {"expected_since": expected_since, "now": now})]
+        sources = fetch_rows(conn, "alerts/source_activity", {"expected_since": expected_since, "now": now},
+                             SourceActivity)
     stuck = {}
     for rule in rules.of_kind("export_queue_stuck"):
         found = stuck_jobs(conn, now, timedelta(minutes=rule["pending_minutes"]))
@@ -57,9 +56,8 @@ def observe(conn: psycopg.Connection, rules: RuleSet, now: datetime) -> Observat
                                         found.oldest_created_at)
     service_metrics = {}
     for rule in rules.of_kind("service_metric_above"):
-        rows = conn.execute(load_sql("alerts/service_metric_window"), {
+        service_metrics[rule.name] = fetch_rows(conn, "alerts/service_metric_window", {
             "metric_name": rule["metric_name"], "window_start": now - timedelta(minutes=rule["minutes"]),
-            "window_end": now})
-        service_metrics[rule.name] = [ServiceMetric(*row) for row in rows]
+            "window_end": now}, ServiceMetric)
     return Observations(now=now, endpoints=endpoints, organizations=organizations, sources=sources,
                         stuck_exports=stuck, service_metrics=service_metrics)

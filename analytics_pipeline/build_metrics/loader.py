@@ -23,7 +23,7 @@ import psycopg
 from analytics_pipeline.build_metrics.contract import MAX_FILE_BYTES, CiRun, RunFileValidator
 from analytics_pipeline.delivery.prefixes import day_prefixes
 from analytics_pipeline.storage.object_store import InvalidKeyError, ObjectStore, StoredObject, check_key
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_row, load_sql
 
 BUILD_METRICS_SOURCE = "build_metrics"
 METRICS_PREFIX = "metrics/"
@@ -216,9 +216,8 @@ class RunFileTotals:
 
 def run_file_totals(conn: psycopg.Connection, first_day: date, end_day: date) -> RunFileTotals:
     """Ledger outcomes of the run files dated in ``[first_day, end_day)`` and the runs they hold."""
-    row = conn.execute(load_sql("build_metrics/run_file_totals"),
-                       {"source": BUILD_METRICS_SOURCE, "first_day": first_day, "end_day": end_day}).fetchone()
-    return RunFileTotals(*row)
+    return fetch_row(conn, "build_metrics/run_file_totals",  # an aggregate: always one row
+                     {"source": BUILD_METRICS_SOURCE, "first_day": first_day, "end_day": end_day}, RunFileTotals)
 
 
 def load_run_files(loader: RunFileLoader, store: ObjectStore, objects: Iterable[StoredObject],

@@ -12,7 +12,7 @@ from datetime import date
 
 import psycopg
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,8 @@ class TrendSummary:
 
 def duration_trends(conn: psycopg.Connection, first_day: date, end_day: date) -> list[DurationTrend]:
     """Per (service, command), the figures over the runs of the days ``[first_day, end_day)``."""
-    rows = conn.execute(load_sql("build_metrics/duration_trend_window"),
-                        {"first_day": first_day, "end_day": end_day}).fetchall()
-    return [DurationTrend(*row) for row in rows]
+    return fetch_rows(conn, "build_metrics/duration_trend_window", {"first_day": first_day, "end_day": end_day},
+                      DurationTrend)
 
 
 def replace_duration_trends(conn: psycopg.Connection, first_day: date, end_day: date) -> TrendSummary:

@@ -7,7 +7,24 @@ from __future__ import annotations
 import json
 import tomllib
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+FORMATS = {".json": "json", ".toml": "toml"}
+
+
+def read_document_file(path: str | Path, *, kind: str, error: type[ValueError]) -> tuple[str, str, str]:
+    """The text of a ``.json`` or ``.toml`` document file, its format and its name for messages:
+    ``(text, fmt, source)``; ``error`` for another suffix or a file that cannot be read. ``kind``
+    names the document in the messages ("plans", "budgets")."""
+    file = Path(path).expanduser()
+    fmt = FORMATS.get(file.suffix.lower())
+    if fmt is None:
+        raise error(f"{file}: {kind} files are .json or .toml")
+    try:
+        return file.read_text(encoding="utf-8"), fmt, str(file)
+    except OSError as problem:
+        raise error(f"{file}: cannot read the {kind} file: {problem.strerror or problem}") from None
 
 
 def parse_document(text: str, *, fmt: str, source: str, kind: str, error: type[ValueError]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ import psycopg
 from analytics_pipeline.costs.infra_costs import CostCategory
 from analytics_pipeline.money import largest_remainder
 from analytics_pipeline.money import round_half_up as round_cents
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 CATEGORIES = tuple(c.value for c in CostCategory)
 #: Precision of the exact shares (driver weights can be large integers).
@@ -336,6 +336,6 @@ class ReconciliationRow:
 def reconcile_with_infra_costs(conn: psycopg.Connection, start: datetime,
                                end: datetime) -> list[ReconciliationRow]:
     """Per day of ``[start, end)`` with cost or attribution: the infra total to the cent and the attributed total."""
-    return [ReconciliationRow(*row) for row in conn.execute(
-        load_sql("costs/attribution_vs_infra_costs"), {"range_start": start, "range_end": end})]
+    return fetch_rows(conn, "costs/attribution_vs_infra_costs", {"range_start": start, "range_end": end},
+                      ReconciliationRow)
 

@@ -38,7 +38,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from analytics_pipeline.configuration.documents import parse_document
+from analytics_pipeline.configuration.documents import parse_document, read_document_file
 from analytics_pipeline.costs.attribution import round_cents
 from analytics_pipeline.metrics.forecasting import month_end_forecasts
 from analytics_pipeline.money import CENT
@@ -102,15 +102,8 @@ def parse_budgets(text: str, *, fmt: str = "json", source: str = "budgets") -> B
 
 def load_budgets(path: str | Path) -> Budgets:
     """Budgets from a ``.json`` or ``.toml`` file; a missing or unreadable file raises BudgetFileError."""
-    file = Path(path).expanduser()
-    fmt = {".json": "json", ".toml": "toml"}.get(file.suffix.lower())
-    if fmt is None:
-        raise BudgetFileError(f"{file}: budgets files are .json or .toml")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise BudgetFileError(f"{file}: cannot read the budgets file: {error.strerror or error}") from None
-    return parse_budgets(text, fmt=fmt, source=str(file))
+    text, fmt, source = read_document_file(path, kind="budgets", error=BudgetFileError)
+    return parse_budgets(text, fmt=fmt, source=source)
 
 
 class BudgetLevel(enum.IntEnum):

@@ -19,7 +19,7 @@ from decimal import Decimal
 import psycopg
 
 from analytics_pipeline.costs.attribution import CATEGORIES, allocate_proportionally, round_cents
-from analytics_pipeline.money import CENT, CURRENCY, format_money
+from analytics_pipeline.money import CENT, CURRENCY
 from analytics_pipeline.warehouse.sql import load_sql
 
 #: The price catalog's currency: revenue is in USD.
@@ -44,14 +44,11 @@ def split_cents(total: Decimal, exact: Mapping[str, Decimal]) -> dict[str, Decim
     return cents
 
 
-@dataclass(frozen=True)
-class TenantProfitability:
-    organization_id: str | None  # None: unattributed shared cost
+class _Margin:
+    """Margin = revenue - attributed cost, and its percent of revenue (a tenant's or a report's)."""
+
     revenue: Decimal
     attributed_cost: Decimal
-    request_count: int
-    tokens_total: int
-    category_costs: dict[str, Decimal] = field(default_factory=dict)  # cents, summing to attributed_cost
 
     @property
     def margin(self) -> Decimal:
@@ -61,13 +58,23 @@ class TenantProfitability:
     def margin_pct(self) -> Decimal | None:
         return margin_percent(self.revenue, self.margin)
 
+
+@dataclass(frozen=True)
+class TenantProfitability(_Margin):
+    organization_id: str | None  # None: unattributed shared cost
+    revenue: Decimal
+    attributed_cost: Decimal
+    request_count: int
+    tokens_total: int
+    category_costs: dict[str, Decimal] = field(default_factory=dict)  # cents, summing to attributed_cost
+
     @property
     def label(self) -> str:
         return self.organization_id or UNATTRIBUTED_LABEL
 
 
 @dataclass(frozen=True)
-class ProfitabilityReport:
+class ProfitabilityReport(_Margin):
     period_start: date
     period_end: date  # exclusive
     is_month_to_date: bool
@@ -80,14 +87,6 @@ class ProfitabilityReport:
     @property
     def attributed_cost(self) -> Decimal:
         return sum((t.attributed_cost for t in self.tenants), Decimal(0))
-
-    @property
-    def margin(self) -> Decimal:
-        return self.revenue - self.attributed_cost
-
-    @property
-    def margin_pct(self) -> Decimal | None:
-        return margin_percent(self.revenue, self.margin)
 
     @property
     def unprofitable(self) -> list[TenantProfitability]:
@@ -104,25 +103,23 @@ def _pct(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value}%"
 
 
-def top_tenants_markdown(report: ProfitabilityReport, *, by: str, limit: int = 10) -> str:
-    """A Markdown table of the top tenants by ``revenue``, ``tokens`` or ``requests``."""
+def top_tenants_table(report: ProfitabilityReport, *, by: str,
+                      limit: int = 10) -> tuple[list[str], list[list[object]], list[object]]:
+    """The top tenants by ``revenue``, ``tokens`` or ``requests`` (header, rows, the report's totals):
+    amounts exact, for a table that shows them to the cent."""
     keys = {"revenue": lambda t: t.revenue, "tokens": lambda t: t.tokens_total, "requests": lambda t: t.request_count}
     if by not in keys:
         raise ValueError(f"unknown ranking {by!r}; expected one of {', '.join(keys)}")
     ranked = sorted((t for t in report.tenants if t.organization_id is not None),
                     key=lambda t: (-keys[by](t), t.organization_id))[:limit]
-    lines = ["| # | organization | revenue | cost | compute | API | data transfer | storage | other | margin | "
-             "margin % | requests | tokens |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {i} | {t.organization_id} | {format_money(t.revenue)} | {format_money(t.attributed_cost)} | "
-              + " | ".join(format_money(t.category_costs.get(c, Decimal(0))) for c in CATEGORIES)
-              + f" | {format_money(t.margin)} | {_pct(t.margin_pct)} | {t.request_count:,} | {t.tokens_total:,} |"
-              for i, t in enumerate(ranked, 1)]
+    header = ["#", "organization", "revenue", "cost", "compute", "API", "data transfer", "storage", "other", "margin",
+              "margin %", "requests", "tokens"]
+    rows = [[i, t.organization_id, t.revenue, t.attributed_cost,
+             *(t.category_costs.get(c, Decimal(0)) for c in CATEGORIES), t.margin, _pct(t.margin_pct),
+             t.request_count, t.tokens_total] for i, t in enumerate(ranked, 1)]
     totals = [sum((t.category_costs.get(c, Decimal(0)) for t in report.tenants), Decimal(0)) for c in CATEGORIES]
-    lines.append(f"| | **total** | **{format_money(report.revenue)}** | **{format_money(report.attributed_cost)}** | "
-                 + " | ".join(f"**{format_money(v)}**" for v in totals)
-                 + f" | **{format_money(report.margin)}** | **{_pct(report.margin_pct)}** | | |")
-    return "\n".join(lines)
+    return header, rows, [None, "total", report.revenue, report.attributed_cost, *totals, report.margin,
+                          _pct(report.margin_pct), None, None]
 
 
 def load_profitability(conn: psycopg.Connection, period_start: date, period_end: date) -> list[TenantProfitability]:

@@ -14,7 +14,7 @@ make each partition carry its own figures and its own check result instead.
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -24,6 +24,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
+from analytics_pipeline.money import format_money
 from analytics_pipeline.monitoring.freshness import FAIL, FRESH, WARN, FreshnessReading
 from analytics_pipeline.settings import current_settings
 
@@ -71,6 +72,15 @@ def described_sensor(**kwargs) -> Callable:
 def described_schedule(**kwargs) -> Callable:
     """``@dg.schedule`` whose description in the UI is the function's docstring (written once)."""
     return lambda fn: dg.schedule(description=inspect.cleandoc(fn.__doc__), **kwargs)(fn)
+
+
+def single_run_asset(partitions_def: dg.PartitionsDefinition, *, group_name: str, owners: list[str],
+                     kinds: Iterable[str] = ("postgres",), **asset_args) -> Callable:
+    """``@dg.asset`` of a partitioned table asset whose backfill is one run (``BackfillPolicy.single_run``):
+    the declaration the domains' partitioned assets share. ``asset_args`` (``deps``, ``retry_policy``...)
+    as ``dg.asset`` takes them; the description is the function's docstring."""
+    return dg.asset(partitions_def=partitions_def, backfill_policy=dg.BackfillPolicy.single_run(), kinds=set(kinds),
+                    group_name=group_name, owners=owners, **asset_args)
 
 
 def window_metadata(window: dg.TimeWindow) -> dict[str, dg.MetadataValue]:
@@ -163,22 +173,47 @@ def raw_event_hours_touched(instance: dg.DagsterInstance, cursor: str | None) ->
     return TouchedHours(hours, len(result.records), result.records[-1].storage_id)
 
 
-def markdown_table(header: list[str], rows: Iterable[Iterable[object]]) -> dg.MetadataValue:
-    """A markdown table for Dagster metadata: the one way every asset and check shows a table
-    (integers with thousands separators, money as 2 decimals, floats without trailing zeros)."""
-    def cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:,.3f}".rstrip("0").rstrip(".")
-        if isinstance(value, int):
-            return f"{value:,}"
-        if isinstance(value, Decimal):
-            return f"{value:,.2f}"
-        return str(value).replace("|", "\\|")
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return format_money(value)
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _line(cells: Iterable[str]) -> str:
+    return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], total: Sequence[object] | None = None,
+                   *, limit: int | None = None) -> dg.MetadataValue:
+    """A markdown table for Dagster metadata: the one way every asset, check and op shows a table.
+    Cells: integers with thousands separators, money (``Decimal``) as a person reads it
+    (``money.format_money``: 2 decimals, half up), floats without trailing zeros, None empty; a
+    column of numbers is right-aligned. ``total``: a last row, in bold; ``limit``: at most that
+    many rows, then a line saying how many more there are."""
+    rows = [list(row) for row in rows]
+    shown = rows if limit is None else rows[:limit]
+    body = [*shown, *([list(total)] if total is not None else [])]
+    columns = list(zip(*body, strict=True)) if body else [()] * len(header)
+    numeric = [any(_is_number(v) for v in column) and all(_is_number(v) or v in (None, "") for v in column)
+               for column in columns]
+    lines = [_line(header), "|" + "".join("---:|" if right else "---|" for right in numeric)]
+    lines += [_line(_cell(v) for v in row) for row in shown]
+    if total is not None:
+        lines.append(_line(f"**{cell}**" if cell else "" for cell in map(_cell, total)))
+    if len(rows) > len(shown):
+        lines.append(f"\n... and {len(rows) - len(shown)} more")
     return dg.MetadataValue.md("\n".join(lines))
 
 
@@ -202,12 +237,17 @@ def partition_figures(context: dg.AssetExecutionContext, figures_by_partition: M
 
 
 def partition_result(context: dg.AssetExecutionContext, figures_by_partition: Mapping[str, Mapping[str, object]],
-                     run_metadata: Mapping[str, object]) -> dg.MaterializeResult:
+                     run_metadata: Mapping[str, object], *,
+                     windows_of: dg.TimeWindowPartitionsDefinition | None = None) -> dg.MaterializeResult:
     """The result of an asset that records each partition's own figures (:func:`partition_figures`)
     beside what its run computed (``run_metadata``). A one-partition run's metadata is that
     partition's: kept whole (but for the figures already recorded). A range's numeric figures are
     run totals: logged once, never stored on each partition; what describes the run (tables,
-    sources, lists) stays on its materializations."""
+    sources, lists) stays on its materializations. ``windows_of``: each partition's figures start
+    with its window in that partitions definition (:func:`window_metadata`)."""
+    if windows_of is not None:
+        figures_by_partition = {key: {**window_metadata(windows_of.time_window_for_partition_key(key)), **figures}
+                                for key, figures in figures_by_partition.items()}
     partition_figures(context, figures_by_partition, run_totals=run_metadata)
     recorded = {name for figures in figures_by_partition.values() for name in figures}
     single = len(figures_by_partition) == 1

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import partition_result, partition_windows
+from analytics_pipeline.defs.shared import partition_result, partition_windows, window_metadata
 from analytics_pipeline.warehouse.database import SCHEMA
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
 
@@ -99,9 +99,7 @@ def table_partition_figures(conn: psycopg.Connection, asset: str, partitions: li
             if value is not None:
                 metadata[name] = round(value, 4) if isinstance(value, float) else value
         by_partition[key] = metadata
-    return {key: {"window_start": dg.MetadataValue.timestamp(window.start),
-                  "window_end": dg.MetadataValue.timestamp(window.end), **by_partition[key]}
-            for key, window in partitions}
+    return {key: {**window_metadata(window), **by_partition[key]} for key, window in partitions}
 
 
 def table_partition_result(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 import psycopg
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_row, fetch_rows, load_sql
 
 #: The longest trailing window (MAU): the days after a recomputed window that are refreshed.
 TRAILING_DAYS = 30
@@ -131,10 +131,8 @@ def replace_activity(conn: psycopg.Connection, start: datetime, end: datetime, *
         trailing = "refresh_trailing_activity_by_day" if days <= by_day_up_to else "refresh_trailing_activity"
         for statement in (trailing, "refresh_lifecycle", "refresh_customer_activity"):
             conn.execute(load_sql(f"metrics/{statement}"), params)
-        row = conn.execute(load_sql("metrics/activity_summary"), params).fetchone()
-    if row is None:
-        return ActivitySummary(0, 0, 0, None, *([0] * 11), None)
-    return ActivitySummary(*row)
+        summary = fetch_row(conn, "metrics/activity_summary", params, ActivitySummary)
+    return summary or ActivitySummary(0, 0, 0, None, *([0] * 11), None)
 
 
 @dataclass(frozen=True)
@@ -151,8 +149,8 @@ class OrganizationActivity:
 def top_organizations_by_active_users(conn: psycopg.Connection, day: date, limit: int = 10) -> list[
         OrganizationActivity]:
     """The organizations with the most active users on ``day``."""
-    rows = conn.execute(load_sql("metrics/top_organizations_by_active_users"), {"day": day, "limit": limit})
-    return [OrganizationActivity(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, "metrics/top_organizations_by_active_users", {"day": day, "limit": limit},
+                      OrganizationActivity)
 
 
 def stale_activity_days(conn: psycopg.Connection, days: list[date]) -> list[date]:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 import psycopg
 
 from analytics_pipeline.metrics.activity import day_bounds, execute_by_day, refuse_dropped_days, set_work_mem
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 FEATURE_KINDS = ("endpoint", "agent_type", "tool")
 
@@ -61,8 +61,6 @@ def replace_feature_adoption(conn: psycopg.Connection, start: datetime, end: dat
         rows = execute_by_day(conn, load_sql("metrics/insert_org_feature_usage"), params, start, end)
         conn.execute(load_sql("metrics/insert_feature_adoption"), params)
         last_day = date.fromordinal(end_day.toordinal() - 1)
-        features = [FeatureAdoption(*row) for row in conn.execute(load_sql("metrics/feature_adoption_on_day"),
-                                                                  {"day": last_day}).fetchall()]
-        first_uses = [FirstUse(*row) for row in conn.execute(load_sql("metrics/feature_first_uses_in_window"),
-                                                             params).fetchall()]
+        features = fetch_rows(conn, "metrics/feature_adoption_on_day", {"day": last_day}, FeatureAdoption)
+        first_uses = fetch_rows(conn, "metrics/feature_first_uses_in_window", params, FirstUse)
     return AdoptionSummary(rows, last_day, features, first_uses)

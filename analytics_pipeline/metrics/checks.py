@@ -8,7 +8,7 @@ from datetime import date
 
 import psycopg
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ def activity_mismatches(conn: psycopg.Connection, first_day: date, end_day: date
     """Organization days whose activity differs from the daily rollups (at most 20), and how many
     organization days and requests the activity holds."""
     params = {"first_day": first_day, "end_day": end_day}
-    mismatches = [ActivityMismatch(*row) for row in conn.execute(
-        load_sql("metrics/activity_mismatches_against_rollups"), params).fetchall()]
+    mismatches = fetch_rows(conn, "metrics/activity_mismatches_against_rollups", params, ActivityMismatch)
     rows, requests = conn.execute(load_sql("metrics/activity_rows_checked"), params).fetchone()
     return mismatches, rows, requests
 
@@ -35,8 +34,8 @@ def activity_mismatches(conn: psycopg.Connection, first_day: date, end_day: date
 def trailing_activity_violations(conn: psycopg.Connection, first_day: date,
                                  end_day: date) -> list[tuple[date, str | None, int, int | None, int | None]]:
     """(day, organization or None for the platform, DAU, WAU, MAU) where DAU <= WAU <= MAU fails."""
-    return [tuple(row) for row in conn.execute(load_sql("metrics/trailing_activity_violations"),
-                                               {"first_day": first_day, "end_day": end_day}).fetchall()]
+    return conn.execute(load_sql("metrics/trailing_activity_violations"),
+                        {"first_day": first_day, "end_day": end_day}).fetchall()
 
 
 def organizations_without_health(conn: psycopg.Connection, first_day: date,

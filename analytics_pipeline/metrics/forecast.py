@@ -18,7 +18,7 @@ import psycopg
 
 from analytics_pipeline.metrics.activity import day_bounds
 from analytics_pipeline.metrics.forecasting import BACKTEST_ORIGINS, FACTOR_DAYS, Backtest, forecast_and_backtest
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 METRICS = ("requests", "tokens", "cost")
 #: Days of history an as-of day needs: the backtest's earliest origin and that origin's factors.
@@ -142,5 +142,4 @@ class BacktestRow:
 
 def backtests_between(conn: psycopg.Connection, first_day: date, end_day: date) -> list[BacktestRow]:
     """The backtests made as of the days ``[first_day, end_day)``."""
-    return [BacktestRow(*row) for row in conn.execute(load_sql("metrics/forecast_backtests"),
-                                                      {"first_day": first_day, "end_day": end_day}).fetchall()]
+    return fetch_rows(conn, "metrics/forecast_backtests", {"first_day": first_day, "end_day": end_day}, BacktestRow)

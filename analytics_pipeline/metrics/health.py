@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
 
 from analytics_pipeline.metrics.activity import day_bounds
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 WEIGHTS = {"trend": 30.0, "errors": 25.0, "latency": 15.0, "recency": 15.0, "budget": 15.0}
 HEALTHY_FROM = 70
@@ -208,8 +208,8 @@ def replace_customer_health(conn: psycopg.Connection, start: datetime, end: date
     params = {"first_day": first_day, "end_day": end_day}
     with conn.transaction():
         burns = _burns(conn, first_day, end_day, budgets or {})
-        scores = [health_score(HealthInputs(*row, budget_burn=burns.get((row[0], row[1]))), policy)
-                  for row in conn.execute(load_sql("metrics/customer_health_inputs"), params).fetchall()]
+        scores = [health_score(replace(inputs, budget_burn=burns.get((inputs.day, inputs.organization_id))), policy)
+                  for inputs in fetch_rows(conn, "metrics/customer_health_inputs", params, HealthInputs)]
         conn.execute(load_sql("metrics/delete_customer_health"), params)
         with conn.cursor().copy(f"COPY analytics_customer_health_daily ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for score in scores:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import psycopg
 
-from analytics_pipeline.configuration.documents import parse_document
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.configuration.documents import parse_document, read_document_file
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 REVENUE_CURRENCY = "USD"  # the price catalog's
 RANKINGS = ("revenue", "usage")
@@ -111,15 +111,8 @@ def parse_plans(text: str, *, fmt: str = "json", source: str = "plans") -> Plans
 
 def load_plans(path: str | Path) -> Plans:
     """Plans from a ``.json`` or ``.toml`` file; a missing or unreadable file raises PlansFileError."""
-    file = Path(path).expanduser()
-    fmt = {".json": "json", ".toml": "toml"}.get(file.suffix.lower())
-    if fmt is None:
-        raise PlansFileError(f"{file}: plans files are .json or .toml")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PlansFileError(f"{file}: cannot read the plans file: {error.strerror or error}") from None
-    return parse_plans(text, fmt=fmt, source=str(file))
+    text, fmt, source = read_document_file(path, kind="plans", error=PlansFileError)
+    return parse_plans(text, fmt=fmt, source=source)
 
 
 @dataclass(frozen=True)
@@ -205,31 +198,31 @@ def replace_top_customers(conn: psycopg.Connection, month: date,
 
 def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> dict[str, list[RankedCustomer]]:
     """The top ``limit`` of each ranking of ``month``."""
-    return {ranking: [RankedCustomer(*row) for row in conn.execute(
-        load_sql("metrics/top_customers_of_month"), {"month": month, "ranking": ranking, "limit": limit})]
-        for ranking in RANKINGS}
+    return {ranking: fetch_rows(conn, "metrics/top_customers_of_month",
+                                {"month": month, "ranking": ranking, "limit": limit}, RankedCustomer)
+            for ranking in RANKINGS}
 
 
-def revenue_table(report: RevenueReport, limit: int = 10) -> str:
-    """A Markdown table of the organizations with the highest billed revenue."""
-    lines = ["| organization | plan | usage revenue | discount % | commitment | billed (MRR) | overage |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r.organization_id} | {r.plan or ''} | {r.usage_revenue:,.2f} | {r.discount_percent} | "
-              f"{r.monthly_commitment:,.2f} | {r.billed_revenue:,.2f} | {r.overage:,.2f} |"
-              for r in report.organizations[:limit]]
-    lines.append(f"| **total** | | **{report.usage_revenue:,.2f}** | | **{report.committed:,.2f}** | "
-                 f"**{report.mrr:,.2f}** | |")
-    return "\n".join(lines)
+#: A table for a person: its header, its rows and its total row (None: none), cells as values.
+Table = tuple[list[str], list[list[object]], list[object] | None]
 
 
-def ranking_table(ranked: list[RankedCustomer], what: str) -> str:
-    """A Markdown table of a ranking with its rank changes."""
-    def change(c: RankedCustomer) -> str:
-        if c.rank_change is None:
-            return "new"
-        return f"+{c.rank_change}" if c.rank_change > 0 else "=" if c.rank_change == 0 else str(c.rank_change)
+def revenue_table(report: RevenueReport, limit: int = 10) -> Table:
+    """The organizations with the highest billed revenue, and the month's totals."""
+    header = ["organization", "plan", "usage revenue", "discount %", "commitment", "billed (MRR)", "overage"]
+    rows = [[r.organization_id, r.plan, r.usage_revenue,
+             None if r.discount_percent is None else str(r.discount_percent), r.monthly_commitment, r.billed_revenue,
+             r.overage] for r in report.organizations[:limit]]
+    return header, rows, ["total", None, report.usage_revenue, None, report.committed, report.mrr, None]
 
-    lines = [f"| # | organization | {what} | last month | change |", "|---:|---|---:|---:|---|"]
-    lines += [f"| {c.rank} | {c.organization_id} | {c.value:,.2f} | {c.previous_rank or ''} | {change(c)} |"
-              for c in ranked]
-    return "\n".join(lines)
+
+def _change(c: RankedCustomer) -> str:
+    if c.rank_change is None:
+        return "new"
+    return f"+{c.rank_change}" if c.rank_change > 0 else "=" if c.rank_change == 0 else str(c.rank_change)
+
+
+def ranking_table(ranked: list[RankedCustomer], what: str) -> Table:
+    """A ranking with its rank changes."""
+    return (["#", "organization", what, "last month", "change"],
+            [[c.rank, c.organization_id, c.value, c.previous_rank, _change(c)] for c in ranked], None)

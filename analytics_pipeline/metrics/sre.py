@@ -69,33 +69,36 @@ def _window(start: datetime, end: datetime) -> dict:
     return {"range_start": start, "range_end": end}
 
 
-def replace_endpoint_metrics(conn: psycopg.Connection, start: datetime, end: datetime, *,
-                             work_mem: str | None = None) -> EndpointSummary:
-    """Recompute the endpoint and error-type rows of the hours of ``[start, end)``."""
+def _replace_hours(conn: psycopg.Connection, start: datetime, end: datetime, work_mem: str | None, *,
+                   delete: str, inserts: tuple[str, ...], totals: str, details: str) -> tuple[tuple, list[tuple]]:
+    """Delete the hours of ``[start, end)`` and insert them again (day by day), in one transaction;
+    then the window's totals (one row) and its details (rows), each a query of ``sql/metrics/``."""
     params = _window(start, end)
     with conn.transaction():
         refuse_dropped_days(conn, start, end)
         set_work_mem(conn, work_mem)
-        conn.execute(load_sql("metrics/delete_endpoint_hourly_metrics"), params)
-        execute_by_day(conn, load_sql("metrics/insert_endpoint_hourly_metrics"), params, start, end)
-        execute_by_day(conn, load_sql("metrics/insert_error_type_hourly"), params, start, end)
-        totals = conn.execute(load_sql("metrics/endpoint_hourly_summary"), params).fetchone()
-        top = [tuple(row) for row in conn.execute(load_sql("metrics/top_error_types"), params).fetchall()]
+        conn.execute(load_sql(f"metrics/{delete}"), params)
+        for insert in inserts:
+            execute_by_day(conn, load_sql(f"metrics/{insert}"), params, start, end)
+        return (conn.execute(load_sql(f"metrics/{totals}"), params).fetchone(),
+                conn.execute(load_sql(f"metrics/{details}"), params).fetchall())
+
+
+def replace_endpoint_metrics(conn: psycopg.Connection, start: datetime, end: datetime, *,
+                             work_mem: str | None = None) -> EndpointSummary:
+    """Recompute the endpoint and error-type rows of the hours of ``[start, end)``."""
+    totals, top = _replace_hours(conn, start, end, work_mem, delete="delete_endpoint_hourly_metrics",
+                                 inserts=("insert_endpoint_hourly_metrics", "insert_error_type_hourly"),
+                                 totals="endpoint_hourly_summary", details="top_error_types")
     return EndpointSummary(*totals, top)
 
 
 def replace_agent_metrics(conn: psycopg.Connection, start: datetime, end: datetime, *,
                           work_mem: str | None = None) -> AgentSummary:
     """Recompute the agent and tool rows of the hours of ``[start, end)``."""
-    params = _window(start, end)
-    with conn.transaction():
-        refuse_dropped_days(conn, start, end)
-        set_work_mem(conn, work_mem)
-        conn.execute(load_sql("metrics/delete_agent_hourly_metrics"), params)
-        execute_by_day(conn, load_sql("metrics/insert_agent_hourly_metrics"), params, start, end)
-        execute_by_day(conn, load_sql("metrics/insert_tool_hourly_usage"), params, start, end)
-        totals = conn.execute(load_sql("metrics/agent_hourly_summary"), params).fetchone()
-        by_type = [tuple(row) for row in conn.execute(load_sql("metrics/agent_types_summary"), params).fetchall()]
+    totals, by_type = _replace_hours(conn, start, end, work_mem, delete="delete_agent_hourly_metrics",
+                                     inserts=("insert_agent_hourly_metrics", "insert_tool_hourly_usage"),
+                                     totals="agent_hourly_summary", details="agent_types_summary")
     return AgentSummary(*totals, by_type)
 
 

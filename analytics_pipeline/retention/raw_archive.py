@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from analytics_pipeline.retention.policy import Cutoffs, day_bounds
 from analytics_pipeline.retention.report import ActionReport, age_days, iso
 from analytics_pipeline.storage.object_store import ObjectStore
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 #: The archive's columns: every column of analytics_events, in table order (a test keeps them in step).
 ARCHIVE_SCHEMA = pa.schema([
@@ -110,8 +110,8 @@ def event_partition_days(conn: psycopg.Connection, last_day: date) -> list[date]
 
 
 def archive_ledger(conn: psycopg.Connection, last_day: date) -> dict[date, ArchiveEntry]:
-    rows = conn.execute(load_sql("retention/raw_archive_ledger"), {"last_day": last_day})
-    return {row[0]: ArchiveEntry(*row) for row in rows}
+    entries = fetch_rows(conn, "retention/raw_archive_ledger", {"last_day": last_day}, ArchiveEntry)
+    return {entry.day: entry for entry in entries}
 
 
 def count_day(conn: psycopg.Connection, day: date) -> int:

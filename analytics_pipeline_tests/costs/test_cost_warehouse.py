@@ -8,7 +8,8 @@ import pytest
 from analytics_pipeline.costs.attribution import AllocationDriver, reconcile_with_infra_costs, replace_cost_attribution
 from analytics_pipeline.costs.budgets import month_to_date_costs
 from analytics_pipeline.costs.infra_costs import CostCategory, CostSource, Environment, InfraCost, replace_infra_costs
-from analytics_pipeline.costs.profitability import replace_profitability, split_cents, top_tenants_markdown
+from analytics_pipeline.costs.profitability import replace_profitability, split_cents, top_tenants_table
+from analytics_pipeline.defs.shared import markdown_table
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.costs.conftest import insert_daily_rollup
 from analytics_pipeline_tests.event_rows import insert_events
@@ -113,13 +114,17 @@ def test_profitability_of_a_hand_checked_month(conn):
     assert (report.revenue, report.attributed_cost, report.margin, report.margin_pct) == (
         D("17.75"), D("10.50"), D("7.25"), D("40.85"))
     assert [t.organization_id for t in report.unprofitable] == ["org-c"]
-    by_revenue = top_tenants_markdown(report, by="revenue").splitlines()
+    def top_tenants(by: str) -> list[str]:
+        return markdown_table(*top_tenants_table(report, by=by)).value.splitlines()
+
+    by_revenue = top_tenants("revenue")
+    assert by_revenue[1] == "|---:|---|" + "---:|" * 8 + "---|" + "---:|" * 2  # numbers right-aligned
     # Rows loaded without a category are all "other".
     assert by_revenue[2].startswith("| 1 | org-a | 15.50 | 7.50 | 0.00 | 0.00 | 0.00 | 0.00 | 7.50 | 8.00 | 51.61% | "
                                     "15 | 350 |")
     assert by_revenue[-1] == ("| | **total** | **17.75** | **10.50** | **0.00** | **0.00** | **0.00** | **0.00** | "
                               "**10.50** | **7.25** | **40.85%** | | |")
-    assert top_tenants_markdown(report, by="requests").splitlines()[2].startswith("| 1 | org-b |")
+    assert top_tenants("requests")[2].startswith("| 1 | org-b |")
 
     # Month to date (through day 2) replaces the month's rows; budgets read the same attribution.
     mtd = replace_profitability(conn, DAY1, DAY3, is_month_to_date=True)

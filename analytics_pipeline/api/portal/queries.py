@@ -12,33 +12,31 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from analytics_pipeline.rollups.usage import Granularity, rollup_sql
-from analytics_pipeline.warehouse.sql import compose_sql, load_sql
+from analytics_pipeline.metrics.health import HealthScore
+from analytics_pipeline.rollups.usage import Granularity, UsageRow, rollup_sql
+from analytics_pipeline.warehouse.sql import compose_sql, fetch_row, fetch_rows, load_sql
 
 
 @functools.cache
-def _rollup_query(name: str, granularity: Granularity) -> str:
+def _rollup_query(name: str, granularity: Granularity) -> sql.SQL:
     """The rollups' own composition (rollup_sql), rendered once per process."""
-    return rollup_sql(name, granularity).as_string()
+    return sql.SQL(rollup_sql(name, granularity).as_string())
 
 
-class UsageBucket(NamedTuple):
-    bucket_start: datetime
-    request_count: int
-    tokens_input: int
-    tokens_output: int
-    tokens_total: int
-    error_count: int
-    cost_total: Decimal
+def _range(start: datetime, end: datetime) -> dict[str, datetime]:
+    return {"range_start": start, "range_end": end}
+
+
+def _org_range(organization_id: str, start: datetime, end: datetime) -> dict[str, object]:
+    return {"organization_id": organization_id, **_range(start, end)}
 
 
 def usage_by_bucket(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
-                    end: datetime) -> list[UsageBucket]:
+                    end: datetime) -> list[UsageRow]:
     """The organization's requests, tokens, errors and cost per hour or day of ``[start, end)``, every model
-    together (buckets without usage are absent)."""
-    rows = conn.execute(_rollup_query("portal/org_usage_by_bucket", granularity),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [UsageBucket(*row) for row in rows.fetchall()]
+    together (``model_id`` and the latencies None; buckets without usage are absent)."""
+    return fetch_rows(conn, _rollup_query("portal/org_usage_by_bucket", granularity),
+                      _org_range(organization_id, start, end), UsageRow)
 
 
 def latest_usage_day(conn: psycopg.Connection, organization_id: str, before: datetime) -> date | None:
@@ -61,9 +59,7 @@ class EndpointDay(NamedTuple):
 
 def endpoint_performance(conn: psycopg.Connection, organization_id: str, start: datetime,
                          end: datetime) -> list[EndpointDay]:
-    rows = conn.execute(load_sql("portal/org_endpoint_performance"),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [EndpointDay(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, "portal/org_endpoint_performance", _org_range(organization_id, start, end), EndpointDay)
 
 
 class EndpointRangeLatency(NamedTuple):
@@ -79,7 +75,7 @@ def endpoint_range_latency(conn: psycopg.Connection, organization_id: str, start
     """Per endpoint, the true latency percentiles of the whole range: the daily sketches merged in
     PostgreSQL (within 1 % of exact), never the highest day."""
     rows = conn.execute(load_sql("portal/org_endpoint_range_latency"),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
+                        _org_range(organization_id, start, end))
     return {endpoint: EndpointRangeLatency(endpoint, count, *(percentiles or (None, None, None)))
             for endpoint, count, percentiles in rows.fetchall()}
 
@@ -92,17 +88,15 @@ class ModelCost(NamedTuple):
 
 
 def cost_by_model(conn: psycopg.Connection, organization_id: str, start: datetime, end: datetime) -> list[ModelCost]:
-    rows = conn.execute(load_sql("portal/org_cost_by_model"),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [ModelCost(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, "portal/org_cost_by_model", _org_range(organization_id, start, end), ModelCost)
 
 
 # -- From the business, customer and SRE metrics (issue 14) ------------------------------------------------------
 
 
 @functools.cache
-def _stepped_query(name: str, step: str) -> str:
-    return compose_sql(name, step=sql.Literal(step)).as_string()
+def _stepped_query(name: str, step: str) -> sql.SQL:
+    return sql.SQL(compose_sql(name, step=sql.Literal(step)).as_string())
 
 
 class AgentBucket(NamedTuple):
@@ -115,9 +109,8 @@ def agent_invocations(conn: psycopg.Connection, granularity: Granularity, organi
                       end: datetime) -> list[AgentBucket]:
     """The organization's agent invocations per hour or day of ``[start, end)``."""
     step = "1 hour" if granularity is Granularity.HOURLY else "1 day"
-    rows = conn.execute(_stepped_query("portal/org_agent_invocations", step),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [AgentBucket(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, _stepped_query("portal/org_agent_invocations", step),
+                      _org_range(organization_id, start, end), AgentBucket)
 
 
 class Forecast(NamedTuple):
@@ -135,9 +128,8 @@ class Forecast(NamedTuple):
 
 def month_forecast(conn: psycopg.Connection, organization_id: str, month: date, as_of: date) -> Forecast | None:
     """The organization's latest month-end forecast of ``month`` made by ``as_of``."""
-    row = conn.execute(load_sql("portal/org_forecast"),
-                       {"organization_id": organization_id, "month": month, "as_of": as_of}).fetchone()
-    return Forecast(*row) if row else None
+    return fetch_row(conn, "portal/org_forecast", {"organization_id": organization_id, "month": month, "as_of": as_of},
+                     Forecast)
 
 
 class EndpointHour(NamedTuple):
@@ -149,8 +141,7 @@ class EndpointHour(NamedTuple):
 
 def status_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[EndpointHour]:
     """Every organization together: requests and 5xx per endpoint and hour (the status page)."""
-    rows = conn.execute(load_sql("portal/status_endpoint_hours"), {"range_start": start, "range_end": end})
-    return [EndpointHour(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, "portal/status_endpoint_hours", _range(start, end), EndpointHour)
 
 
 def latest_sre_hour(conn: psycopg.Connection, before: datetime) -> datetime | None:
@@ -189,8 +180,7 @@ class CustomerMonth(NamedTuple):
 
 
 def business_customers(conn: psycopg.Connection, month: date) -> list[CustomerMonth]:
-    return [CustomerMonth(*row) for row in conn.execute(load_sql("portal/business_customers"),
-                                                        {"month": month}).fetchall()]
+    return fetch_rows(conn, "portal/business_customers", {"month": month}, CustomerMonth)
 
 
 class CostWithoutCustomer(NamedTuple):
@@ -221,8 +211,7 @@ class CostWithoutCustomer(NamedTuple):
 
 
 def costs_without_customer(conn: psycopg.Connection, month: date) -> list[CostWithoutCustomer]:
-    return [CostWithoutCustomer(*row) for row in conn.execute(load_sql("portal/business_costs_without_customer"),
-                                                              {"month": month}).fetchall()]
+    return fetch_rows(conn, "portal/business_costs_without_customer", {"month": month}, CostWithoutCustomer)
 
 
 class PlatformDay(NamedTuple):
@@ -239,28 +228,12 @@ class PlatformDay(NamedTuple):
 
 
 def business_days(conn: psycopg.Connection, first_day: date, end_day: date) -> list[PlatformDay]:
-    return [PlatformDay(*row) for row in conn.execute(load_sql("portal/business_days"),
-                                                      {"first_day": first_day, "end_day": end_day}).fetchall()]
+    return fetch_rows(conn, "portal/business_days", {"first_day": first_day, "end_day": end_day}, PlatformDay)
 
 
-class Health(NamedTuple):
-    day: date
-    organization_id: str
-    score: int
-    band: str
-    churn_signal: bool
-    churn_reason: str | None
-    usage_trend_ratio: float | None
-    week_over_week_ratio: float | None
-    error_rate: float | None
-    latency_ratio: float | None
-    days_since_active: int
-    requests_last_7_days: int
-
-
-def customer_health(conn: psycopg.Connection, first_day: date, last_day: date) -> list[Health]:
-    return [Health(*row) for row in conn.execute(load_sql("portal/business_health"),
-                                                 {"first_day": first_day, "last_day": last_day}).fetchall()]
+def customer_health(conn: psycopg.Connection, first_day: date, last_day: date) -> list[HealthScore]:
+    """Every organization's health scores on the last scored day of ``[first_day, last_day]``."""
+    return fetch_rows(conn, "portal/business_health", {"first_day": first_day, "last_day": last_day}, HealthScore)
 
 
 class Ranked(NamedTuple):
@@ -273,8 +246,7 @@ class Ranked(NamedTuple):
 
 
 def top_customers(conn: psycopg.Connection, month: date, limit: int = 10) -> list[Ranked]:
-    return [Ranked(*row) for row in conn.execute(load_sql("portal/business_top_customers"),
-                                                 {"month": month, "limit": limit}).fetchall()]
+    return fetch_rows(conn, "portal/business_top_customers", {"month": month, "limit": limit}, Ranked)
 
 
 class SreEndpoint(NamedTuple):
@@ -293,13 +265,12 @@ class SreEndpoint(NamedTuple):
 
 
 def sre_endpoints(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SreEndpoint]:
-    return [SreEndpoint(*row) for row in conn.execute(load_sql("portal/sre_endpoint_summary"),
-                                                      {"range_start": start, "range_end": end}).fetchall()]
+    return fetch_rows(conn, "portal/sre_endpoint_summary", _range(start, end), SreEndpoint)
 
 
 def sre_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple]:
     """(endpoint, hour, requests, 4xx, 5xx, p95 ms) of every organization together, for the charts."""
-    return conn.execute(load_sql("portal/sre_endpoint_hours"), {"range_start": start, "range_end": end}).fetchall()
+    return conn.execute(load_sql("portal/sre_endpoint_hours"), _range(start, end)).fetchall()
 
 
 class ErrorType(NamedTuple):
@@ -309,8 +280,7 @@ class ErrorType(NamedTuple):
 
 
 def error_types(conn: psycopg.Connection, start: datetime, end: datetime) -> list[ErrorType]:
-    return [ErrorType(*row) for row in conn.execute(load_sql("portal/sre_error_types"),
-                                                    {"range_start": start, "range_end": end}).fetchall()]
+    return fetch_rows(conn, "portal/sre_error_types", _range(start, end), ErrorType)
 
 
 class AgentType(NamedTuple):
@@ -324,8 +294,7 @@ class AgentType(NamedTuple):
 
 
 def agent_types(conn: psycopg.Connection, start: datetime, end: datetime) -> list[AgentType]:
-    return [AgentType(*row) for row in conn.execute(load_sql("portal/sre_agents"),
-                                                    {"range_start": start, "range_end": end}).fetchall()]
+    return fetch_rows(conn, "portal/sre_agents", _range(start, end), AgentType)
 
 
 class SessionHour(NamedTuple):
@@ -336,8 +305,7 @@ class SessionHour(NamedTuple):
 
 
 def session_hours(conn: psycopg.Connection, start: datetime, end: datetime) -> list[SessionHour]:
-    return [SessionHour(*row) for row in conn.execute(load_sql("portal/sre_sessions"),
-                                                      {"range_start": start, "range_end": end}).fetchall()]
+    return fetch_rows(conn, "portal/sre_sessions", _range(start, end), SessionHour)
 
 
 class SessionPeak(NamedTuple):
@@ -347,6 +315,17 @@ class SessionPeak(NamedTuple):
 
 
 def session_peaks(conn: psycopg.Connection, start: datetime, end: datetime, limit: int = 10) -> list[SessionPeak]:
-    return [SessionPeak(*row) for row in conn.execute(load_sql("portal/sre_session_peaks"),
-                                                      {"range_start": start, "range_end": end,
-                                                       "limit": limit}).fetchall()]
+    return fetch_rows(conn, "portal/sre_session_peaks", {**_range(start, end), "limit": limit}, SessionPeak)
+
+
+def models_together(rows: list[UsageRow]) -> list[UsageRow]:
+    """Usage rows per bucket and model (live rows) as the page's buckets, every model together: the
+    figures summed, the cost None when any model's is (an unpriced event), the latencies None."""
+    buckets: dict[datetime, list] = {}
+    for row in rows:
+        figures = buckets.setdefault(row.bucket_start, [0, 0, 0, 0, 0, Decimal(0)])
+        for i, value in enumerate((row.request_count, row.tokens_input, row.tokens_output, row.tokens_total,
+                                   row.error_count)):
+            figures[i] += value
+        figures[5] = None if row.cost_total is None or figures[5] is None else figures[5] + row.cost_total
+    return [UsageRow(bucket, None, *figures, None, None, None) for bucket, figures in sorted(buckets.items())]

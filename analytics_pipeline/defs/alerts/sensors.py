@@ -103,6 +103,12 @@ def _in_this_code_location(context: dg.SensorEvaluationContext, run: dg.DagsterR
     return (run_location, run_repository) == (sensor_location, context.repository_name)
 
 
+def _starting_after(position: int, what: str, earlier: str) -> dg.SensorResult:
+    """A first tick: the cursor starts after the latest ``what`` (at storage id ``position``)."""
+    return dg.SensorResult(skip_reason=f"starting after {what} {position}; earlier {earlier} are not recorded",
+                           cursor=str(position))
+
+
 def _latest_failure_id(instance: dg.DagsterInstance) -> int:
     records = instance.fetch_run_status_changes(dg.DagsterEventType.RUN_FAILURE, limit=1, ascending=False).records
     return records[0].storage_id if records else 0
@@ -162,9 +168,7 @@ def run_failure_alert_sensor(context: dg.SensorEvaluationContext, warehouse: War
     instance = context.instance
     after = _parse_cursor(context.cursor)
     if after is None:
-        start = _latest_failure_id(instance)
-        return dg.SensorResult(skip_reason=f"starting after run failure event {start}; earlier failures are not "
-                                           "recorded", cursor=str(start))
+        return _starting_after(_latest_failure_id(instance), "run failure event", "failures")
     records = instance.fetch_run_status_changes(
         dg.RunStatusChangeRecordsFilter(event_type=dg.DagsterEventType.RUN_FAILURE, after_storage_id=after),
         limit=FAILURES_PER_TICK, ascending=True).records
@@ -209,9 +213,7 @@ def asset_check_alert_sensor(context: dg.SensorEvaluationContext, warehouse: War
     instance = context.instance
     after = _parse_cursor(context.cursor)
     if after is None:
-        start = _latest_evaluation_id(instance)
-        return dg.SensorResult(skip_reason=f"starting after check evaluation {start}; earlier ones are not "
-                                           "recorded", cursor=str(start))
+        return _starting_after(_latest_evaluation_id(instance), "check evaluation", "ones")
     records = instance.event_log_storage.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
         limit=EVALUATIONS_PER_TICK, ascending=True)

@@ -1,5 +1,7 @@
 """``ci_build_runs`` (CI run files loaded exactly once) and ``ci_duration_trends``."""
 
+import functools
+
 import dagster as dg
 
 from analytics_pipeline.build_metrics.loader import (
@@ -11,12 +13,13 @@ from analytics_pipeline.build_metrics.loader import (
 )
 from analytics_pipeline.build_metrics.trends import replace_duration_trends
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
-from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions
+from analytics_pipeline.defs.shared import NETWORK_RETRY, daily_partitions, markdown_table, single_run_asset
 from analytics_pipeline.defs.tables import Figure, table_partition_result
 from analytics_pipeline.delivery.discovery import known_objects_since
 
 GROUP = "build_telemetry"
 OWNERS = ["team:data-engineering"]
+_build_asset = functools.partial(single_run_asset, group_name=GROUP, owners=OWNERS)
 
 
 class CiBuildRunsConfig(dg.Config):
@@ -25,14 +28,7 @@ class CiBuildRunsConfig(dg.Config):
     object_keys: list[str] = []
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=NETWORK_RETRY,
-    kinds={"s3", "postgres"},
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@_build_asset(daily_partitions, retry_policy=NETWORK_RETRY, kinds=("s3", "postgres"))
 def ci_build_runs(
     context: dg.AssetExecutionContext,
     config: CiBuildRunsConfig,
@@ -101,14 +97,7 @@ def ci_build_runs(
     }, metadata)
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[ci_build_runs],
-    kinds={"postgres"},
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@_build_asset(daily_partitions, deps=[ci_build_runs])
 def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Daily CI trends per service and command (`analytics_ci_duration_trends`): runs, success
     rate, and the p50/p95/max duration of the successful runs, by the day of the run files.
@@ -125,20 +114,19 @@ def ci_duration_trends(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         "successful_runs": summary.successful_runs,
         "success_rate": round(summary.successful_runs / summary.runs, 4) if summary.runs else None,
     }
-    table = ["| service | command | runs | success rate | p50 s | p95 s | max s | commits |",
-             "|---|---|---|---|---|---|---|---|"]
     for trend in summary.trends:
         series = f"{trend.service} / {trend.command}"
         metadata[f"{series} / success_rate"] = round(trend.success_rate, 4)
         if trend.duration_p50_seconds is not None:
             metadata[f"{series} / duration_p50_seconds"] = round(trend.duration_p50_seconds, 2)
             metadata[f"{series} / duration_p95_seconds"] = round(trend.duration_p95_seconds, 2)
-        table.append(f"| {trend.service} | {trend.command} | {trend.runs} | {trend.success_rate:.1%} | "
-                     + " | ".join("" if v is None else f"{v:.1f}" for v in (
-                         trend.duration_p50_seconds, trend.duration_p95_seconds, trend.duration_max_seconds))
-                     + f" | {trend.commits} |")
     if summary.trends:
-        metadata["trends"] = dg.MetadataValue.md("\n".join(table))
+        metadata["trends"] = markdown_table(
+            ["service", "command", "runs", "success rate", "p50 s", "p95 s", "max s", "commits"],
+            [[t.service, t.command, t.runs, f"{t.success_rate:.1%}",
+              *(None if v is None else round(v, 1)
+                for v in (t.duration_p50_seconds, t.duration_p95_seconds, t.duration_max_seconds)), t.commits]
+             for t in summary.trends])
     return table_partition_result(context, warehouse, daily_partitions, "day", {
         "runs": Figure("sum", "runs"), "successful_runs": Figure("sum", "successful_runs"),
     }, {k: v for k, v in metadata.items() if v is not None})

@@ -1,5 +1,6 @@
 """Per-tenant cost: daily infrastructure costs, their attribution to tenants, and profitability."""
 
+import functools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -7,33 +8,34 @@ import dagster as dg
 from psycopg import sql
 
 from analytics_pipeline.costs.attribution import AllocationDriver, replace_cost_attribution, round_cents
-from analytics_pipeline.costs.cost_explorer import DEFAULT_METRIC, fetch_daily_costs
-from analytics_pipeline.costs.focus import DEFAULT_COST_COLUMN, iter_days, read_focus_costs
+from analytics_pipeline.costs.cost_explorer import DEFAULT_METRIC
+from analytics_pipeline.costs.focus import DEFAULT_COST_COLUMN
 from analytics_pipeline.costs.infra_costs import (
     DEFAULT_TENANT_TAG,
     CostSource,
     Environment,
-    InfraCost,
     InfraCostError,
-    InfraCostSummary,
     replace_infra_costs,
 )
-from analytics_pipeline.costs.profitability import ProfitabilityReport, replace_profitability, top_tenants_markdown
+from analytics_pipeline.costs.profitability import ProfitabilityReport, replace_profitability, top_tenants_table
+from analytics_pipeline.costs.sources import cost_by_environment_and_category, cost_by_service, fetch_infra_costs
 from analytics_pipeline.defs.costs.resources import CostExplorerResource, CostSettings
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.shared import (
     NETWORK_RETRY,
     daily_partitions,
+    markdown_table,
     monthly_partitions,
     partition_result,
     partition_windows,
-    window_metadata,
+    single_run_asset,
 )
 from analytics_pipeline.defs.tables import Figure, table_partition_result
 
 DAILY_USAGE_ROLLUPS = dg.AssetKey("daily_usage_rollups")
 GROUP = "costs"
 OWNERS = ["team:data-engineering"]
+_costs_asset = functools.partial(single_run_asset, group_name=GROUP, owners=OWNERS)
 
 
 class DailyInfraCostsConfig(dg.Config):
@@ -49,45 +51,7 @@ def _money(amount: Decimal) -> float:
     return float(round_cents(amount))
 
 
-def _days_table(totals_by_day: dict[date, Decimal], estimated: list[date]) -> str:
-    lines = ["| day | cost | estimated |", "|---|---:|---|"]
-    lines += [f"| {day} | {round_cents(total):,.2f} | {'yes' if day in estimated else ''} |"
-              for day, total in sorted(totals_by_day.items())]
-    return "\n".join(lines)
-
-
-def _environments_table(rows: list[InfraCost]) -> str:
-    """Cost per environment and category: only production reaches tenants."""
-    cells: dict[tuple[str, str], Decimal] = {}
-    for row in rows:
-        key = (row.environment.value, row.category.value)
-        cells[key] = cells.get(key, Decimal(0)) + row.amount
-    lines = ["| environment | category | cost | attributed to tenants |", "|---|---|---:|---|"]
-    lines += [f"| {environment} | {category} | {round_cents(amount):,.2f} | "
-              f"{'yes' if environment == Environment.PRODUCTION else 'no: reported apart'} |"
-              for (environment, category), amount in sorted(cells.items())]
-    return "\n".join(lines)
-
-
-def _services_table(rows: list[InfraCost]) -> str:
-    by_service: dict[str, list[Decimal]] = {}
-    for row in rows:
-        tagged_shared = by_service.setdefault(row.service, [Decimal(0), Decimal(0)])
-        tagged_shared[0 if row.organization_id else 1] += row.amount
-    lines = ["| service | tagged | shared |", "|---|---:|---:|"]
-    lines += [f"| {service} | {round_cents(tagged):,.2f} | {round_cents(shared):,.2f} |"
-              for service, (tagged, shared) in sorted(by_service.items(), key=lambda kv: -sum(kv[1]))]
-    return "\n".join(lines)
-
-
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=NETWORK_RETRY,
-    kinds={"aws", "s3", "postgres"},
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@_costs_asset(daily_partitions, retry_policy=NETWORK_RETRY, kinds=("aws", "s3", "postgres"))
 def daily_infra_costs(
     context: dg.AssetExecutionContext,
     config: DailyInfraCostsConfig,
@@ -113,35 +77,20 @@ def daily_infra_costs(
     start, end = window.start.date(), window.end.date()
     source = config.source or CostSource(cost_settings.source)
     try:
-        if source is CostSource.cost_explorer:
-            metric = config.cost_explorer_metric
-            fetched = fetch_daily_costs(cost_explorer.get_client(), start, end, metric=metric,
-                                        tag_key=config.tenant_tag_key)
-            rows = fetched.rows
-            source_metadata = {"requests": fetched.requests, "pages": fetched.pages, "groups": fetched.groups}
-            location = "AWS Cost Explorer"
-        else:
-            metric = config.focus_cost_column
-            store = object_storage.focus_costs()
-            focus = read_focus_costs(store, start, end, cost_column=metric, tag_key=config.tenant_tag_key)
-            rows = focus.rows
-            stats = focus.stats
-            source_metadata = {"objects_read": len(stats.objects), "lines_read": stats.lines,
-                               "lines_in_window": stats.lines_in_window, "multi_day_charges": stats.multi_day_lines,
-                               "charge_categories": dict(stats.charge_categories)}
-            location = store.url
+        fetched = fetch_infra_costs(source, start, end, cost_explorer=cost_explorer.get_client,
+                                    focus_store=object_storage.focus_costs,
+                                    cost_explorer_metric=config.cost_explorer_metric,
+                                    focus_cost_column=config.focus_cost_column, tag_key=config.tenant_tag_key)
     except (InfraCostError, ValueError) as error:
         # Bad or missing cost data, or a bad config value: retrying cannot help (network errors still retry).
         raise dg.Failure(description=f"{source.value}: {error}", allow_retries=False) from error
-
-    days_with_data = sorted({r.usage_date for r in rows})
-    missing_days = sorted(set(iter_days(start, end)) - set(days_with_data))
+    rows, days_with_data, missing_days = fetched.rows, fetched.days_with_data, fetched.days_without_data(start, end)
     if missing_days:
         context.log.warning(f"{source.value} returned no cost for {len(missing_days)} day(s) "
                             f"({', '.join(map(str, missing_days[:7]))}); their loaded rows, if any, are kept")
     with warehouse.connect() as conn:
-        summary: InfraCostSummary = replace_infra_costs(conn, rows, days=days_with_data, source=source,
-                                                        metric=metric, run_id=context.run.run_id)
+        summary = replace_infra_costs(conn, rows, days=days_with_data, source=source, metric=fetched.metric,
+                                      run_id=context.run.run_id)
     if summary.total and not summary.tagged_total:
         context.log.warning(f"no cost carries the '{config.tenant_tag_key}' tag: is it activated as a cost "
                             "allocation tag? Everything is shared cost.")
@@ -155,9 +104,9 @@ def daily_infra_costs(
         "production_cost": Figure("sum", "amount", production),
     }, {
         "source": source.value,
-        "source_location": location,
-        "cost_metric": metric,
-        **source_metadata,
+        "source_location": fetched.location,
+        "cost_metric": fetched.metric,
+        **fetched.figures,
         "days_loaded": len(summary.days_replaced),
         "days_without_source_data": [str(d) for d in missing_days],
         "tenants": summary.tenants,
@@ -173,9 +122,12 @@ def daily_infra_costs(
         "untagged_environment_cost": _money(summary.by_environment.get(Environment.UNTAGGED.value, Decimal(0))),
         **{f"production_{category}_cost": _money(amount)
            for category, amount in summary.production_by_category.items()},
-        "cost_by_day": dg.MetadataValue.md(_days_table(summary.totals_by_day, summary.estimated_days)),
-        "cost_by_environment_and_category": dg.MetadataValue.md(_environments_table(rows)),
-        "cost_by_service": dg.MetadataValue.md(_services_table(rows)),
+        "cost_by_day": markdown_table(["day", "cost", "estimated"], [
+            [str(day), round_cents(total), "yes" if day in summary.estimated_days else None]
+            for day, total in sorted(summary.totals_by_day.items())]),
+        "cost_by_environment_and_category": markdown_table(
+            ["environment", "category", "cost", "attributed to tenants"], cost_by_environment_and_category(rows)),
+        "cost_by_service": markdown_table(["service", "tagged", "shared"], cost_by_service(rows)),
     })
 
 
@@ -184,14 +136,7 @@ def _tenant_days_markdown(by_tenant: dict[str, list[date]]) -> str:
                      f"{' ...' if len(days) > 5 else ''}" for tenant, days in sorted(by_tenant.items()))
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[daily_infra_costs, DAILY_USAGE_ROLLUPS],
-    kinds={"postgres"},
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@_costs_asset(daily_partitions, deps=[daily_infra_costs, DAILY_USAGE_ROLLUPS])
 def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                             cost_settings: CostSettings) -> dg.MaterializeResult:
     """Each tenant's share of the day's production infrastructure cost
@@ -227,16 +172,14 @@ def tenant_cost_attribution(context: dg.AssetExecutionContext, warehouse: Wareho
         **{f"{category}_cost": _money(amount) for category, amount in summary.category_totals.items()},
         "not_attributed_staging_cost": _money(summary.not_attributed.get("staging", (Decimal(0),))[0]),
         "not_attributed_untagged_cost": _money(summary.not_attributed.get("untagged", (Decimal(0),))[0]),
-        "not_attributed": dg.MetadataValue.md(
-            "| environment | cost | of which tagged with a tenant | tenants so tagged |\n|---|---:|---:|---:|\n"
-            + "\n".join(f"| {environment} | {round_cents(amount):,.2f} | {round_cents(tagged):,.2f} | {tenants} |"
-                        for environment, (amount, tagged, tenants) in sorted(summary.not_attributed.items()))),
+        "not_attributed": markdown_table(
+            ["environment", "cost", "of which tagged with a tenant", "tenants so tagged"],
+            [[environment, round_cents(amount), round_cents(tagged), tenants]
+             for environment, (amount, tagged, tenants) in sorted(summary.not_attributed.items())]),
         "days_without_cost": [str(d) for d in summary.days_without_cost],
         "tenants_with_cost_without_usage": len(summary.cost_without_usage),
         "tenants_with_usage_without_direct_cost": len(summary.usage_without_direct_cost),
-        "top_tenants_by_cost": dg.MetadataValue.md(
-            "| organization | attributed cost |\n|---|---:|\n"
-            + "\n".join(f"| {tenant} | {amount:,.2f} |" for tenant, amount in top)),
+        "top_tenants_by_cost": markdown_table(["organization", "attributed cost"], top),
     }
     if summary.cost_without_usage:
         metadata["cost_without_usage"] = dg.MetadataValue.md(_tenant_days_markdown(summary.cost_without_usage))
@@ -273,8 +216,8 @@ def _profitability_metadata(report: ProfitabilityReport) -> dict:
         "margin_exact": str(report.margin),
         "margin_pct": float(margin_pct) if margin_pct is not None else None,
         "unprofitable_tenants": len(report.unprofitable),
-        "top_tenants_by_revenue": dg.MetadataValue.md(top_tenants_markdown(report, by="revenue")),
-        "top_tenants_by_usage": dg.MetadataValue.md(top_tenants_markdown(report, by="tokens")),
+        "top_tenants_by_revenue": markdown_table(*top_tenants_table(report, by="revenue")),
+        "top_tenants_by_usage": markdown_table(*top_tenants_table(report, by="tokens")),
         **({"unprofitable": dg.MetadataValue.md(
             "\n".join(f"- `{t.organization_id}`: margin {round_cents(t.margin):,.2f} on revenue "
                       f"{round_cents(t.revenue):,.2f}" for t in report.unprofitable[:20]))}
@@ -282,14 +225,7 @@ def _profitability_metadata(report: ProfitabilityReport) -> dict:
     }
 
 
-@dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[tenant_cost_attribution, DAILY_USAGE_ROLLUPS],
-    kinds={"postgres"},
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@_costs_asset(monthly_partitions, deps=[tenant_cost_attribution, DAILY_USAGE_ROLLUPS])
 def tenant_profitability(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Revenue against attributed cost per tenant and month (`analytics_tenant_profitability`):
     revenue is what the usage is billed (the daily rollups' `cost_total`), cost the tenant's
@@ -307,16 +243,14 @@ def tenant_profitability(context: dg.AssetExecutionContext, warehouse: Warehouse
             reports[key] = report
     metadata = _profitability_metadata(reports[max(reports)])
     if len(reports) > 1:
-        metadata["months"] = dg.MetadataValue.md(
-            "| month | revenue | cost | margin | margin % |\n|---|---:|---:|---:|---:|\n" + "\n".join(
-                f"| {r.period_start:%Y-%m} | {round_cents(r.revenue):,.2f} | {r.attributed_cost:,.2f} | "
-                f"{round_cents(r.margin):,.2f} | {r.margin_pct} |" for r in reports.values()))
+        metadata["months"] = markdown_table(["month", "revenue", "cost", "margin", "margin %"], [
+            [f"{r.period_start:%Y-%m}", r.revenue, r.attributed_cost, r.margin, r.margin_pct]
+            for r in reports.values()])
     return partition_result(context, {key: {
-        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
         "dagster/row_count": len(report.tenants),
         **{name: value for name, value in _profitability_metadata(report).items()
            if name in _MONTH_FIGURES and value is not None},
-    } for key, report in reports.items()}, metadata)
+    } for key, report in reports.items()}, metadata, windows_of=monthly_partitions)
 
 
 class MonthToDateConfig(dg.Config):

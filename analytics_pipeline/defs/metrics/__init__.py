@@ -4,17 +4,7 @@
 
 import dagster as dg
 
-from analytics_pipeline.defs.metrics.assets import (
-    agent_hourly_metrics,
-    customer_health,
-    daily_activity,
-    endpoint_hourly_metrics,
-    feature_adoption,
-    monthly_revenue,
-    session_concurrency,
-    top_customers,
-    usage_forecasts,
-)
+from analytics_pipeline.defs.metrics.assets import METRICS_ASSETS
 from analytics_pipeline.defs.metrics.checks import (
     activity_matches_rollups,
     dau_within_wau_within_mau,
@@ -31,8 +21,7 @@ from analytics_pipeline.defs.metrics.schedules import monthly_metrics_schedule
 from analytics_pipeline.defs.metrics.sensors import daily_metrics_follow_rollups_sensor, sre_metrics_restatement_sensor
 
 defs = dg.Definitions(
-    assets=[daily_activity, feature_adoption, customer_health, usage_forecasts, monthly_revenue, top_customers,
-            endpoint_hourly_metrics, agent_hourly_metrics, session_concurrency],
+    assets=METRICS_ASSETS,
     asset_checks=[activity_matches_rollups, dau_within_wau_within_mau, every_active_organization_has_a_health_score,
                   forecast_backtest_within_bound],
     jobs=[daily_metrics_job, monthly_metrics_job, sre_metrics_job, session_concurrency_job],

@@ -1,8 +1,12 @@
 """Business, customer and SRE metrics: activity, adoption, health, forecasts (daily), revenue
 and top customers (monthly), endpoint, agent and session metrics (hourly)."""
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
+import psycopg
 from psycopg import sql
 
 from analytics_pipeline.costs.budgets import BudgetFileError
@@ -16,7 +20,7 @@ from analytics_pipeline.defs.shared import (
     monthly_partitions,
     partition_result,
     partition_windows,
-    window_metadata,
+    single_run_asset,
 )
 from analytics_pipeline.defs.tables import PLATFORM_ROWS, Figure, table_partition_result
 from analytics_pipeline.metrics.activity import (
@@ -44,24 +48,36 @@ ANALYTICS_OWNERS = ["team:data-engineering"]
 SRE_OWNERS = ["team:sre"]
 
 
-def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
-    # A clear failure that is not retried: the raw events will not come back.
-    return dg.Failure(description=str(error), allow_retries=False,
-                      metadata={"dropped_days": [day.isoformat() for day in error.days]})
+_business_asset = functools.partial(single_run_asset, group_name=BUSINESS, owners=ANALYTICS_OWNERS)
+_sre_asset = functools.partial(single_run_asset, group_name=SRE, owners=SRE_OWNERS)
+
+
+@contextmanager
+def _from_raw_events(warehouse: WarehouseResource) -> Iterator[psycopg.Connection]:
+    """A warehouse connection for figures computed from the raw events: a window with days whose
+    raw events retention dropped fails clearly, without retries (the events will not come back)."""
+    try:
+        with warehouse.connect() as conn:
+            yield conn
+    except RawEventsDroppedError as error:
+        raise dg.Failure(description=str(error), allow_retries=False,
+                         metadata={"dropped_days": [day.isoformat() for day in error.days]}) from None
+
+
+@contextmanager
+def _configuration_file(what: str, error_type: type[ValueError]) -> Iterator[None]:
+    """A configuration file that cannot be read fails the run without retries (a retry reads it again)."""
+    try:
+        yield
+    except error_type as error:
+        raise dg.Failure(description=f"{what}: {error}", allow_retries=False) from error
 
 
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 2)
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS, DAILY_USAGE_ROLLUPS],
-    kinds={"postgres"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(daily_partitions, deps=[RAW_USAGE_EVENTS, DAILY_USAGE_ROLLUPS])
 def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                    metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Active users and active customers per UTC day, from the raw events:
@@ -74,14 +90,11 @@ def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     day without activity. The window is replaced whole; the trailing figures of the computed
     days up to 30 days after it are refreshed, so late events restate them too."""
     window = context.partition_time_window
-    try:
-        with warehouse.connect() as conn:
-            summary = replace_activity(conn, window.start, window.end,
-                                       churn_days=metrics_settings.churn_inactive_days,
-                                       work_mem=metrics_settings.work_mem)
-            top = top_organizations_by_active_users(conn, summary.last_day) if summary.last_day else []
-    except RawEventsDroppedError as error:
-        raise _dropped_failure(error) from None
+    with _from_raw_events(warehouse) as conn:
+        summary = replace_activity(conn, window.start, window.end,
+                                   churn_days=metrics_settings.churn_inactive_days,
+                                   work_mem=metrics_settings.work_mem)
+        top = top_organizations_by_active_users(conn, summary.last_day) if summary.last_day else []
     figures = {name: Figure("sum", name) for name in (
         "request_count", "active_customers", "new_customers", "returning_customers", "reactivated_customers",
         "churned_customers", "dau", "wau", "mau")}
@@ -110,14 +123,7 @@ def daily_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     })
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS, daily_activity],
-    kinds={"postgres"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(daily_partitions, deps=[RAW_USAGE_EVENTS, daily_activity])
 def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                      metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Feature adoption per UTC day: per feature (endpoint, agent type, tool) and organization,
@@ -126,11 +132,8 @@ def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     (`analytics_feature_adoption_daily`). Each organization's first use of each feature is the
     view `analytics_view_feature_first_use`; the first uses that fall in the window are listed here."""
     window = context.partition_time_window
-    try:
-        with warehouse.connect() as conn:
-            summary = replace_feature_adoption(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
-    except RawEventsDroppedError as error:
-        raise _dropped_failure(error) from None
+    with _from_raw_events(warehouse) as conn:
+        summary = replace_feature_adoption(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     by_kind = {kind: sum(1 for f in summary.features if f.feature_kind == kind)
                for kind in ("endpoint", "agent_type", "tool")}
     return table_partition_result(context, warehouse, daily_partitions, "day", {
@@ -150,14 +153,7 @@ def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     })
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[daily_activity, TENANT_COST_ATTRIBUTION],
-    kinds={"postgres"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(daily_partitions, deps=[daily_activity, TENANT_COST_ATTRIBUTION])
 def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """A 0-100 health score per organization and UTC day (`analytics_customer_health_daily`),
@@ -169,10 +165,8 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     requests fell more than `ANALYTICS_CHURN_DROP_PERCENT` % week over week (the README's
     Metrics has every point of the formula)."""
     window = context.partition_time_window
-    try:
+    with _configuration_file("budgets file", BudgetFileError):
         budgets = metrics_settings.budgets()
-    except BudgetFileError as error:
-        raise dg.Failure(description=f"budgets file: {error}", allow_retries=False) from error
     with warehouse.connect() as conn:
         summary = replace_customer_health(conn, window.start, window.end, policy=metrics_settings.health_policy(),
                                           budgets=budgets)
@@ -199,14 +193,7 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     })
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[DAILY_USAGE_ROLLUPS],
-    kinds={"postgres", "python"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(daily_partitions, deps=[DAILY_USAGE_ROLLUPS], kinds=("postgres", "python"))
 def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Month-end forecasts as of the end of each UTC day (`analytics_usage_forecasts`): each
     organization's and the platform's requests, tokens and billed cost to date, forecast by the
@@ -248,31 +235,21 @@ def usage_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             "cost_forecast", "cost_run_rate")}, metadata)
 
 
-@dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[DAILY_USAGE_ROLLUPS],
-    kinds={"postgres"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(monthly_partitions, deps=[DAILY_USAGE_ROLLUPS])
 def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Revenue per organization and month (`analytics_monthly_revenue`): the billed usage (the
     daily rollups' cost), and with a plans file (`ANALYTICS_PLANS_FILE`: monthly commitments,
     discounts) the discounted usage, the commitment and the billed revenue = max(commitment,
     discounted usage), the month's MRR; without one, billed revenue is the usage."""
-    try:
+    with _configuration_file("plans file", PlansFileError):
         plans = metrics_settings.plans()
-    except PlansFileError as error:
-        raise dg.Failure(description=f"plans file: {error}", allow_retries=False) from error
     reports = {}
     with warehouse.connect() as conn:
         for key, window in partition_windows(context, monthly_partitions):
             reports[key] = replace_monthly_revenue(conn, window.start.date(), plans)
     report = reports[max(reports)]
     return partition_result(context, {key: {
-        **window_metadata(monthly_partitions.time_window_for_partition_key(key)),
         "dagster/row_count": len(month.organizations),
         "mrr": float(month.mrr),
         "usage_revenue": float(month.usage_revenue),
@@ -281,21 +258,14 @@ def monthly_revenue(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     } for key, month in reports.items()}, {
         "month": report.month.isoformat(),
         "plans_file": metrics_settings.plans_file or "none: billed usage",
-        "top_organizations_by_revenue": dg.MetadataValue.md(revenue_table(report)),
+        "top_organizations_by_revenue": markdown_table(*revenue_table(report)),
         **({"months": markdown_table(["month", "MRR", "usage revenue"],
                                 [[str(r.month), r.mrr, r.usage_revenue] for r in reports.values()])}
            if len(reports) > 1 else {}),
-    })
+    }, windows_of=monthly_partitions)
 
 
-@dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[monthly_revenue],
-    kinds={"postgres"},
-    group_name=BUSINESS,
-    owners=ANALYTICS_OWNERS,
-)
+@_business_asset(monthly_partitions, deps=[monthly_revenue])
 def top_customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every organization ranked by billed revenue and by usage (tokens) per month
     (`analytics_top_customers`), with its rank the month before and the change (positive:
@@ -311,19 +281,12 @@ def top_customers(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "ranked_by_revenue": len(top["revenue"]),
         "new_in_top_10_by_revenue": sum(1 for c in top["revenue"] if c.previous_rank is None),
         "top_10_movers_by_revenue": len(movers),
-        "top_by_revenue": dg.MetadataValue.md(ranking_table(top["revenue"], "billed revenue")),
-        "top_by_usage": dg.MetadataValue.md(ranking_table(top["usage"], "tokens")),
+        "top_by_revenue": markdown_table(*ranking_table(top["revenue"], "billed revenue")),
+        "top_by_usage": markdown_table(*ranking_table(top["usage"], "tokens")),
     })
 
 
-@dg.asset(
-    partitions_def=hourly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS],
-    kinds={"postgres"},
-    group_name=SRE,
-    owners=SRE_OWNERS,
-)
+@_sre_asset(hourly_partitions, deps=[RAW_USAGE_EVENTS])
 def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                             metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Per hour and endpoint, per organization and platform-wide (organization empty):
@@ -331,11 +294,8 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
     error types sent on non-errors (`analytics_endpoint_hourly_metrics`); errors by status
     class and `error_type` (`analytics_error_type_hourly`)."""
     window = context.partition_time_window
-    try:
-        with warehouse.connect() as conn:
-            summary = replace_endpoint_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
-    except RawEventsDroppedError as error:
-        raise _dropped_failure(error) from None
+    with _from_raw_events(warehouse) as conn:
+        summary = replace_endpoint_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "request_count": Figure("sum", "request_count", PLATFORM_ROWS),
         "server_error_count": Figure("sum", "status_5xx", PLATFORM_ROWS),
@@ -354,14 +314,7 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
     })
 
 
-@dg.asset(
-    partitions_def=hourly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS],
-    kinds={"postgres"},
-    group_name=SRE,
-    owners=SRE_OWNERS,
-)
+@_sre_asset(hourly_partitions, deps=[RAW_USAGE_EVENTS])
 def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Per hour and agent type, per organization and platform-wide: agent invocations,
@@ -369,11 +322,8 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
     (`analytics_agent_hourly_metrics`); per hour, organization and tool: tool calls, failures,
     distinct users and p95 duration (`analytics_tool_hourly_usage`)."""
     window = context.partition_time_window
-    try:
-        with warehouse.connect() as conn:
-            summary = replace_agent_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
-    except RawEventsDroppedError as error:
-        raise _dropped_failure(error) from None
+    with _from_raw_events(warehouse) as conn:
+        summary = replace_agent_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "agent_invocations": Figure("sum", "invocations", PLATFORM_ROWS),
         "agent_failures": Figure("sum", "failures", PLATFORM_ROWS),
@@ -392,14 +342,7 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
     })
 
 
-@dg.asset(
-    partitions_def=hourly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS],
-    kinds={"postgres"},
-    group_name=SRE,
-    owners=SRE_OWNERS,
-)
+@_sre_asset(hourly_partitions, deps=[RAW_USAGE_EVENTS])
 def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                         metrics_settings: MetricsSettings) -> dg.MaterializeResult:
     """Peak concurrent sessions per organization and hour (`analytics_session_concurrency_hourly`):
@@ -409,11 +352,8 @@ def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseR
     hour's figure depends on the events of the day either side of it, which the restatement
     sensor restates together."""
     window = context.partition_time_window
-    try:
-        with warehouse.connect() as conn:
-            summary = replace_session_concurrency(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
-    except RawEventsDroppedError as error:
-        raise _dropped_failure(error) from None
+    with _from_raw_events(warehouse) as conn:
+        summary = replace_session_concurrency(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "sessions": Figure("sum", "sessions"), "peak_concurrent_sessions": Figure("max", "peak_concurrent_sessions"),
     }, {
@@ -423,3 +363,10 @@ def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseR
         "peak_organization": summary.peak_organization or "",
         **({"peak_at": dg.MetadataValue.timestamp(summary.peak_at)} if summary.peak_at else {}),
     })
+
+
+# The assets by partitioning, as the jobs select them (a run, and so a single-run range, covers one).
+DAILY_METRICS = [daily_activity, feature_adoption, customer_health, usage_forecasts]
+MONTHLY_METRICS = [monthly_revenue, top_customers]
+HOURLY_SRE_METRICS = [endpoint_hourly_metrics, agent_hourly_metrics]
+METRICS_ASSETS = [*DAILY_METRICS, *MONTHLY_METRICS, *HOURLY_SRE_METRICS, session_concurrency]

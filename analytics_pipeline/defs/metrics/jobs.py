@@ -4,26 +4,21 @@ session concurrency apart: its restatements reach a day either side of the hours
 import dagster as dg
 
 from analytics_pipeline.defs.metrics.assets import (
-    agent_hourly_metrics,
-    customer_health,
-    daily_activity,
-    endpoint_hourly_metrics,
-    feature_adoption,
-    monthly_revenue,
+    DAILY_METRICS,
+    HOURLY_SRE_METRICS,
+    MONTHLY_METRICS,
     session_concurrency,
-    top_customers,
-    usage_forecasts,
 )
 
 daily_metrics_job = dg.define_asset_job(
-    "daily_metrics_job", selection=[daily_activity, feature_adoption, customer_health, usage_forecasts],
+    "daily_metrics_job", selection=DAILY_METRICS,
     description="Activity, feature adoption, customer health and month-end forecasts (and checks) for a range "
                 "of days.")
 monthly_metrics_job = dg.define_asset_job(
-    "monthly_metrics_job", selection=[monthly_revenue, top_customers],
+    "monthly_metrics_job", selection=MONTHLY_METRICS,
     description="Revenue, MRR and top customers of complete months.")
 sre_metrics_job = dg.define_asset_job(
-    "sre_metrics_job", selection=[endpoint_hourly_metrics, agent_hourly_metrics],
+    "sre_metrics_job", selection=HOURLY_SRE_METRICS,
     description="Hourly endpoint, error-type, agent and tool metrics for a range of hours.")
 session_concurrency_job = dg.define_asset_job(
     "session_concurrency_job", selection=[session_concurrency],

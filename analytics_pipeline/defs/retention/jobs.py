@@ -9,15 +9,18 @@ before it acts: a future clock would delete data still within its period. The pe
 from the ``retention_settings`` resource (``ANALYTICS_*_DAYS``/``_MONTHS``).
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 from pydantic import Field
 
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, RetentionSettings, WarehouseResource
 from analytics_pipeline.defs.retention.dagster_runs import prune_finished_runs
-from analytics_pipeline.defs.shared import RETENTION_TAG
+from analytics_pipeline.defs.shared import RETENTION_TAG, markdown_table
 from analytics_pipeline.retention import export_files, lifecycle, raw_archive, raw_partitions, warehouse_rows
 from analytics_pipeline.retention.policy import Cutoffs, RetentionPolicy, parse_as_of, require_not_ahead
 from analytics_pipeline.retention.report import ActionReport
+from analytics_pipeline.storage.object_store import ObjectStore
 
 MAX_DETAIL_ROWS = 200
 
@@ -59,26 +62,19 @@ def _cutoffs(context: dg.OpExecutionContext, config: RetentionConfig, retention_
     return policy, policy.cutoffs(now)
 
 
-def _cell(value) -> str:
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(items: list[dict]) -> str:
+def _details(items: list[dict]) -> dg.MetadataValue:
+    """The items as a table: a column per key any item has, in the order they first appear."""
     columns: list[str] = []
     for item in items:
         columns += [c for c in item if c not in columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(item.get(c)) for c in columns) + " |" for item in items[:MAX_DETAIL_ROWS]]
-    if len(items) > MAX_DETAIL_ROWS:
-        lines.append(f"\n... and {len(items) - MAX_DETAIL_ROWS} more")
-    return "\n".join(lines)
+    return markdown_table(columns, [[item.get(c) for c in columns] for item in items], limit=MAX_DETAIL_ROWS)
 
 
 def _metadata(report: ActionReport, cutoffs: Cutoffs) -> dict:
     metadata: dict = {"dry_run": report.dry_run, "as_of": cutoffs.now.isoformat()}
     metadata.update({key: value for key, value in report.figures.items() if value is not None})
     if report.items:
-        metadata["details"] = dg.MetadataValue.md(_markdown(report.items))
+        metadata["details"] = _details(report.items)
     if report.problems:
         metadata["problems"] = dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems[:MAX_DETAIL_ROWS]))
     return metadata
@@ -96,6 +92,17 @@ def _report(context: dg.OpExecutionContext, report: ActionReport, cutoffs: Cutof
     context.add_output_metadata(metadata)
 
 
+def _on_warehouse(context: dg.OpExecutionContext, config: RetentionConfig, retention_settings: RetentionSettings,
+                  clock: ClockResource, warehouse: WarehouseResource,
+                  action: Callable[..., ActionReport], *stores: ObjectStore, fail_on_problems: bool = False) -> None:
+    """``action(conn, *stores, cutoffs, dry_run=...)`` on an autocommit connection (the action commits
+    each day it touches on its own) at the run's cutoffs, and its report."""
+    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
+    with warehouse.connect(autocommit=True) as conn:
+        report = action(conn, *stores, cutoffs, dry_run=config.dry_run)
+    _report(context, report, cutoffs, fail_on_problems=fail_on_problems)
+
+
 @dg.op(out=dg.Out(dg.Nothing))
 def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConfig,
                            retention_settings: RetentionSettings, clock: ClockResource, warehouse: WarehouseResource,
@@ -105,10 +112,8 @@ def archive_raw_event_days(context: dg.OpExecutionContext, config: RetentionConf
     streamed from PostgreSQL, read back and verified (sha256, row counts) before it is recorded
     in `analytics_raw_archives`. Unchanged days are skipped; days that late events changed are
     archived again. Fails (so no partition is dropped this run) if any day cannot be verified."""
-    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
-    with warehouse.connect(autocommit=True) as conn:
-        report = raw_archive.archive_raw_event_days(conn, object_storage.archive(), cutoffs, dry_run=config.dry_run)
-    _report(context, report, cutoffs, fail_on_problems=True)
+    _on_warehouse(context, config, retention_settings, clock, warehouse, raw_archive.archive_raw_event_days,
+                  object_storage.archive(), fail_on_problems=True)
 
 
 @dg.op(ins={"archived": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
@@ -118,11 +123,8 @@ def drop_expired_raw_partitions(context: dg.OpExecutionContext, config: Retentio
     """Drop the daily partitions of raw events older than `ANALYTICS_RAW_RETENTION_DAYS`
     whole, with their dedupe keys, but only days archived and verified whose archive is still
     in storage and whose row count still matches it; any other day is kept and reported."""
-    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
-    with warehouse.connect(autocommit=True) as conn:
-        report = raw_partitions.drop_expired_raw_partitions(conn, object_storage.archive(), cutoffs,
-                                                            dry_run=config.dry_run)
-    _report(context, report, cutoffs)
+    _on_warehouse(context, config, retention_settings, clock, warehouse, raw_partitions.drop_expired_raw_partitions,
+                  object_storage.archive())
 
 
 @dg.op(out=dg.Out(dg.Nothing))
@@ -131,10 +133,7 @@ def delete_expired_rollups(context: dg.OpExecutionContext, config: RetentionConf
                            warehouse: WarehouseResource) -> None:
     """Delete hourly, daily and endpoint rollups older than `ANALYTICS_ROLLUP_RETENTION_MONTHS`
     complete months."""
-    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
-    with warehouse.connect(autocommit=True) as conn:
-        report = warehouse_rows.delete_expired_rollups(conn, cutoffs, dry_run=config.dry_run)
-    _report(context, report, cutoffs)
+    _on_warehouse(context, config, retention_settings, clock, warehouse, warehouse_rows.delete_expired_rollups)
 
 
 @dg.op(out=dg.Out(dg.Nothing))
@@ -142,10 +141,7 @@ def delete_expired_quarantine(context: dg.OpExecutionContext, config: RetentionC
                               retention_settings: RetentionSettings, clock: ClockResource,
                               warehouse: WarehouseResource) -> None:
     """Delete quarantined lines older than `ANALYTICS_QUARANTINE_RETENTION_DAYS`."""
-    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
-    with warehouse.connect(autocommit=True) as conn:
-        report = warehouse_rows.delete_expired_quarantine(conn, cutoffs, dry_run=config.dry_run)
-    _report(context, report, cutoffs)
+    _on_warehouse(context, config, retention_settings, clock, warehouse, warehouse_rows.delete_expired_quarantine)
 
 
 @dg.op(out=dg.Out(dg.Nothing))
@@ -155,10 +151,8 @@ def expire_export_files(context: dg.OpExecutionContext, config: RetentionConfig,
     """Delete finance export files older than `ANALYTICS_EXPORT_RETENTION_DAYS`: ad hoc
     jobs' CSVs and manifests (their `analytics_export_jobs` rows stay, marked `expired`;
     pending and running jobs are never touched) and monthly exports."""
-    _, cutoffs = _cutoffs(context, config, retention_settings, clock)
-    with warehouse.connect(autocommit=True) as conn:
-        report = export_files.expire_export_files(conn, object_storage.exports(), cutoffs, dry_run=config.dry_run)
-    _report(context, report, cutoffs)
+    _on_warehouse(context, config, retention_settings, clock, warehouse, export_files.expire_export_files,
+                  object_storage.exports())
 
 
 @dg.op(out=dg.Out(dg.Nothing))

@@ -45,7 +45,7 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
                            max_days=MAX_HOURLY_DAYS if hourly else MAX_DAILY_DAYS)
         live_from = min(max(live_usage_from(conn, grain, clock()), window.start), window.end)
         rows = queries.usage_by_bucket(conn, grain, org, window.start, live_from)
-        provisional = _by_bucket(live_usage_series(conn, grain, org, live_from, window.end))
+        provisional = queries.models_together(live_usage_series(conn, grain, org, live_from, window.end))
         rows += provisional
         agents = {row.bucket_start: row.invocations
                   for row in queries.agent_invocations(conn, grain, org, window.start, window.end)}
@@ -64,19 +64,6 @@ def usage_page(request: Request, scope: PortalOrgScope, warehouse: Warehouse, cl
                                           "granularity": granularity, "rows": rows,
                                           "totals": totals, "chart": chart, "agents": agents,
                                           "provisional": {row.bucket_start for row in provisional}})
-
-
-def _by_bucket(live_rows) -> list[queries.UsageBucket]:
-    """Live usage rows (per bucket and model) as the page's buckets, every model together."""
-    buckets: dict = {}
-    for row in live_rows:
-        figures = buckets.setdefault(row.bucket_start, [0, 0, 0, 0, 0, 0])
-        cost = None if row.cost_total is None or figures[5] is None else figures[5] + row.cost_total
-        for i, value in enumerate((row.request_count, row.tokens_input, row.tokens_output, row.tokens_total,
-                                   row.error_count)):
-            figures[i] += value
-        figures[5] = cost
-    return [queries.UsageBucket(bucket, *figures) for bucket, figures in sorted(buckets.items())]
 
 
 @router.get("/performance", name="portal_performance", response_class=HTMLResponse)
