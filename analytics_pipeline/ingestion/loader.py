@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import time
 import weakref
 from collections import deque
@@ -43,6 +42,7 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
+from analytics_pipeline.delivery.prefixes import delivery_hour_of
 from analytics_pipeline.ingestion.contract import EVENT_COLUMN_TYPES, EVENT_COLUMNS, EventValidator
 from analytics_pipeline.ingestion.formats import Line, UnknownFormatError, read_log_lines
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
@@ -83,23 +83,11 @@ _STAGING_TYPES = tuple(column.pg_type for column in _STAGING_COLUMNS)
 _COPY_STAGING = compose_sql("ingestion/copy_incoming_lines",
                             columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in _STAGING_COLUMNS))
 _NO_EVENT = (None,) * len(EVENT_COLUMNS)
-_DELIVERY_HOUR_IN_KEY = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
 
 #: Connections whose session holds the staging tables already. Kept across loaders: a live
 #: batch builds a loader per request on a pooled connection, and two CREATE ... IF NOT EXISTS
 #: per batch were a tenth of its round trips.
 _STAGING_READY: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
-
-
-def delivery_hour_of(obj: StoredObject) -> datetime:
-    """The hour an object was delivered: ``YYYY/MM/DD/HH/`` in its key, else its last-modified hour."""
-    match = _DELIVERY_HOUR_IN_KEY.search(obj.key)
-    if match:
-        try:
-            return datetime(*map(int, match.groups()), tzinfo=UTC)
-        except ValueError:
-            pass  # not a real date: fall back to when the object arrived
-    return obj.last_modified.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -134,8 +122,21 @@ def _object_lines(store: ObjectStore, key: str) -> Iterable[Line]:
     return read_log_lines(store.stream(key))
 
 
+@dataclass(kw_only=True)
+class LineCounts:
+    """What became of the lines read: ``lines_read = accepted + duplicates + quarantined`` (the
+    ledger's CHECK); ``late_events`` are accepted events older than their delivery hour."""
+
+    lines_read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    late_events: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
-class ObjectIngestResult:
+class ObjectIngestResult(LineCounts):
     """What happened to one delivery (an object, a batch); ``status`` is loaded, failed or skipped
     (already in the ledger)."""
 
@@ -144,17 +145,11 @@ class ObjectIngestResult:
     status: str
     delivery_hour: datetime
     format: str | None = None
-    lines_read: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    late_events: int = 0
     min_event_time: datetime | None = None
     max_event_time: datetime | None = None
     event_hours: list[datetime] = field(default_factory=list)
     failure_reason: str | None = None
     damage: str | None = None
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,6 +221,7 @@ def insert_new_events_sql(*, on_conflict: bool) -> sql.Composed:
                        staged_event_values=sql.SQL(", ").join(values))
 
 
+@dataclass(eq=False)
 class ObjectLoader:
     """Loads deliveries (log objects, API batches, Firehose requests, Kinesis ranges) into the
     warehouse, under one ledger ``source``.
@@ -236,21 +232,17 @@ class ObjectLoader:
     is; tests inject one with a fixed clock.
     """
 
-    def __init__(self, conn: psycopg.Connection, ddl_conn: psycopg.Connection, validator: EventValidator,
-                 run_id: str | None = None, source: str = USAGE_LOGS_SOURCE,
-                 second_conn: psycopg.Connection | None = None, group_bytes: int = GROUP_BYTES,
-                 group_objects: int = GROUP_OBJECTS):
-        self.conn = conn
-        self.ddl_conn = ddl_conn
-        self.second_conn = second_conn
-        self.validator = validator
-        self.run_id = run_id
-        self.source = source
-        self.group_bytes = group_bytes
-        self.group_objects = group_objects
-        self.timings = LoaderTimings()
-        self._partitions_made: set[date] = set()
-        self._failed = False
+    conn: psycopg.Connection
+    ddl_conn: psycopg.Connection
+    validator: EventValidator
+    run_id: str | None = None
+    source: str = USAGE_LOGS_SOURCE
+    second_conn: psycopg.Connection | None = None
+    group_bytes: int = GROUP_BYTES
+    group_objects: int = GROUP_OBJECTS
+    timings: LoaderTimings = field(default_factory=LoaderTimings, init=False)
+    _partitions_made: set[date] = field(default_factory=set, init=False)
+    _failed: bool = field(default=False, init=False)
 
     def ingest(self, store: ObjectStore, obj: StoredObject) -> ObjectIngestResult:
         """Load ``obj`` from ``store`` exactly once; a second call returns status ``skipped``."""
