@@ -7,7 +7,9 @@ Pure Python (no Dagster). The loader feeds every line produced by
 ``(None, reason, detail)`` triple whose ``reason`` is a key of
 :data:`QUARANTINE_REASONS`.  ``validate`` never raises for bad input.
 
-The contract (also published as ``event_contract.schema.json``):
+The contract (also published as ``event_contract.schema.json``); its fields are declared
+once, in :data:`EVENT_FIELDS`, from which the column lists, both validation paths and the
+loader's staging table are built:
 
 * Required: ``timestamp`` (ISO-8601 string with a zone offset or ``Z``:
   whatever Python 3.11's ``datetime.fromisoformat`` accepts, provided it
