@@ -53,7 +53,7 @@ def test_the_staging_table_holds_the_event_columns_as_declared(warehouse_url):
 
 
 def test_the_fast_path_is_spelled_from_the_table():
-    source = contract._clean_values_source(tuple(f for f in EVENT_FIELDS if f.optional))
+    source = contract._clean_row_source(tuple(f for f in EVENT_FIELDS if f.optional))
     for field in EVENT_FIELDS:
         assert (f"get({field.name!r})" in source) == field.optional, field.name
         if field.optional and field.bounds is not None and field.kind != NUMBER:
