@@ -49,6 +49,7 @@ from analytics_pipeline.ingestion.loader import ObjectLoader  # noqa: E402
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import (  # noqa: E402
+    load_average,
     log,
     print_server_settings,
     print_table,
@@ -220,6 +221,51 @@ def _baseline_rss(queue) -> None:
     queue.put(_peak_rss_kib())
 
 
+def print_results(accepted: int, summary, timings, ours: Measured, copy_text: Measured, copy_binary: Measured,
+                  pandas_seconds: float, pandas_events: int, memory: tuple[int, int, int] | None) -> None:
+    """The table of the paths beside the COPY baselines of the same run, (a) in detail, the targets."""
+    def cpu(m: Measured) -> list[str]:
+        return [f"{m.client_cpu:.1f}", f"{m.server_cpu:.1f}"]
+
+    print()
+    print_table(
+        ["path", "events", "seconds", "events/s", "vs COPY text", "vs binary", "client CPU s", "server CPU s"],
+        [
+            ["(a) ours: decode+validate+dedupe+load+ledger", f"{accepted:,}", f"{ours.seconds:.2f}",
+             rate(accepted, ours.seconds), f"{ours.seconds / copy_text.seconds:.2f}x",
+             f"{ours.seconds / copy_binary.seconds:.2f}x", *cpu(ours)],
+            ["(b) limit: COPY (text) of parsed rows", f"{accepted:,}", f"{copy_text.seconds:.2f}",
+             rate(accepted, copy_text.seconds), "1.00x", f"{copy_text.seconds / copy_binary.seconds:.2f}x",
+             *cpu(copy_text)],
+            ["(b') COPY (binary) of parsed rows", f"{accepted:,}", f"{copy_binary.seconds:.2f}",
+             rate(accepted, copy_binary.seconds), f"{copy_binary.seconds / copy_text.seconds:.2f}x", "1.00x",
+             *cpu(copy_binary)],
+            ["(c) pandas read_json + to_sql", f"{pandas_events:,}", f"{pandas_seconds:.2f}",
+             rate(pandas_events, pandas_seconds),
+             f"{(pandas_seconds / pandas_events) / (copy_text.seconds / accepted):.1f}x", "", "", ""],
+        ],
+    )
+    print(f"\n(a) in detail: {summary.lines_read:,} lines, {summary.duplicates:,} duplicates, "
+          f"{summary.quarantined:,} quarantined; {timings.groups} transactions "
+          f"({summary.objects_loaded} objects); wall seconds: staging (read, decode, validate, COPY) "
+          f"{timings.staging:.1f}, claim + insert {timings.claiming:.1f}, quarantine + ledger "
+          f"{timings.finishing:.1f}, commit {timings.committing:.1f}, staging thread waiting for the server "
+          f"{timings.waiting:.1f}; "
+          f"per event: client CPU {1e6 * ours.client_cpu / accepted:.1f} us, "
+          f"server CPU {1e6 * ours.server_cpu / accepted:.1f} us")
+    ours_rate = accepted / ours.seconds
+    print(f"\ntarget (a) >= 100,000 events/s: {ours_rate:,.0f} -> {'PASS' if ours_rate >= 100_000 else 'FAIL'}")
+    ratio = ours.seconds / copy_text.seconds
+    print(f"target (a) <= 2 x (b): {ratio:.2f}x -> {'PASS' if ratio <= 2 else 'FAIL'} "
+          f"(against the binary COPY: {ours.seconds / copy_binary.seconds:.2f}x)")
+    print(f"(a) is {(pandas_seconds / pandas_events) / (ours.seconds / accepted):.1f}x faster per event than (c)")
+    print(f"load average now {load_average()}")
+    if memory:
+        lines, idle_kib, peak_kib = memory
+        print(f"one object of {lines:,} lines: peak RSS {peak_kib / 1024:.0f} MiB "
+              f"(the same imports, loading nothing: {idle_kib / 1024:.0f} MiB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -262,45 +308,7 @@ def main(argv: list[str] | None = None) -> int:
 
         memory = None if args.skip_single_object else single_object_memory(pg, store, now)
 
-    def cpu(m: Measured) -> list[str]:
-        return [f"{m.client_cpu:.1f}", f"{m.server_cpu:.1f}"]
-
-    print()
-    print_table(
-        ["path", "events", "seconds", "events/s", "vs COPY text", "vs binary", "client CPU s", "server CPU s"],
-        [
-            ["(a) ours: decode+validate+dedupe+load+ledger", f"{accepted:,}", f"{ours.seconds:.2f}",
-             rate(accepted, ours.seconds), f"{ours.seconds / copy_text.seconds:.2f}x",
-             f"{ours.seconds / copy_binary.seconds:.2f}x", *cpu(ours)],
-            ["(b) limit: COPY (text) of parsed rows", f"{accepted:,}", f"{copy_text.seconds:.2f}",
-             rate(accepted, copy_text.seconds), "1.00x", f"{copy_text.seconds / copy_binary.seconds:.2f}x",
-             *cpu(copy_text)],
-            ["(b') COPY (binary) of parsed rows", f"{accepted:,}", f"{copy_binary.seconds:.2f}",
-             rate(accepted, copy_binary.seconds), f"{copy_binary.seconds / copy_text.seconds:.2f}x", "1.00x",
-             *cpu(copy_binary)],
-            ["(c) pandas read_json + to_sql", f"{pandas_events:,}", f"{pandas_seconds:.2f}",
-             rate(pandas_events, pandas_seconds),
-             f"{(pandas_seconds / pandas_events) / (copy_text.seconds / accepted):.1f}x", "", "", ""],
-        ],
-    )
-    print(f"\n(a) in detail: {summary.lines_read:,} lines, {summary.duplicates:,} duplicates, "
-          f"{summary.quarantined:,} quarantined; {timings.groups} transactions "
-          f"({summary.objects_loaded} objects); wall seconds: staging (read, decode, validate, COPY) "
-          f"{timings.staging:.1f}, claim + insert {timings.claiming:.1f}, quarantine + ledger "
-          f"{timings.finishing:.1f}, commit {timings.committing:.1f}, staging thread waiting for the server "
-          f"{timings.waiting:.1f}; "
-          f"per event: client CPU {1e6 * ours.client_cpu / accepted:.1f} us, "
-          f"server CPU {1e6 * ours.server_cpu / accepted:.1f} us")
-    ours_rate = accepted / ours.seconds
-    print(f"\ntarget (a) >= 100,000 events/s: {ours_rate:,.0f} -> {'PASS' if ours_rate >= 100_000 else 'FAIL'}")
-    ratio = ours.seconds / copy_text.seconds
-    print(f"target (a) <= 2 x (b): {ratio:.2f}x -> {'PASS' if ratio <= 2 else 'FAIL'} "
-          f"(against the binary COPY: {ours.seconds / copy_binary.seconds:.2f}x)")
-    print(f"(a) is {(pandas_seconds / pandas_events) / (ours.seconds / accepted):.1f}x faster per event than (c)")
-    if memory:
-        lines, idle_kib, peak_kib = memory
-        print(f"one object of {lines:,} lines: peak RSS {peak_kib / 1024:.0f} MiB "
-              f"(the same imports, loading nothing: {idle_kib / 1024:.0f} MiB)")
+    print_results(accepted, summary, timings, ours, copy_text, copy_binary, pandas_seconds, pandas_events, memory)
     return 0
 
 

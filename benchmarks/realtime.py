@@ -197,6 +197,29 @@ def freshness(port: int, ingest_token: str, reader_token: str, samples: int) -> 
     return seen
 
 
+def firehose_throughput(url: str, port: int, token: str, batches: int, now: datetime,
+                        seconds: float) -> tuple[int, float]:
+    """(2) Firehose: requests of 10 CloudWatch payload records of 100 events, from CLIENTS
+    clients for ``seconds``; returns the events accepted and the seconds taken."""
+    firehose_lines = [event_line(50_000_000 + n, now) for n in range(batches * BATCH)]
+    bodies = []
+    for b in range(batches):
+        chunk = firehose_lines[b * BATCH:(b + 1) * BATCH]
+        records = [cloudwatch_payload(chunk[r:r + 100]) for r in range(0, BATCH, 100)]
+        request_id, body = firehose_request(records)
+        bodies.append(http_request("/analytics/v1/firehose", port, {
+            "X-Amz-Firehose-Request-Id": request_id, "X-Amz-Firehose-Access-Key": token,
+            "Content-Type": "application/json"}, body))
+    del firehose_lines
+    started = time.perf_counter()
+    responses = closed_loop_load(port, lambda n: bodies[n % batches], CLIENTS, seconds)
+    firehose_seconds = time.perf_counter() - started
+    firehose_events = ledger_accepted(url, "firehose")
+    log(f"  Firehose: {len(responses):,} requests, statuses {sorted({r.status for r in responses})}, "
+        f"{firehose_events:,} events in {firehose_seconds:.1f} s")
+    return firehose_events, firehose_seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -235,24 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             copied = http_events or BATCH
             del lines
 
-            # (2) Firehose: requests of 10 CloudWatch payload records of 100 events.
-            firehose_lines = [event_line(50_000_000 + n, now) for n in range(batches * BATCH)]
-            bodies = []
-            for b in range(batches):
-                chunk = firehose_lines[b * BATCH:(b + 1) * BATCH]
-                records = [cloudwatch_payload(chunk[r:r + 100]) for r in range(0, BATCH, 100)]
-                request_id, body = firehose_request(records)
-                bodies.append(http_request("/analytics/v1/firehose", port, {
-                    "X-Amz-Firehose-Request-Id": request_id, "X-Amz-Firehose-Access-Key": ingest.token,
-                    "Content-Type": "application/json"}, body))
-            del firehose_lines
-            started = time.perf_counter()
-            responses = closed_loop_load(port, lambda n: bodies[n % batches], CLIENTS, args.seconds)
-            firehose_seconds = time.perf_counter() - started
-            firehose_events = ledger_accepted(url, "firehose")
-            log(f"  Firehose: {len(responses):,} requests, statuses {sorted({r.status for r in responses})}, "
-                f"{firehose_events:,} events in {firehose_seconds:.1f} s")
-            bodies = []
+            firehose_events, firehose_seconds = firehose_throughput(url, port, ingest.token, batches, now,
+                                                                    args.seconds)
 
             # (4) freshness, on the same server
             fresh = freshness(port, ingest.token, reader.token, args.samples)

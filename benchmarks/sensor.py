@@ -23,7 +23,8 @@ from dagster_aws.s3 import S3Resource  # noqa: E402
 
 from analytics_pipeline.defs.ingestion.sensors import usage_log_sensor  # noqa: E402
 from analytics_pipeline.defs.resources import ObjectStorageResource, WarehouseResource  # noqa: E402
-from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of  # noqa: E402
+from analytics_pipeline.delivery.prefixes import delivery_hour_of  # noqa: E402
+from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE  # noqa: E402
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import log, print_table, throwaway_postgres, timed  # noqa: E402

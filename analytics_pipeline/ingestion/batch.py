@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics_pipeline.delivery.prefixes import day_prefixes
-from analytics_pipeline.ingestion.loader import ObjectIngestResult, ObjectLoader, delivery_hour_of
+from analytics_pipeline.delivery.prefixes import day_prefixes, delivery_hour_of
+from analytics_pipeline.ingestion.loader import LineCounts, ObjectIngestResult, ObjectLoader
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
 
 
@@ -25,17 +25,12 @@ def objects_delivered_between(store: ObjectStore, start: datetime, end: datetime
 
 
 @dataclass
-class IngestSummary:
+class IngestSummary(LineCounts):
     """Totals over the objects of one run; ``lines_read`` always equals the three outcomes."""
 
     objects_loaded: int = 0
     objects_skipped: int = 0
     objects_failed: int = 0
-    lines_read: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    late_events: int = 0
     quarantine_reasons: Counter = field(default_factory=Counter)
     event_hours: set[datetime] = field(default_factory=set)
     newest_event_time: datetime | None = None

@@ -7,7 +7,9 @@ Pure Python (no Dagster). The loader feeds every line produced by
 ``(None, reason, detail)`` triple whose ``reason`` is a key of
 :data:`QUARANTINE_REASONS`.  ``validate`` never raises for bad input.
 
-The contract (also published as ``event_contract.schema.json``):
+The contract (also published as ``event_contract.schema.json``); its fields are declared
+once, in :data:`EVENT_FIELDS`, from which the column lists, both validation paths and the
+loader's staging table are built:
 
 * Required: ``timestamp`` (ISO-8601 string with a zone offset or ``Z``:
   whatever Python 3.11's ``datetime.fromisoformat`` accepts, provided it
@@ -67,6 +69,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -74,6 +78,9 @@ import orjson
 
 __all__ = [
     "EVENT_COLUMNS",
+    "EVENT_COLUMN_TYPES",
+    "EVENT_FIELDS",
+    "EventField",
     "EventValidator",
     "INT64_MAX",
     "KNOWN_FIELDS",
@@ -131,88 +138,76 @@ QUARANTINE_REASONS: dict[str, str] = {
     ),
 }
 
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_time",
-    "organization_id",
-    "request_id",
-    "endpoint",
-    "method",
-    "status_code",
-    "duration_ms",
-    "tokens_consumed",
-    "tokens_input",
-    "tokens_output",
-    "model_id",
-    "event_type",
-    "agent_type",
-    "tool_name",
-    "queue_wait_ms",
-    "session_id",
-    "level",
-    "message",
-    "user_id",
-    "error_type",
-    "attributes",
-    "content_hash",
-)
+STRING, INTEGER, NUMBER = "string", "integer", "number"
 
-REQUIRED_FIELDS: tuple[str, ...] = ("timestamp", "customer_id", "request_id")
 
-# Optional field -> kind.  "str": any JSON string; "int": JSON integer in [lo, hi];
-# "num": JSON integer or float >= 0, stored as float.
-STRING_FIELDS: tuple[str, ...] = (
-    "endpoint",
-    "method",
-    "model_id",
-    "event_type",
-    "agent_type",
-    "tool_name",
-    "session_id",
-    "level",
-    "message",
-    "user_id",
-    "error_type",
-)
-#: String fields whose length (in characters) is bounded: outside the bounds is out_of_range.
-#: user_id is counted as a distinct key by the metrics; error_type is a short label.
-STRING_LENGTHS: dict[str, tuple[int, int]] = {
-    "user_id": (1, 256),
-    "error_type": (1, 64),
-}
-INT_RANGES: dict[str, tuple[int, int]] = {
-    "status_code": (100, 599),
-    "tokens_consumed": (0, INT64_MAX),
-    "tokens_input": (0, INT64_MAX),
-    "tokens_output": (0, INT64_MAX),
-}
-NUMBER_FIELDS: tuple[str, ...] = ("duration_ms", "queue_wait_ms")
+@dataclass(frozen=True)
+class EventField:
+    """One field of the event, declared once: its JSON name and kind, the bounds of a valid
+    value, the column it is stored in and that column's PostgreSQL type.
 
-OPTIONAL_FIELDS: tuple[str, ...] = (
-    "endpoint",
-    "method",
-    "status_code",
-    "duration_ms",
-    "tokens_consumed",
-    "tokens_input",
-    "tokens_output",
-    "model_id",
-    "event_type",
-    "agent_type",
-    "tool_name",
-    "queue_wait_ms",
-    "session_id",
-    "level",
-    "message",
-    "user_id",
-    "error_type",
+    ``bounds`` is ``(lo, hi)``: the range of an integer, the lower bound of a number (``hi`` is
+    ``None``), or a string's length in characters; ``None`` for no bounds. Required fields have
+    their own rules on top (the timestamp's format, the customer id's pattern, a request id not
+    blank), with their own quarantine reasons.
+    """
+
+    name: str
+    kind: str
+    pg_type: str
+    optional: bool = True
+    bounds: tuple[int, int | None] | None = None
+    column: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.column:
+            object.__setattr__(self, "column", self.name)
+
+
+#: The event's fields, in the order of their columns in analytics_events (and of a validated row).
+EVENT_FIELDS: tuple[EventField, ...] = (
+    EventField("timestamp", STRING, "timestamp with time zone", optional=False, column="event_time"),
+    EventField("customer_id", STRING, "text", optional=False, column="organization_id"),
+    EventField("request_id", STRING, "text", optional=False, bounds=(1, 256)),
+    EventField("endpoint", STRING, "text"),
+    EventField("method", STRING, "text"),
+    EventField("status_code", INTEGER, "smallint", bounds=(100, 599)),
+    EventField("duration_ms", NUMBER, "double precision", bounds=(0, None)),
+    EventField("tokens_consumed", INTEGER, "bigint", bounds=(0, INT64_MAX)),
+    EventField("tokens_input", INTEGER, "bigint", bounds=(0, INT64_MAX)),
+    EventField("tokens_output", INTEGER, "bigint", bounds=(0, INT64_MAX)),
+    EventField("model_id", STRING, "text"),
+    EventField("event_type", STRING, "text"),
+    EventField("agent_type", STRING, "text"),
+    EventField("tool_name", STRING, "text"),
+    EventField("queue_wait_ms", NUMBER, "double precision", bounds=(0, None)),
+    EventField("session_id", STRING, "text"),
+    EventField("level", STRING, "text"),
+    EventField("message", STRING, "text"),
+    # the tenant's end user (a distinct-count key for the metrics) and a short failure label
+    EventField("user_id", STRING, "text", bounds=(1, 256)),
+    EventField("error_type", STRING, "text", bounds=(1, 64)),
 )
+#: Columns a validated row carries after the fields: the unknown keys (JSON text, stored as
+#: jsonb) and the content hash.
+DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (("attributes", "jsonb"), ("content_hash", "text"))
+
+#: Each column of a validated row (analytics_events' columns but object_id) -> its PostgreSQL type.
+EVENT_COLUMN_TYPES: dict[str, str] = {**{f.column: f.pg_type for f in EVENT_FIELDS}, **dict(DERIVED_COLUMNS)}
+EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_COLUMN_TYPES)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in EVENT_FIELDS if not f.optional)
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(f.name for f in EVENT_FIELDS if f.optional)
+_OPTIONAL = tuple(f for f in EVENT_FIELDS if f.optional)
+STRING_FIELDS: tuple[str, ...] = tuple(f.name for f in _OPTIONAL if f.kind == STRING)
+#: Optional string fields whose length (in characters) is bounded: outside the bounds is out_of_range.
+STRING_LENGTHS: dict[str, tuple[int, int]] = {f.name: f.bounds for f in _OPTIONAL if f.kind == STRING and f.bounds}
+INT_RANGES: dict[str, tuple[int, int]] = {f.name: f.bounds for f in _OPTIONAL if f.kind == INTEGER}
+NUMBER_FIELDS: tuple[str, ...] = tuple(f.name for f in _OPTIONAL if f.kind == NUMBER)
 KNOWN_FIELDS: frozenset[str] = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 _KNOWN_FIELDS_SUPERSET = KNOWN_FIELDS.issuperset
 
 CUSTOMER_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
-MAX_REQUEST_ID_CHARS = 256
-MAX_USER_ID_CHARS = STRING_LENGTHS["user_id"][1]
-MAX_ERROR_TYPE_CHARS = STRING_LENGTHS["error_type"][1]
+MAX_REQUEST_ID_CHARS = EVENT_FIELDS[REQUIRED_FIELDS.index("request_id")].bounds[1]
 
 _CUSTOMER_ID_FULLMATCH = re.compile(CUSTOMER_ID_PATTERN, re.ASCII).fullmatch
 _loads = orjson.loads
@@ -329,24 +324,74 @@ def _find_nul(value: Any) -> str | None:
     return None
 
 
-_STRING, _INT, _NUMBER = "string", "int", "number"
+_REQUEST_ID_MIN, _REQUEST_ID_MAX = EVENT_FIELDS[REQUIRED_FIELDS.index("request_id")].bounds
 
 
-def _kind(field: str) -> str:
-    if field in STRING_FIELDS:
-        return _STRING
-    if field in INT_RANGES:
-        return _INT
-    if field in NUMBER_FIELDS:
-        return _NUMBER
-    raise ValueError(f"optional field {field!r} is in none of STRING_FIELDS, INT_RANGES, NUMBER_FIELDS")
+def _canonical(obj: dict) -> tuple[str | None, str]:
+    """The ``attributes`` JSON text (the unknown keys, or None) and the content hash of an event;
+    TypeError for nesting deeper than orjson.dumps supports."""
+    canonical = _dumps(obj, option=_SORT)
+    if _KNOWN_FIELDS_SUPERSET(obj):
+        attributes = None
+    else:
+        attributes = _dumps({k: v for k, v in obj.items() if k not in KNOWN_FIELDS}, option=_SORT).decode()
+    return attributes, _md5(canonical).hexdigest()
 
 
-# (field, kind, length bounds of a string or None) for the explaining path, in OPTIONAL_FIELDS
-# order, which is the EVENT_COLUMNS order (test_contract pins that every optional column has
-# exactly one kind).
-_OPTIONAL_CHECKS: tuple[tuple[str, str, tuple[int, int] | None], ...] = tuple(
-    (field, _kind(field), STRING_LENGTHS.get(field)) for field in OPTIONAL_FIELDS)
+def _clean_row_source(fields: tuple[EventField, ...]) -> str:
+    """Python source of the fast path's row builder, spelled out from the table as a hand-written
+    one would be (a loop over the table costs a fifth of a clean event's validation):
+    ``clean_row(obj, event_time, organization_id, request_id)`` returns the row of an event whose
+    required fields are already checked, or None when an optional field is of the wrong type or
+    out of bounds (JSON null == absent) or the event cannot be canonicalised."""
+    body, names = ["    get = obj.get"], []
+    for index, field in enumerate(fields):
+        value = f"v{index}"
+        names.append(value)
+        body.append(f"    {value} = get({field.name!r})")
+        if field.kind == NUMBER:  # an int or a float (bool is neither), stored as float
+            body += [f"    if {value} is not None:",
+                     f"        if type({value}) is int:",
+                     f"            {value} = float({value})",
+                     f"        if type({value}) is not float or {value} < {field.bounds[0]}:",
+                     "            return None"]
+            continue
+        python_type = "str" if field.kind == STRING else "int"
+        measure = f"len({value})" if field.kind == STRING else value
+        bounded = "" if field.bounds is None else f" or not {field.bounds[0]} <= {measure} <= {field.bounds[1]}"
+        body += [f"    if {value} is not None and (type({value}) is not {python_type}{bounded}):",
+                 "        return None"]
+    body += ["    try:",
+             "        attributes, content_hash = canonical(obj)",
+             "    except TypeError:  # nesting deeper than orjson.dumps supports",
+             "        return None",
+             f"    return (event_time, organization_id, request_id, {', '.join(names)}, attributes, content_hash)"]
+    return "\n".join(["def clean_row(obj, event_time, organization_id, request_id):", *body, ""])
+
+
+def _compile_clean_row(fields: tuple[EventField, ...]) -> Callable[[dict, datetime, str, str], tuple | None]:
+    namespace: dict[str, Any] = {"canonical": _canonical}
+    exec(compile(_clean_row_source(fields), "<contract: clean_row>", "exec"), namespace)  # noqa: S102
+    return namespace["clean_row"]
+
+
+_clean_row = _compile_clean_row(_OPTIONAL)
+
+
+def _optional_field_error(field: EventField, value: Any) -> tuple[None, str, str] | None:
+    """The rejection of a present optional field's value by its kind and bounds, or None."""
+    if field.kind == STRING:
+        if type(value) is not str:
+            return _type_error(field.name, value, "a string")
+        if field.bounds is not None and not field.bounds[0] <= len(value) <= field.bounds[1]:
+            return _length_error(field.name, value)
+    elif field.kind == INTEGER:
+        lo, hi = field.bounds
+        if type(value) is not int or not lo <= value <= hi:
+            return _int_error(field.name, value)
+    elif (type(value) is not float and type(value) is not int) or not value >= field.bounds[0]:
+        return _number_error(field.name, value)
+    return None
 
 
 def _event_time(ts: Any) -> Any:
@@ -432,17 +477,14 @@ class EventValidator:
             return _json_error(raw, e)
         if type(obj) is not dict:
             return None, "not_an_object", f"top-level JSON value is {_json_kind(obj)}, expected an object"
-
-        # ---- fast path: either builds the row of a clean event or defers to the
-        # explaining slow path, which re-checks everything in documented order.
-        # It spells the field tables out by hand for speed (STRING_LENGTHS as 0 < len <= max:
-        # every lower bound is 1); the fast-vs-explaining property tests keep the two in step.
+        # The fast path builds the row of a clean event or defers to the explaining path, which
+        # re-checks everything in documented order (the fast-vs-explaining property tests keep
+        # the two in step).
         get = obj.get
-        ts = get("timestamp")
         cid = get("customer_id")
         rid = get("request_id")
         try:
-            dt = _fromisoformat(ts)  # TypeError for non-strings
+            dt = _fromisoformat(get("timestamp"))  # TypeError for non-strings
             if _CUSTOMER_ID_FULLMATCH(cid) is None:  # TypeError for non-strings
                 return self._validate_slow(obj, raw)
             tz = dt.tzinfo
@@ -452,101 +494,19 @@ class EventValidator:
                 dt = dt.astimezone(UTC)
         except (TypeError, ValueError, OverflowError):
             return self._validate_slow(obj, raw)
-        endpoint = get("endpoint")
-        method = get("method")
-        status_code = get("status_code")
-        duration_ms = get("duration_ms")
-        tokens_consumed = get("tokens_consumed")
-        tokens_input = get("tokens_input")
-        tokens_output = get("tokens_output")
-        model_id = get("model_id")
-        event_type = get("event_type")
-        agent_type = get("agent_type")
-        tool_name = get("tool_name")
-        queue_wait_ms = get("queue_wait_ms")
-        session_id = get("session_id")
-        level = get("level")
-        message = get("message")
-        user_id = get("user_id")
-        error_type = get("error_type")
-        if (
-            type(rid) is not str
-            or not 0 < len(rid) <= MAX_REQUEST_ID_CHARS
-            or rid.isspace()
-            or (endpoint is not None and type(endpoint) is not str)
-            or (method is not None and type(method) is not str)
-            or (model_id is not None and type(model_id) is not str)
-            or (event_type is not None and type(event_type) is not str)
-            or (agent_type is not None and type(agent_type) is not str)
-            or (tool_name is not None and type(tool_name) is not str)
-            or (session_id is not None and type(session_id) is not str)
-            or (level is not None and type(level) is not str)
-            or (message is not None and type(message) is not str)
-            or (user_id is not None and (type(user_id) is not str or not 0 < len(user_id) <= MAX_USER_ID_CHARS))
-            or (error_type is not None
-                and (type(error_type) is not str or not 0 < len(error_type) <= MAX_ERROR_TYPE_CHARS))
-            or (status_code is not None and (type(status_code) is not int or not 100 <= status_code <= 599))
-            or (
-                tokens_consumed is not None
-                and (type(tokens_consumed) is not int or not 0 <= tokens_consumed <= INT64_MAX)
-            )
-            or (tokens_input is not None and (type(tokens_input) is not int or not 0 <= tokens_input <= INT64_MAX))
-            or (tokens_output is not None and (type(tokens_output) is not int or not 0 <= tokens_output <= INT64_MAX))
-            or (92 in raw and _NUL_ESCAPE in raw)  # 92 == ord("\\"): memchr prefilter, ~10x cheaper
-        ):
+        if type(rid) is not str or not _REQUEST_ID_MIN <= len(rid) <= _REQUEST_ID_MAX or rid.isspace():
             return self._validate_slow(obj, raw)
-        if duration_ms is not None:
-            if type(duration_ms) is int:
-                duration_ms = float(duration_ms)
-            if type(duration_ms) is not float or duration_ms < 0.0:
-                return self._validate_slow(obj, raw)
-        if queue_wait_ms is not None:
-            if type(queue_wait_ms) is int:
-                queue_wait_ms = float(queue_wait_ms)
-            if type(queue_wait_ms) is not float or queue_wait_ms < 0.0:
-                return self._validate_slow(obj, raw)
+        if 92 in raw and _NUL_ESCAPE in raw:  # 92 == ord("\\"): memchr prefilter, ~10x cheaper
+            return self._validate_slow(obj, raw)
         us = dt.microsecond % 1000
         if us:
             dt -= _SUB_MICROS[us]
         if dt > self.max_time or dt < self.min_time:
             return self._validate_slow(obj, raw)
-        try:
-            canonical = _dumps(obj, option=_SORT)
-            if _KNOWN_FIELDS_SUPERSET(obj):
-                attributes = None
-            else:
-                extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
-                attributes = _dumps(extra, option=_SORT).decode()
-        except TypeError:  # nesting deeper than orjson.dumps supports
+        row = _clean_row(obj, dt, cid, rid)
+        if row is None:
             return self._validate_slow(obj, raw)
-        return (
-            (
-                dt,
-                cid,
-                rid,
-                endpoint,
-                method,
-                status_code,
-                duration_ms,
-                tokens_consumed,
-                tokens_input,
-                tokens_output,
-                model_id,
-                event_type,
-                agent_type,
-                tool_name,
-                queue_wait_ms,
-                session_id,
-                level,
-                message,
-                user_id,
-                error_type,
-                attributes,
-                _md5(canonical).hexdigest(),
-            ),
-            None,
-            None,
-        )
+        return row, None, None
 
     def _validate_slow(self, obj: dict, raw: bytes) -> tuple[tuple | None, str | None, str | None]:
         """Full, explaining validation of a parsed object (checks in documented order)."""
@@ -565,21 +525,13 @@ class EventValidator:
             return rejected
 
         row: list[Any] = [dt, cid, rid]
-        for field, kind, lengths in _OPTIONAL_CHECKS:
-            value = get(field)
+        for field in _OPTIONAL:  # in column order
+            value = get(field.name)
             if value is not None:  # JSON null == absent
-                if kind is _STRING:
-                    if type(value) is not str:
-                        return _type_error(field, value, "a string")
-                    if lengths is not None and not lengths[0] <= len(value) <= lengths[1]:
-                        return _length_error(field, value)
-                elif kind is _INT:
-                    lo, hi = INT_RANGES[field]
-                    if type(value) is not int or not lo <= value <= hi:
-                        return _int_error(field, value)
-                elif (type(value) is not float and type(value) is not int) or not value >= 0:  # bool is neither
-                    return _number_error(field, value)
-                else:
+                rejected = _optional_field_error(field, value)
+                if rejected is not None:
+                    return rejected
+                if field.kind == NUMBER:
                     value = float(value)
             row.append(value)
 
@@ -590,12 +542,7 @@ class EventValidator:
                 return None, "invalid_encoding", f"{where} contains U+0000 (\\u0000), which PostgreSQL cannot store"
 
         try:
-            canonical = _dumps(obj, option=_SORT)
-            if _KNOWN_FIELDS_SUPERSET(obj):
-                attributes = None
-            else:
-                extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
-                attributes = _dumps(extra, option=_SORT).decode()
+            attributes, content_hash = _canonical(obj)
         except TypeError as e:  # orjson: recursion limit (nesting > 254)
             return None, "invalid_json", f"cannot canonicalise event: {e} (nesting deeper than 254 levels?)"
 
@@ -613,7 +560,7 @@ class EventValidator:
                 f"timestamp {ts} is before now-{self.retention_days}d ({self.min_time.isoformat()})",
             )
         row.append(attributes)
-        row.append(_md5(canonical).hexdigest())
+        row.append(content_hash)
         return tuple(row), None, None
 
 

@@ -359,6 +359,14 @@ class LogLines:
                     pending = []
                     plen = 0
 
+        yield from self._unterminated_last_line(lineno, pending, skip_head, skip_len, cloudwatch)
+
+    def _unterminated_last_line(
+        self, lineno: int, pending: list[bytes], skip_head: bytes | None, skip_len: int, cloudwatch: bool
+    ) -> Iterator[tuple[int, bytes, str | None, str | None]]:
+        """The object's last line when no newline ends it: the head of an oversize line being
+        skipped, or the pending pieces (a damaged object's is its incomplete fragment)."""
+        max_len = MAX_LINE_BYTES
         damage = self.damage
         if skip_head is not None:
             lineno += 1

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import time
 import weakref
 from collections import deque
@@ -38,11 +37,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
-from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator
+from analytics_pipeline.delivery.prefixes import delivery_hour_of
+from analytics_pipeline.ingestion.contract import EVENT_COLUMN_TYPES, EVENT_COLUMNS, EventValidator
 from analytics_pipeline.ingestion.formats import Line, UnknownFormatError, read_log_lines
 from analytics_pipeline.storage.object_store import ObjectStore, StoredObject
 from analytics_pipeline.warehouse.sql import compose_sql, load_sql
@@ -55,32 +56,38 @@ RAW_TEXT_CAP = 4096
 GROUP_BYTES = 1024 * 1024
 GROUP_OBJECTS = 100
 
-_STAGING_COLUMNS = ("object_id", "object_order", "line_number", "reason", "detail", "raw_text", "raw_sha256",
-                    "raw_size_bytes", *EVENT_COLUMNS)
-_STAGING_TYPES = ("int8", "int4", "int8", "text", "text", "text", "text", "int8",
-                  "timestamptz", "text", "text", "text", "text", "int2", "float8", "int8", "int8", "int8",
-                  "text", "text", "text", "text", "float8", "text", "text", "text", "text", "text", "text", "text")
-_COPY_STAGING = f"COPY incoming_lines ({', '.join(_STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_NO_EVENT = (None,) * len(EVENT_COLUMNS)
-_DELIVERY_HOUR_IN_KEY = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
 
-assert len(_STAGING_TYPES) == len(_STAGING_COLUMNS)
+class _StagingColumn(NamedTuple):
+    name: str
+    pg_type: str
+    not_null: bool = False
+
+
+#: The staging table (sql/ingestion/create_incoming_lines.sql): where a line came from and, for a
+#: line rejected before the claim, why and its raw text; then the event's columns as
+#: contract.EVENT_FIELDS declares them, except attributes, staged as JSON text (binary COPY of
+#: jsonb would want the parsed value back) and cast at the insert into analytics_events.
+_STAGING_COLUMNS: tuple[_StagingColumn, ...] = (
+    _StagingColumn("object_id", "bigint", not_null=True),
+    _StagingColumn("object_order", "integer", not_null=True),
+    _StagingColumn("line_number", "bigint", not_null=True),
+    _StagingColumn("reason", "text"),
+    _StagingColumn("detail", "text"),
+    _StagingColumn("raw_text", "text"),
+    _StagingColumn("raw_sha256", "text"),
+    _StagingColumn("raw_size_bytes", "bigint"),
+    *(_StagingColumn(column, "text" if column == "attributes" else pg_type)
+      for column, pg_type in EVENT_COLUMN_TYPES.items()),
+)
+_STAGING_TYPES = tuple(column.pg_type for column in _STAGING_COLUMNS)
+_COPY_STAGING = compose_sql("ingestion/copy_incoming_lines",
+                            columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in _STAGING_COLUMNS))
+_NO_EVENT = (None,) * len(EVENT_COLUMNS)
 
 #: Connections whose session holds the staging tables already. Kept across loaders: a live
 #: batch builds a loader per request on a pooled connection, and two CREATE ... IF NOT EXISTS
 #: per batch were a tenth of its round trips.
 _STAGING_READY: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
-
-
-def delivery_hour_of(obj: StoredObject) -> datetime:
-    """The hour an object was delivered: ``YYYY/MM/DD/HH/`` in its key, else its last-modified hour."""
-    match = _DELIVERY_HOUR_IN_KEY.search(obj.key)
-    if match:
-        try:
-            return datetime(*map(int, match.groups()), tzinfo=UTC)
-        except ValueError:
-            pass  # not a real date: fall back to when the object arrived
-    return obj.last_modified.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,21 @@ def _object_lines(store: ObjectStore, key: str) -> Iterable[Line]:
     return read_log_lines(store.stream(key))
 
 
+@dataclass(kw_only=True)
+class LineCounts:
+    """What became of the lines read: ``lines_read = accepted + duplicates + quarantined`` (the
+    ledger's CHECK); ``late_events`` are accepted events older than their delivery hour."""
+
+    lines_read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    late_events: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
-class ObjectIngestResult:
+class ObjectIngestResult(LineCounts):
     """What happened to one delivery (an object, a batch); ``status`` is loaded, failed or skipped
     (already in the ledger)."""
 
@@ -125,17 +145,11 @@ class ObjectIngestResult:
     status: str
     delivery_hour: datetime
     format: str | None = None
-    lines_read: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    late_events: int = 0
     min_event_time: datetime | None = None
     max_event_time: datetime | None = None
     event_hours: list[datetime] = field(default_factory=list)
     failure_reason: str | None = None
     damage: str | None = None
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,12 +198,30 @@ def _raw_fields(raw: bytes) -> tuple[str, str, int]:
 
 
 
+def create_staging_tables(conn: psycopg.Connection) -> None:
+    """Create this session's staging tables (temporary, emptied at each commit) if missing."""
+    columns = sql.SQL(",\n    ").join(
+        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.pg_type),
+                                  sql.SQL(" NOT NULL" if c.not_null else ""))
+        for c in _STAGING_COLUMNS)
+    conn.execute(compose_sql("ingestion/create_incoming_lines", columns=columns))
+    conn.execute(load_sql("ingestion/create_incoming_repeats"))
+
+
 @functools.cache
 def insert_new_events_sql(*, on_conflict: bool) -> sql.Composed:
     """sql/ingestion/insert_new_events.sql, plain or as the ON CONFLICT fallback (a fixed clause)."""
+    staged = {c.name: c.pg_type for c in _STAGING_COLUMNS}
+    values = [sql.Identifier("i", column) if staged[column] == pg_type
+              else sql.SQL("{}::{}").format(sql.Identifier("i", column), sql.SQL(pg_type))
+              for column, pg_type in EVENT_COLUMN_TYPES.items()]
     return compose_sql("ingestion/insert_new_events",
-                       on_conflict=sql.SQL("ON CONFLICT (event_key) DO NOTHING" if on_conflict else ""))
+                       on_conflict=sql.SQL("ON CONFLICT (event_key) DO NOTHING" if on_conflict else ""),
+                       event_columns=sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)),
+                       staged_event_values=sql.SQL(", ").join(values))
 
+
+@dataclass(eq=False)
 class ObjectLoader:
     """Loads deliveries (log objects, API batches, Firehose requests, Kinesis ranges) into the
     warehouse, under one ledger ``source``.
@@ -200,21 +232,17 @@ class ObjectLoader:
     is; tests inject one with a fixed clock.
     """
 
-    def __init__(self, conn: psycopg.Connection, ddl_conn: psycopg.Connection, validator: EventValidator,
-                 run_id: str | None = None, source: str = USAGE_LOGS_SOURCE,
-                 second_conn: psycopg.Connection | None = None, group_bytes: int = GROUP_BYTES,
-                 group_objects: int = GROUP_OBJECTS):
-        self.conn = conn
-        self.ddl_conn = ddl_conn
-        self.second_conn = second_conn
-        self.validator = validator
-        self.run_id = run_id
-        self.source = source
-        self.group_bytes = group_bytes
-        self.group_objects = group_objects
-        self.timings = LoaderTimings()
-        self._partitions_made: set[date] = set()
-        self._failed = False
+    conn: psycopg.Connection
+    ddl_conn: psycopg.Connection
+    validator: EventValidator
+    run_id: str | None = None
+    source: str = USAGE_LOGS_SOURCE
+    second_conn: psycopg.Connection | None = None
+    group_bytes: int = GROUP_BYTES
+    group_objects: int = GROUP_OBJECTS
+    timings: LoaderTimings = field(default_factory=LoaderTimings, init=False)
+    _partitions_made: set[date] = field(default_factory=set, init=False)
+    _failed: bool = field(default=False, init=False)
 
     def ingest(self, store: ObjectStore, obj: StoredObject) -> ObjectIngestResult:
         """Load ``obj`` from ``store`` exactly once; a second call returns status ``skipped``."""
@@ -297,8 +325,7 @@ class ObjectLoader:
     def _ensure_staging(self, conn: psycopg.Connection) -> None:
         # Outside the group transactions, so a rolled-back group never takes the tables with it.
         if conn not in _STAGING_READY:
-            conn.execute(load_sql("ingestion/create_incoming_lines"))
-            conn.execute(load_sql("ingestion/create_incoming_repeats"))
+            create_staging_tables(conn)
             _STAGING_READY.add(conn)
         # Groups start with no transaction open: one that had read analytics_events would make
         # the partition DDL (on ddl_conn) wait for ourselves.

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
+from analytics_pipeline.delivery.prefixes import delivery_hour_of
 from analytics_pipeline.ingestion.batch import ingest_all, objects_delivered_between
 from analytics_pipeline.ingestion.contract import EventValidator
-from analytics_pipeline.ingestion.loader import ObjectLoader, delivery_hour_of
+from analytics_pipeline.ingestion.loader import ObjectLoader
 from analytics_pipeline.storage.object_store import LocalDirectoryStore, StoredObject
 from analytics_pipeline.warehouse.database import connect
 

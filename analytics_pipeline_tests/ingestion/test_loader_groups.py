@@ -14,10 +14,9 @@ from psycopg import sql
 from analytics_pipeline.generator.usage_logs import generate_usage_logs
 from analytics_pipeline.ingestion.batch import ingest_all
 from analytics_pipeline.ingestion.contract import EventValidator
-from analytics_pipeline.ingestion.loader import ObjectLoader, insert_new_events_sql
+from analytics_pipeline.ingestion.loader import ObjectLoader, create_staging_tables, insert_new_events_sql
 from analytics_pipeline.storage.object_store import LocalDirectoryStore
 from analytics_pipeline.warehouse.database import connect, drop_database, with_database
-from analytics_pipeline.warehouse.sql import load_sql
 from analytics_pipeline_tests.conftest import _clone_database
 
 NOW = datetime(2026, 9, 14, 11, tzinfo=UTC)  # the validator's clock
@@ -276,8 +275,7 @@ def test_repeats_are_found_by_one_hashed_pass(warehouse_url):
     # Staging has no statistics; NOT EXISTS over the claimed lines was planned as a nested loop
     # (quadratic in the group's lines). Guard the plan shape of the claim statement.
     with connect(warehouse_url) as conn:
-        conn.execute(load_sql("ingestion/create_incoming_lines"))
-        conn.execute(load_sql("ingestion/create_incoming_repeats"))
+        create_staging_tables(conn)
         plan = "\n".join(row[0] for row in conn.execute(
             sql.SQL("EXPLAIN ") + insert_new_events_sql(on_conflict=False),
             {"valid_lines": 20_000, "object_ids": [1], "delivery_hours": [HOUR]}).fetchall())

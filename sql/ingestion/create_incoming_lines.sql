@@ -4,35 +4,8 @@
 -- which the objects were given, which decides the first of two lines with the same key).
 -- Filled by COPY (FORMAT BINARY); attributes stay JSON text until the insert into
 -- analytics_events. Created once per connection; emptied at each commit.
+-- The columns are the loader's staging columns (ingestion/loader.py), the event's from its field
+-- table (ingestion/contract.py EVENT_FIELDS), filled in as identifiers and type names.
 CREATE TEMP TABLE IF NOT EXISTS incoming_lines (
-    object_id        bigint NOT NULL,
-    object_order     integer NOT NULL,
-    line_number      bigint NOT NULL,
-    reason           text,
-    detail           text,
-    raw_text         text,
-    raw_sha256       text,
-    raw_size_bytes   bigint,
-    event_time       timestamptz,
-    organization_id  text,
-    request_id       text,
-    endpoint         text,
-    method           text,
-    status_code      smallint,
-    duration_ms      double precision,
-    tokens_consumed  bigint,
-    tokens_input     bigint,
-    tokens_output    bigint,
-    model_id         text,
-    event_type       text,
-    agent_type       text,
-    tool_name        text,
-    queue_wait_ms    double precision,
-    session_id       text,
-    level            text,
-    message          text,
-    user_id          text,
-    error_type       text,
-    attributes       text,
-    content_hash     text
+    {columns}
 ) ON COMMIT DELETE ROWS

@@ -10,7 +10,8 @@
 -- statement's snapshot makes it fail with a unique violation; the loader then rolls back to a
 -- savepoint and runs this statement again with {on_conflict} = ON CONFLICT (event_key) DO NOTHING,
 -- which waits for that loader and skips its keys (their lines become repeats); the first time
--- {on_conflict} is empty. The loader fills it in; no value ever goes there.
+-- {on_conflict} is empty. The loader fills it in; no value ever goes there. The event's columns
+-- come from its field table (ingestion/contract.py), each staged value cast to its column's type.
 --
 -- Valid lines that claimed nothing (repeats) go to incoming_repeats, to be told apart as
 -- duplicates or conflicting duplicates; the one-time filter skips that scan when every valid
@@ -37,15 +38,8 @@ WITH objects AS (
     {on_conflict}
     RETURNING object_id, line_number
 ), inserted AS (
-    INSERT INTO analytics_events (
-        event_time, organization_id, request_id, endpoint, method, status_code, duration_ms,
-        tokens_consumed, tokens_input, tokens_output, model_id, event_type, agent_type, tool_name,
-        queue_wait_ms, session_id, level, message, user_id, error_type, attributes, content_hash, object_id)
-    SELECT
-        i.event_time, i.organization_id, i.request_id, i.endpoint, i.method, i.status_code, i.duration_ms,
-        i.tokens_consumed, i.tokens_input, i.tokens_output, i.model_id, i.event_type, i.agent_type, i.tool_name,
-        i.queue_wait_ms, i.session_id, i.level, i.message, i.user_id, i.error_type, i.attributes::jsonb,
-        i.content_hash, i.object_id
+    INSERT INTO analytics_events ({event_columns}, object_id)
+    SELECT {staged_event_values}, i.object_id
     FROM incoming_lines AS i
     JOIN claimed AS c ON c.object_id = i.object_id AND c.line_number = i.line_number
     RETURNING object_id, event_time

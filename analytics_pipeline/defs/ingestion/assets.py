@@ -12,9 +12,10 @@ from analytics_pipeline.defs.shared import (
     partition_figures,
     window_metadata,
 )
+from analytics_pipeline.delivery.prefixes import delivery_hour_of
 from analytics_pipeline.ingestion.batch import IngestSummary, ingest_all, objects_delivered_between
 from analytics_pipeline.ingestion.contract import EventValidator
-from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, ObjectLoader, delivery_hour_of
+from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, ObjectLoader
 from analytics_pipeline.settings import current_settings
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline.warehouse.sql import load_sql

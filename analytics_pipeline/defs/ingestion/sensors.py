@@ -9,8 +9,8 @@ from analytics_pipeline.defs.ingestion.jobs import raw_usage_events_job
 from analytics_pipeline.defs.resources import ClockResource, ObjectStorageResource, WarehouseResource
 from analytics_pipeline.defs.shared import HOUR_KEY_FORMAT, OBJECTS_TAG, described_sensor, hourly_partitions
 from analytics_pipeline.delivery.discovery import discover_new_objects, known_objects_since, run_key_for
-from analytics_pipeline.delivery.prefixes import day_prefixes
-from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE, delivery_hour_of
+from analytics_pipeline.delivery.prefixes import day_prefixes, delivery_hour_of
+from analytics_pipeline.ingestion.loader import USAGE_LOGS_SOURCE
 
 MAX_OBJECTS_PER_TICK = 5_000
 
