@@ -33,7 +33,7 @@ from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.live import KINESIS_SOURCE
 from analytics_pipeline.ingestion.loader import Delivery, ObjectIngestResult, ObjectLoader
 from analytics_pipeline.ingestion.records import record_lines
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 logger = logging.getLogger("analytics_pipeline.kinesis")
 
@@ -60,7 +60,7 @@ class ShardStatus:
 
 def stream_status(conn: psycopg.Connection, stream: str) -> list[ShardStatus]:
     """Every known shard of ``stream``: checkpoint, lease and progress."""
-    return [ShardStatus(*row) for row in conn.execute(load_sql("ingestion/stream_status"), {"stream": stream})]
+    return fetch_rows(conn, "ingestion/stream_status", {"stream": stream}, ShardStatus)
 
 
 def stream_consumers_alive(conn: psycopg.Connection, stream: str) -> int:

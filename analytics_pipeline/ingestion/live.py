@@ -18,7 +18,7 @@ import psycopg
 from analytics_pipeline.ingestion.contract import EventValidator
 from analytics_pipeline.ingestion.formats import Line
 from analytics_pipeline.ingestion.loader import Delivery, ObjectLoader
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 INGEST_API_SOURCE = "ingest_api"
 FIREHOSE_SOURCE = "firehose"
@@ -105,6 +105,6 @@ def batch_outcome(conn: psycopg.Connection, source: str, batch_key: str) -> tupl
     object_id, digest, _status, lines_read, accepted, duplicates, quarantined = row
     first = []
     if quarantined:
-        first = [QuarantinedLine(*line) for line in conn.execute(
-            load_sql("ingestion/first_quarantined_lines"), {"object_id": object_id, "limit": FIRST_REASONS})]
+        first = fetch_rows(conn, "ingestion/first_quarantined_lines",
+                           {"object_id": object_id, "limit": FIRST_REASONS}, QuarantinedLine)
     return digest, BatchOutcome(lines_read, accepted, duplicates, quarantined, first_quarantined=first)
