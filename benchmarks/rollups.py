@@ -27,11 +27,14 @@ FILL_SQL). Then it times, each on its own:
       of the monthly_usage_exports asset, target < 60 s;
 
 and prints a table with PASS/FAIL. Time targets in events are scaled linearly from 10M
-events when --events differs. --rerun also times (b) over existing rollups (a restatement),
---explain prints EXPLAIN ANALYZE of both INSERTs over the whole window. Server settings are left as
-they are, except the session settings passed with --work-mem / --set (applied to every
-timed connection). The load average is printed with each timing: on a shared machine other
-work inflates the figures.
+events when --events differs. --cpu-days N also prints the backend CPU seconds of (a), the hourly INSERT, the
+hourly rows' writes alone and the daily INSERT over the month's first N days, each day on its own and the
+statements alternating for --cpu-rounds rounds on one connection without parallel workers: on a shared machine
+the wall time follows the load, the CPU seconds of the same statements much less. --rerun also times (b)
+over existing rollups (a restatement), --explain prints EXPLAIN ANALYZE of both INSERTs over the whole
+window. Server settings are left as they are, except the session settings passed with --work-mem / --set
+(applied to every timed connection). The load average is printed with each timing: on a shared machine
+other work inflates the figures.
 """
 
 from __future__ import annotations
@@ -65,9 +68,11 @@ from analytics_pipeline.rollups.pricing import (  # noqa: E402
 )
 from analytics_pipeline.rollups.usage import (  # noqa: E402
     Granularity,
+    day_slices,
     range_latency,
     replace_rollups_sql,
     replace_usage_rollups_by_day,
+    rollup_sql,
 )
 from analytics_pipeline.storage.object_store import LocalDirectoryStore  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
@@ -80,6 +85,7 @@ from benchmarks._common import (  # noqa: E402
     throwaway_postgres,
     timed,
 )
+from benchmarks.api import _cpu_seconds as backend_cpu_seconds  # noqa: E402
 
 MONTH_START = datetime(2026, 7, 1, tzinfo=UTC)  # a 31-day month after the catalog's last price change
 REFERENCE_EVENTS = 10_000_000
@@ -166,6 +172,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="another session setting for the timed sessions, e.g. max_parallel_workers_per_gather=0")
     parser.add_argument("--explain", action="store_true",
                         help="also print EXPLAIN (ANALYZE, BUFFERS) of the hourly and daily INSERTs (rolled back)")
+    parser.add_argument("--cpu-days", type=int, default=0,
+                        help="also print backend CPU seconds of each statement over the first N days (default 0: no)")
+    parser.add_argument("--cpu-rounds", type=int, default=4, help="alternating rounds of --cpu-days (default 4)")
     parser.add_argument("--rerun", action="store_true",
                         help="also time (b) again over the existing rollups (a restatement: DELETE, then INSERT)")
     args = parser.parse_args(argv)
@@ -287,6 +296,45 @@ def range_percentile(conn: psycopg.Connection, organization: str, start: datetim
     return sorted(seconds)[len(seconds) // 2], answer
 
 
+CPU_STATEMENTS = ("(a) baseline", "hourly INSERT", "hourly rows written alone", "daily INSERT")
+
+
+def backend_cpu_rounds(url: str, settings: dict[str, str], work_mem: str, start: datetime, days: int,
+                       rounds: int) -> dict[str, list[float]]:
+    """Backend CPU seconds of each of CPU_STATEMENTS over the ``days`` days from ``start``, one day a statement,
+    per round. The rollups' work_mem for all, and no parallel workers (a worker's CPU is not its backend's).
+    "Written alone" inserts a copy of the same hourly rows, so the INSERT minus it is the SELECT's share."""
+    end = start + timedelta(days=days)
+    seconds: dict[str, list[float]] = {name: [] for name in CPU_STATEMENTS}
+    with session(url, {**settings, "work_mem": work_mem, "max_parallel_workers_per_gather": "0"}) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        conn.execute("CREATE TEMPORARY TABLE hourly_rows_copy AS SELECT * FROM analytics_hourly_rollups "
+                     "WHERE bucket_start >= %s AND bucket_start < %s", (start, end))
+        conn.commit()
+        statements = (
+            (sql.SQL(BASELINE_SQL), None),
+            (replace_rollups_sql(Granularity.HOURLY), Granularity.HOURLY),
+            (sql.SQL("INSERT INTO analytics_hourly_rollups SELECT * FROM hourly_rows_copy "
+                     "WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s"), Granularity.HOURLY),
+            (replace_rollups_sql(Granularity.DAILY), Granularity.DAILY),
+        )
+        for round_number in range(rounds):
+            for name, (statement, granularity) in zip(CPU_STATEMENTS, statements, strict=True):
+                total = 0.0
+                for day_start, day_end in day_slices(start, end):
+                    params = {"range_start": day_start, "range_end": day_end}
+                    with conn.transaction():
+                        if granularity:
+                            conn.execute(rollup_sql("rollups/delete_usage_rollups", granularity), params)
+                        before = backend_cpu_seconds(pid)
+                        conn.execute(statement, params)
+                        total += backend_cpu_seconds(pid) - before
+                seconds[name].append(total)
+            log(f"  round {round_number + 1}: " + ", ".join(f"{n} {s[-1]:.2f}" for n, s in seconds.items())
+                + f" CPU s (load average {load_average()})")
+    return seconds
+
+
 def explain(url: str, settings: dict[str, str], granularity: Granularity, start: datetime, end: datetime) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the rollup INSERT over the whole window into an empty table
     (the daily one after the hourly rows of (b)): the table is truncated first, in a transaction
@@ -386,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
                                                  workers=args.workers, work_mem=args.rollup_work_mem)
                 results[("rerun", granularity)] = t.seconds
 
+        if args.cpu_days:
+            log(f"\nbackend CPU seconds over the first {args.cpu_days} day(s), {args.cpu_rounds} alternating rounds")
+            results["cpu"] = backend_cpu_rounds(url, args.settings, args.rollup_work_mem, start, args.cpu_days,
+                                                args.cpu_rounds)
+
         if args.explain:
             explain(url, args.settings, Granularity.HOURLY, start, end)
             explain(url, args.settings, Granularity.DAILY, start, end)
@@ -423,6 +476,15 @@ def main(argv: list[str] | None = None) -> int:
     print_table(("step", "seconds", "events/s", "target (s)", "result"), rows)
     log(f"ratio (b) / (a): {results['b'] / results['a']:.2f}  "
         f"(hourly alone / (a): {results[Granularity.HOURLY] / results['a']:.2f})")
+    if "cpu" in results:
+        medians = {name: sorted(values)[len(values) // 2] for name, values in results["cpu"].items()}
+        baseline = medians[CPU_STATEMENTS[0]]
+        log(f"\nbackend CPU seconds, the first {args.cpu_days} day(s), median of {args.cpu_rounds} rounds:")
+        print_table(("statement", "CPU s", "x (a)", "every round"),
+                    [(name, f"{m:.2f}", f"{m / baseline:.2f}", " ".join(f"{v:.2f}" for v in results["cpu"][name]))
+                     for name, m in medians.items()])
+        both = medians["hourly INSERT"] + medians["daily INSERT"]
+        log(f"hourly + daily {both:.2f} CPU s = {both / baseline:.2f}x (a) (target {ROLLUP_TARGET_RATIO:g}x)")
     return 0 if all(r[4] != "FAIL" for r in rows) else 1
 
 

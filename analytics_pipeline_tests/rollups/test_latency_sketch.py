@@ -175,6 +175,50 @@ def test_rollups_and_any_range_hold_to_the_raw_events(conn, events, first_hour, 
     conn.commit()
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["m1", "", None]),
+                                 st.sampled_from(["org-a", "org-b"]), st.one_of(durations, st.none())),
+                       min_size=1, max_size=120))
+def test_the_hourly_rows_keep_percentile_cont_to_the_last_bit(conn, events):
+    # The hourly rollup reads p50/p95/p99 off its one sorted pass with percentile_cont's arithmetic, and
+    # counts its sketch in the same pass: both against percentile_cont and a GROUP BY of the raw events,
+    # per (hour, organization, model), with equality, not a tolerance (NULL durations count in neither).
+    conn.execute("TRUNCATE analytics_events, analytics_hourly_rollups")
+    conn.commit()
+    insert_events(conn, [(DAY + timedelta(hours=h, seconds=i), org, f"r{i}", model, 200, d, None, 1, 1)
+                         for i, (h, model, org, d) in enumerate(events)])
+    replace_usage_rollups(conn, Granularity.HOURLY, DAY, DAY + timedelta(hours=3))
+    stored = conn.execute(
+        "SELECT bucket_start, organization_id, model_id, request_count, latency_p50_ms, latency_p95_ms, "
+        "latency_p99_ms, latency_sketch_keys, latency_sketch_counts FROM analytics_hourly_rollups "
+        "ORDER BY 1, 2, 3 NULLS FIRST").fetchall()
+    truth = conn.execute(
+        """
+        WITH buckets AS (
+            SELECT date_trunc('hour', event_time) AS hour, organization_id, model_id,
+                   analytics_latency_key(duration_ms) AS latency_key, count(*) AS n
+            FROM analytics_events WHERE duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4
+        ),
+        sketches AS (
+            SELECT hour, organization_id, model_id, array_agg(latency_key ORDER BY latency_key) AS keys,
+                   array_agg(n ORDER BY latency_key) AS counts
+            FROM buckets GROUP BY 1, 2, 3
+        )
+        SELECT e.hour, e.organization_id, e.model_id, e.requests, e.p50, e.p95, e.p99, s.keys, s.counts
+        FROM (SELECT date_trunc('hour', event_time) AS hour, organization_id, model_id, count(*) AS requests,
+                     percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+                     percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+                     percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
+              FROM analytics_events GROUP BY 1, 2, 3) AS e
+        LEFT JOIN sketches AS s
+               ON s.hour = e.hour AND s.organization_id = e.organization_id
+              AND s.model_id IS NOT DISTINCT FROM e.model_id
+        ORDER BY 1, 2, 3 NULLS FIRST
+        """).fetchall()
+    assert stored == truth
+    conn.commit()
+
+
 def test_whole_days_of_a_range():
     assert whole_days(DAY, DAY + timedelta(days=2)) == (DAY, DAY + timedelta(days=2))
     assert whole_days(DAY + timedelta(hours=5), DAY + timedelta(days=2, hours=1)) == (

@@ -75,6 +75,33 @@ def test_cost_at_the_effective_price_with_a_mid_day_change(conn):
     assert isinstance(hourly(conn, 12)[1][8], Decimal)
 
 
+def test_an_empty_model_id_and_a_missing_one_stay_two_rows(conn):
+    # The event contract accepts model_id "" as well as no model_id; they are different facts (exports show
+    # "" and "(none)"), so an hour holding both has two rows, hourly and daily, and the checks match each
+    # with its own events (the unique key once folded "" into NULL and refused the second row).
+    insert_events(conn, [ev(4, 0, "empty", model="", tokens_in=10, duration=10.0),
+                         ev(4, 1, "missing", model=None, tokens_in=20, duration=20.0),
+                         ev(4, 2, "named", tokens_in=30, duration=30.0)])
+    window = (DAY, DAY + timedelta(days=1))
+    replace_usage_rollups(conn, Granularity.HOURLY, *window)
+    replace_usage_rollups(conn, Granularity.DAILY, *window)
+    for table in ("analytics_hourly_rollups", "analytics_daily_rollups"):
+        assert conn.execute(
+            f"SELECT model_id, request_count, tokens_input, latency_p50_ms FROM {table} "  # noqa: S608
+            "ORDER BY model_id NULLS FIRST").fetchall() == [
+            (None, 1, 20, pytest.approx(20.0, rel=RELATIVE_ERROR)),
+            ("", 1, 10, pytest.approx(10.0, rel=RELATIVE_ERROR)),
+            ("m1", 1, 30, pytest.approx(30.0, rel=RELATIVE_ERROR))]
+    for granularity in Granularity.HOURLY, Granularity.DAILY:
+        assert rollup_mismatches_against_events(conn, granularity, *window) == []
+    assert daily_mismatches_against_hourly(conn, *window) == []
+    # a restated hour replaces both rows, and a tampered one is found on its own side
+    replace_usage_rollups(conn, Granularity.HOURLY, *window)
+    conn.execute("UPDATE analytics_hourly_rollups SET request_count = 5 WHERE model_id = ''")
+    assert [row[2] for row in rollup_mismatches_against_events(conn, Granularity.HOURLY, *window)] == [""]
+    assert [row[2] for row in daily_mismatches_against_hourly(conn, *window)] == [""]
+
+
 def test_percentiles_are_exact_on_skewed_data(conn):
     # 1..99 ms plus one 10 s outlier: a heavy tail that averages would hide. The hourly row is exact;
     # the daily row merges the hours' sketches, within the sketch's 1 %.

@@ -1,5 +1,7 @@
 -- Daily rollup rows of [range_start, range_end) whose additive measures differ from the
 -- sum of the day's hourly rollup rows (or exist on one side only).
+-- A model_id of "" and a missing one are different rows: the join holds coalesce(model_id, '') and
+-- model_id IS NULL, equalities the planner can hash (IS NOT DISTINCT FROM it cannot).
 WITH hourly AS (
     SELECT date_trunc('day', bucket_start) AS bucket_start, organization_id, model_id,
            sum(request_count) AS request_count, sum(tokens_input) AS tokens_input,
@@ -22,7 +24,7 @@ SELECT coalesce(h.bucket_start, d.bucket_start) AS bucket_start,
 FROM hourly AS h
 FULL JOIN daily AS d
   ON h.bucket_start = d.bucket_start AND h.organization_id = d.organization_id
- AND coalesce(h.model_id, '') = coalesce(d.model_id, '')
+ AND coalesce(h.model_id, '') = coalesce(d.model_id, '') AND (h.model_id IS NULL) = (d.model_id IS NULL)
 WHERE (h.request_count, h.tokens_input, h.tokens_output, h.tokens_total, h.error_count,
        h.client_error_count, h.server_error_count, h.cost_total)
       IS DISTINCT FROM

@@ -32,7 +32,10 @@ day_buckets AS (
                  -- two set-returning calls in the select list run in step, like unnest(keys, counts)
                  unnest(latency_sketch_keys) AS latency_key, unnest(latency_sketch_counts) AS request_count
           FROM analytics_hourly_rollups
-          WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s) AS hour_buckets
+          WHERE bucket_start >= %(range_start)s AND bucket_start < %(range_end)s
+          -- sorted here, the buckets group and the running counts follow without another sort; left to
+          -- itself the planner hashed them, then sorted the groups again; this way takes 18 percent less CPU (README)
+          ORDER BY 1, 2, 3, 4, 5) AS hour_buckets
     GROUP BY 1, 2, 3, 4, 5
 ),
 running_buckets AS (

@@ -1,5 +1,7 @@
 -- Rollup rows of [range_start, range_end) that differ from a fresh aggregation of the raw
 -- events (or exist on one side only). {rollup_table}/{bucket} are fixed by the caller.
+-- A model_id of "" and a missing one are different rows: the join holds coalesce(model_id, '') and
+-- model_id IS NULL, equalities the planner can hash (IS NOT DISTINCT FROM it cannot).
 WITH
 {priced_events},
 expected AS (
@@ -22,7 +24,7 @@ SELECT coalesce(e.bucket_start, a.bucket_start) AS bucket_start,
 FROM expected AS e
 FULL JOIN actual AS a
   ON e.bucket_start = a.bucket_start AND e.organization_id = a.organization_id
- AND coalesce(e.model_id, '') = coalesce(a.model_id, '')
+ AND coalesce(e.model_id, '') = coalesce(a.model_id, '') AND (e.model_id IS NULL) = (a.model_id IS NULL)
 WHERE (e.request_count, e.tokens_total, e.error_count, e.cost_total)
       IS DISTINCT FROM (a.request_count, a.tokens_total, a.error_count, a.cost_total)
 ORDER BY 1, 2, 3
