@@ -8,7 +8,7 @@ from datetime import datetime
 
 import psycopg
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_row
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,5 @@ class IngestTotals:
 
 def ingest_totals(conn: psycopg.Connection, source: str, start: datetime, end: datetime) -> IngestTotals:
     """The ledger's totals of ``source``'s objects delivered in ``[start, end)``."""
-    row = conn.execute(load_sql("ingestion/ingest_totals"),
-                       {"source": source, "range_start": start, "range_end": end}).fetchone()
-    return IngestTotals(*row)
+    return fetch_row(conn, "ingestion/ingest_totals",
+                     {"source": source, "range_start": start, "range_end": end}, IngestTotals)

@@ -38,7 +38,7 @@ from enum import StrEnum
 import psycopg
 
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows
 
 HOUR = timedelta(hours=1)
 METRICS = ("requests", "tokens")
@@ -208,9 +208,8 @@ def _hours(start: datetime, end: datetime) -> list[datetime]:
 def usage_by_org_hour(conn: psycopg.Connection, start: datetime, end: datetime,
                       trailing_days: int) -> list[OrgHourUsage]:
     """The rows of ``usage_anomalies.sql`` for the hours of ``[start, end)``."""
-    rows = conn.execute(load_sql("rollups/usage_anomalies"),
-                        {"range_start": start, "range_end": end, "trailing_days": trailing_days}).fetchall()
-    return [OrgHourUsage(*row) for row in rows]
+    return fetch_rows(conn, "rollups/usage_anomalies",
+                      {"range_start": start, "range_end": end, "trailing_days": trailing_days}, OrgHourUsage)
 
 
 def find_usage_anomalies(conn: psycopg.Connection, start: datetime, end: datetime, policy: AnomalyPolicy, *,

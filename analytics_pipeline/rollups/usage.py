@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 
 from analytics_pipeline.delivery.ledger import hours_behind_ledger
-from analytics_pipeline.warehouse.sql import compose_sql, load_sql
+from analytics_pipeline.warehouse.sql import compose_sql, fetch_row, fetch_rows, load_sql
 
 
 class Granularity(enum.StrEnum):
@@ -124,9 +124,8 @@ class RollupTotals:
 
 
 def rollup_totals(conn: psycopg.Connection, granularity: Granularity, start: datetime, end: datetime) -> RollupTotals:
-    row = conn.execute(rollup_sql("rollups/usage_rollup_totals", granularity),
-                       {"range_start": start, "range_end": end}).fetchone()
-    return RollupTotals(*row)
+    return fetch_row(conn, rollup_sql("rollups/usage_rollup_totals", granularity),
+                     {"range_start": start, "range_end": end}, RollupTotals)
 
 
 def replace_usage_rollups(conn: psycopg.Connection, granularity: Granularity, start: datetime,
@@ -206,7 +205,7 @@ def replace_endpoint_rollups(conn: psycopg.Connection, start: datetime, end: dat
         refuse_dropped_days(conn, start, end)
         conn.execute(load_sql("rollups/delete_endpoint_rollups"), params)
         conn.execute(load_sql("rollups/replace_endpoint_rollups"), params)
-        return EndpointRollupSummary(*conn.execute(load_sql("rollups/endpoint_rollup_summary"), params).fetchone())
+        return fetch_row(conn, "rollups/endpoint_rollup_summary", params, EndpointRollupSummary)
 
 
 def stale_hours(conn: psycopg.Connection, hours: list[datetime]) -> list[datetime]:
@@ -235,9 +234,8 @@ class UsageRow:
 def usage_series(conn: psycopg.Connection, granularity: Granularity, organization_id: str, start: datetime,
                  end: datetime) -> list[UsageRow]:
     """An organization's rollup rows of ``[start, end)``, by bucket then model (the export API's usage)."""
-    rows = conn.execute(rollup_sql("rollups/usage_series", granularity),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [UsageRow(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, rollup_sql("rollups/usage_series", granularity),
+                      {"organization_id": organization_id, "range_start": start, "range_end": end}, UsageRow)
 
 
 @dataclass(frozen=True)
@@ -303,6 +301,5 @@ def live_usage_series(conn: psycopg.Connection, granularity: Granularity, organi
     billing truth). ``cost_total`` is None for a bucket with an event without a price."""
     if start >= end:
         return []
-    rows = conn.execute(rollup_sql("rollups/live_usage_series", granularity),
-                        {"organization_id": organization_id, "range_start": start, "range_end": end})
-    return [UsageRow(*row) for row in rows.fetchall()]
+    return fetch_rows(conn, rollup_sql("rollups/live_usage_series", granularity),
+                      {"organization_id": organization_id, "range_start": start, "range_end": end}, UsageRow)
