@@ -12,7 +12,7 @@ import psycopg
 
 from analytics_pipeline.api.security import NewKey, generate_key, secret_digest
 from analytics_pipeline.identity import checked_organization_id
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_row, fetch_rows, load_sql
 
 ORGANIZATION_SCOPE = "organization"
 FINANCE_SCOPE = "finance"  # reads every organization
@@ -56,21 +56,20 @@ def create_key(conn: psycopg.Connection, *, name: str, organization_id: str | No
     if not 1 <= len(name) <= 200:
         raise ValueError("a key's name is 1 to 200 characters")
     new = generate_key()
-    row = conn.execute(load_sql("api/insert_api_key"), {
+    key = fetch_row(conn, "api/insert_api_key", {
         "key_id": new.key_id, "secret_sha256": secret_digest(new.secret), "name": name,
         "scope": FINANCE_SCOPE if finance else INGEST_SCOPE if ingest else ORGANIZATION_SCOPE,
         "organization_id": organization_id,
-        "created_at": now, "expires_at": now + expires_in if expires_in else None}).fetchone()
-    return ApiKey(*row), new
+        "created_at": now, "expires_at": now + expires_in if expires_in else None}, ApiKey)
+    return key, new
 
 
 def find_key(conn: psycopg.Connection, key_id: str) -> ApiKey | None:
-    row = conn.execute(load_sql("api/find_api_key"), {"key_id": key_id}).fetchone()
-    return ApiKey(*row) if row else None
+    return fetch_row(conn, "api/find_api_key", {"key_id": key_id}, ApiKey)
 
 
 def list_keys(conn: psycopg.Connection) -> list[ApiKey]:
-    return [ApiKey(*row) for row in conn.execute(load_sql("api/list_api_keys")).fetchall()]
+    return fetch_rows(conn, "api/list_api_keys", None, ApiKey)
 
 
 def revoke_key(conn: psycopg.Connection, key_id: str, now: datetime) -> bool:

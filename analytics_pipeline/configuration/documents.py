@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +43,16 @@ def parse_document(text: str, *, fmt: str, source: str, kind: str, error: type[V
     if not isinstance(data, dict):
         raise error(f"{source}: the top level must be an object/table")
     return data
+
+
+def document_amount(value: object, where: str, *, error: type[ValueError]) -> Decimal:
+    """An amount written in a document (a string such as ``"1500.00"``, an integer or a decimal
+    number) as a ``Decimal``, possibly infinite or NaN: the caller states its own bounds (finite
+    included). ``error`` naming ``where`` for anything else (a boolean, a list, text that is not a
+    number)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise error(f"{where}: {value!r} is not an amount (use a string such as \"1500.00\")")
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise error(f"{where}: {value!r} is not an amount") from None

@@ -35,10 +35,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
-from analytics_pipeline.configuration.documents import parse_document, read_document_file
+from analytics_pipeline.configuration.documents import document_amount, parse_document, read_document_file
 from analytics_pipeline.costs.attribution import round_cents
 from analytics_pipeline.metrics.forecasting import month_end_forecasts
 from analytics_pipeline.money import CENT
@@ -63,12 +63,7 @@ class Budgets:
 
 
 def _money(value, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise BudgetFileError(f"{where}: {value!r} is not an amount (use a string such as \"1500.00\")")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BudgetFileError(f"{where}: {value!r} is not an amount") from None
+    amount = document_amount(value, where, error=BudgetFileError)
     if not amount.is_finite() or amount <= 0:
         raise BudgetFileError(f"{where}: a budget must be a positive amount, not {value!r}")
     return amount

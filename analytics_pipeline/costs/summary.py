@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import psycopg
 
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_row
 
 
 @dataclass(frozen=True)
@@ -25,5 +25,4 @@ class CostSummary:
 
 def cost_summary(conn: psycopg.Connection, start: datetime, end: datetime) -> CostSummary:
     """The cost lines of the days in ``[start, end)`` (the margin of the complete months starting in it)."""
-    return CostSummary(*conn.execute(load_sql("costs/demo_cost_summary"),
-                                     {"range_start": start, "range_end": end}).fetchone())
+    return fetch_row(conn, "costs/demo_cost_summary", {"range_start": start, "range_end": end}, CostSummary)

@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 
 from analytics_pipeline.configuration.documents import parse_document
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 _ENTRY_FIELDS = {"organizations": {"name", "plan", "created"}, "models": {"name", "provider", "created"}}
 
@@ -123,7 +123,7 @@ def load_directory(conn: psycopg.Connection, directory: Directory, *, source: st
 
 def list_organizations(conn: psycopg.Connection) -> list[DirectoryEntry]:
     """Every organization of the directory or with usage, by name (an id without entry: its id as name)."""
-    return [DirectoryEntry(*row) for row in conn.execute(load_sql("directory/list_organizations")).fetchall()]
+    return fetch_rows(conn, "directory/list_organizations", None, DirectoryEntry)
 
 
 def organization_names(conn: psycopg.Connection, organization_ids: Iterable[str]) -> dict[str, str]:

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
-from analytics_pipeline.configuration.documents import parse_document, read_document_file
+from analytics_pipeline.configuration.documents import document_amount, parse_document, read_document_file
 from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 REVENUE_CURRENCY = "USD"  # the price catalog's
@@ -66,12 +66,7 @@ class Plans:
 
 
 def _amount(value, where: str, *, maximum: Decimal | None = None) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PlansFileError(f"{where}: {value!r} is not an amount (use a string such as \"1500.00\")")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise PlansFileError(f"{where}: {value!r} is not an amount") from None
+    amount = document_amount(value, where, error=PlansFileError)
     if not amount.is_finite() or amount < 0 or (maximum is not None and amount > maximum):
         bound = f"between 0 and {maximum}" if maximum is not None else "0 or more"
         raise PlansFileError(f"{where}: must be {bound}, not {value!r}")

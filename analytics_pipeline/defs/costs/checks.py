@@ -17,7 +17,7 @@ from analytics_pipeline.costs.budgets import (
 )
 from analytics_pipeline.defs.costs.assets import tenant_cost_attribution
 from analytics_pipeline.defs.resources import BudgetSettings, WarehouseResource
-from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, markdown_table, window_metadata
 
 ATTRIBUTION_RECONCILES = "attributed_cost_equals_infra_cost"
 TENANT_BUDGETS = "tenant_budgets"
@@ -48,10 +48,9 @@ def _reconciliation_result(window: dg.TimeWindow, days) -> dg.AssetCheckResult:
         "mismatched_days": len(mismatched),
     }
     if mismatched:
-        metadata["mismatches"] = dg.MetadataValue.md(
-            "| day | infra cost | attributed | difference |\n|---|---:|---:|---:|\n" + "\n".join(
-                f"| {d.usage_date} | {d.infra_total} | {d.attributed_total} | {d.difference} |"
-                for d in mismatched[:31]))
+        metadata["mismatches"] = markdown_table(
+            ("day", "infra cost", "attributed", "difference"),
+            ((d.usage_date, d.infra_total, d.attributed_total, d.difference) for d in mismatched), limit=31)
     return dg.AssetCheckResult(
         passed=not mismatched,
         description=(f"{len(mismatched)} of {len(days)} day(s) attribute a different total than their "
@@ -61,13 +60,11 @@ def _reconciliation_result(window: dg.TimeWindow, days) -> dg.AssetCheckResult:
     )
 
 
-def _budget_table(evaluation) -> str:
-    lines = ["| budget | monthly budget | spent | % | forecast | forecast % | status |",
-             "|---|---:|---:|---:|---:|---:|---|"]
-    lines += [f"| {s.name} | {s.budget:,.2f} | {s.actual:,.2f} | {s.actual_percent} | {s.forecast:,.2f} | "
-              f"{s.forecast_percent} | {s.level.name}{': ' + ', '.join(s.reasons) if s.reasons else ''} |"
-              for s in evaluation.statuses]
-    return "\n".join(lines)
+def _budget_table(evaluation) -> dg.MetadataValue:
+    return markdown_table(
+        ("budget", "monthly budget", "spent", "%", "forecast", "forecast %", "status"),
+        ((s.name, s.budget, s.actual, s.actual_percent, s.forecast, s.forecast_percent,
+          f"{s.level.name}{': ' + ', '.join(s.reasons) if s.reasons else ''}") for s in evaluation.statuses))
 
 
 # A multi_asset_check (can_subset) rather than @asset_check: without a budgets file it yields no
@@ -122,6 +119,6 @@ def _budgets_result(conn, path: str, through) -> dg.AssetCheckResult:
             "budgets": len(evaluation.statuses),
             "failed": failed,
             "warning": warned,
-            "evaluation": dg.MetadataValue.md(_budget_table(evaluation)),
+            "evaluation": _budget_table(evaluation),
         },
     )

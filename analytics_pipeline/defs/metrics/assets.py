@@ -64,6 +64,15 @@ def _from_raw_events(warehouse: WarehouseResource) -> Iterator[psycopg.Connectio
                          metadata={"dropped_days": [day.isoformat() for day in error.days]}) from None
 
 
+def _recomputed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, metrics_settings: MetricsSettings,
+                recompute):
+    """``recompute(conn, start, end, work_mem=...)`` over the run's window, on a
+    :func:`_from_raw_events` connection: what an asset computed from the raw events alone runs."""
+    window = context.partition_time_window
+    with _from_raw_events(warehouse) as conn:
+        return recompute(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+
+
 @contextmanager
 def _configuration_file(what: str, error_type: type[ValueError]) -> Iterator[None]:
     """A configuration file that cannot be read fails the run without retries (a retry reads it again)."""
@@ -75,6 +84,11 @@ def _configuration_file(what: str, error_type: type[ValueError]) -> Iterator[Non
 
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 2)
+
+
+def _share_percent(part: int, whole: int) -> float:
+    """``part`` of ``whole`` in percent to 3 decimals; 0.0 when there is no whole (an hour without any)."""
+    return round(part / whole * 100, 3) if whole else 0.0
 
 
 @_business_asset(daily_partitions, deps=[RAW_USAGE_EVENTS, DAILY_USAGE_ROLLUPS])
@@ -131,9 +145,7 @@ def feature_adoption(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     organizations and users that used it and their share of the day's active organizations
     (`analytics_feature_adoption_daily`). Each organization's first use of each feature is the
     view `analytics_view_feature_first_use`; the first uses that fall in the window are listed here."""
-    window = context.partition_time_window
-    with _from_raw_events(warehouse) as conn:
-        summary = replace_feature_adoption(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    summary = _recomputed(context, warehouse, metrics_settings, replace_feature_adoption)
     by_kind = {kind: sum(1 for f in summary.features if f.feature_kind == kind)
                for kind in ("endpoint", "agent_type", "tool")}
     return table_partition_result(context, warehouse, daily_partitions, "day", {
@@ -293,9 +305,7 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
     requests by status class (2xx-5xx), 429s, exact p50/p95/p99 latency and queue wait, and
     error types sent on non-errors (`analytics_endpoint_hourly_metrics`); errors by status
     class and `error_type` (`analytics_error_type_hourly`)."""
-    window = context.partition_time_window
-    with _from_raw_events(warehouse) as conn:
-        summary = replace_endpoint_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    summary = _recomputed(context, warehouse, metrics_settings, replace_endpoint_metrics)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "request_count": Figure("sum", "request_count", PLATFORM_ROWS),
         "server_error_count": Figure("sum", "status_5xx", PLATFORM_ROWS),
@@ -304,13 +314,11 @@ def endpoint_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Wareho
     }, {
         "request_count": summary.request_count,
         "server_error_count": summary.server_error_count,
-        "server_error_rate_pct": round(summary.server_error_count / summary.request_count * 100, 3)
-        if summary.request_count else 0.0,
+        "server_error_rate_pct": _share_percent(summary.server_error_count, summary.request_count),
         "worst_p99_ms": summary.worst_p99_ms,
         "error_type_rows": summary.error_type_rows,
         "error_types_on_non_errors": summary.error_types_on_non_errors,
-        "top_error_types": markdown_table(["status class", "error type", "errors"],
-                                     [list(row) for row in summary.top_error_types]),
+        "top_error_types": markdown_table(["status class", "error type", "errors"], summary.top_error_types),
     })
 
 
@@ -321,9 +329,7 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
     failures (status >= 400, server >= 500) and duration p50/p95/p99
     (`analytics_agent_hourly_metrics`); per hour, organization and tool: tool calls, failures,
     distinct users and p95 duration (`analytics_tool_hourly_usage`)."""
-    window = context.partition_time_window
-    with _from_raw_events(warehouse) as conn:
-        summary = replace_agent_metrics(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    summary = _recomputed(context, warehouse, metrics_settings, replace_agent_metrics)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "agent_invocations": Figure("sum", "invocations", PLATFORM_ROWS),
         "agent_failures": Figure("sum", "failures", PLATFORM_ROWS),
@@ -332,8 +338,7 @@ def agent_hourly_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse
         "agent_rows": summary.agent_rows,
         "agent_invocations": summary.invocations,
         "agent_failures": summary.failures,
-        "agent_failure_rate_pct": round(summary.failures / summary.invocations * 100, 3) if summary.invocations
-        else 0.0,
+        "agent_failure_rate_pct": _share_percent(summary.failures, summary.invocations),
         "worst_agent_p95_ms": summary.worst_p95_ms,
         "tool_rows": summary.tool_rows,
         "tool_calls": summary.tool_calls,
@@ -351,9 +356,7 @@ def session_concurrency(context: dg.AssetExecutionContext, warehouse: WarehouseR
     (first and last event of each session in it) are kept in `analytics_session_hours`; an
     hour's figure depends on the events of the day either side of it, which the restatement
     sensor restates together."""
-    window = context.partition_time_window
-    with _from_raw_events(warehouse) as conn:
-        summary = replace_session_concurrency(conn, window.start, window.end, work_mem=metrics_settings.work_mem)
+    summary = _recomputed(context, warehouse, metrics_settings, replace_session_concurrency)
     return table_partition_result(context, warehouse, hourly_partitions, "bucket_start", {
         "sessions": Figure("sum", "sessions"), "peak_concurrent_sessions": Figure("max", "peak_concurrent_sessions"),
     }, {

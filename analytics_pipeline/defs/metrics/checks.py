@@ -6,7 +6,7 @@ import dagster as dg
 from analytics_pipeline.defs.metrics.assets import customer_health, daily_activity, usage_forecasts
 from analytics_pipeline.defs.metrics.resources import MetricsSettings
 from analytics_pipeline.defs.resources import WarehouseResource
-from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, window_metadata
+from analytics_pipeline.defs.shared import check_each_partition, daily_partitions, markdown_table, window_metadata
 from analytics_pipeline.metrics.activity import day_bounds
 from analytics_pipeline.metrics.checks import (
     activity_mismatches,
@@ -42,11 +42,10 @@ def _activity_result(conn, window: dg.TimeWindow, first_day, end_day) -> dg.Asse
     metadata = {**window_metadata(window), "organization_days": rows, "request_count": requests,
                 "mismatched_days": len(mismatches)}
     if mismatches:
-        metadata["mismatches"] = dg.MetadataValue.md(
-            "| day | organization | rollup requests | activity requests | rollup tokens | activity tokens |\n"
-            "|---|---|---:|---:|---:|---:|\n" + "\n".join(
-                f"| {m.day} | {m.organization_id} | {m.rollup_requests} | {m.activity_requests} | "
-                f"{m.rollup_tokens} | {m.activity_tokens} |" for m in mismatches))
+        metadata["mismatches"] = markdown_table(
+            ("day", "organization", "rollup requests", "activity requests", "rollup tokens", "activity tokens"),
+            ((m.day, m.organization_id, m.rollup_requests, m.activity_requests, m.rollup_tokens, m.activity_tokens)
+             for m in mismatches))
     return dg.AssetCheckResult(
         passed=not mismatches, metadata=metadata,
         description=(f"{len(mismatches)}{'+' if len(mismatches) == 20 else ''} organization day(s) differ from "
@@ -66,9 +65,9 @@ def _trailing_activity_result(conn, window: dg.TimeWindow, first_day, end_day) -
     violations = trailing_activity_violations(conn, first_day, end_day)
     metadata = {**window_metadata(window), "violations": len(violations)}
     if violations:
-        metadata["examples"] = dg.MetadataValue.md(
-            "| day | organization | DAU | WAU | MAU |\n|---|---|---:|---:|---:|\n" + "\n".join(
-                f"| {day} | {org or '(platform)'} | {dau} | {wau} | {mau} |" for day, org, dau, wau, mau in violations))
+        metadata["examples"] = markdown_table(
+            ("day", "organization", "DAU", "WAU", "MAU"),
+            ((day, org or "(platform)", dau, wau, mau) for day, org, dau, wau, mau in violations))
     return dg.AssetCheckResult(passed=not violations, metadata=metadata,
                                description=f"{len(violations)} day(s) break DAU <= WAU <= MAU" if violations
                                else "DAU <= WAU <= MAU on every day, per organization and platform-wide")
@@ -117,10 +116,10 @@ def _backtest_result(conn, window: dg.TimeWindow, first_day, end_day, bound: flo
                          "mean_run_rate_mape_pct": round(sum(r.run_rate_mape for r in requests) / len(requests) * 100,
                                                          2)})
     if over:
-        metadata["over_bound"] = dg.MetadataValue.md(
-            "| as of | seasonal MAPE % | run rate MAPE % | cases |\n|---|---:|---:|---:|\n" + "\n".join(
-                f"| {r.as_of} | {r.seasonal_mape * 100:.2f} | {r.run_rate_mape * 100:.2f} | {r.cases} |"
-                for r in over[:31]))
+        metadata["over_bound"] = markdown_table(
+            ("as of", "seasonal MAPE %", "run rate MAPE %", "cases"),
+            ((r.as_of, round(r.seasonal_mape * 100, 2), round(r.run_rate_mape * 100, 2), r.cases) for r in over),
+            limit=31)
     if not requests:
         description = "no day of the window has enough history to backtest yet"
     elif over:

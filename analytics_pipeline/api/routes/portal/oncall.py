@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from analytics_pipeline.api.deps import InternalSession, PortalOrgScope, Warehouse
 from analytics_pipeline.api.portal.pages import render
 from analytics_pipeline.tracing.trace import trace_request
-from analytics_pipeline.warehouse.sql import load_sql
+from analytics_pipeline.warehouse.sql import fetch_rows, load_sql
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 RequestIdText = Annotated[str | None, Query(max_length=256, description="A request id to trace.")]
@@ -97,8 +97,8 @@ PANEL_METRICS = ("CPUUtilization", "MemoryUtilization", "cpu_total_time", "memor
 
 def latest_hour(conn, now: datetime) -> list[ServiceFigure]:
     """Per service and panel metric, the hour up to the latest minute at or before ``now``."""
-    return [ServiceFigure(*row) for row in conn.execute(load_sql("system_health/latest_minutes"),
-                                                        {"now": now, "metric_names": list(PANEL_METRICS)})]
+    return fetch_rows(conn, "system_health/latest_minutes", {"now": now, "metric_names": list(PANEL_METRICS)},
+                      ServiceFigure)
 
 
 def sre_panel(conn, now: datetime) -> dict:
