@@ -107,14 +107,12 @@ def _dropped_failure(error: RawEventsDroppedError) -> dg.Failure:
                       metadata={"dropped_days": [day.isoformat() for day in error.days]})
 
 
-@dg.asset(
-    partitions_def=hourly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[RAW_USAGE_EVENTS, model_prices],
-    kinds={"postgres"},
-    group_name="usage",
-    owners=["team:data-engineering"],
-)
+#: What the hourly and daily usage rollups share: a backfill range is one run, in the usage group.
+USAGE_ROLLUP = {"backfill_policy": dg.BackfillPolicy.single_run(), "kinds": {"postgres"}, "group_name": "usage",
+                "owners": ["team:data-engineering"]}
+
+
+@dg.asset(partitions_def=hourly_partitions, deps=[RAW_USAGE_EVENTS, model_prices], **USAGE_ROLLUP)
 def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (hour, organization, model) in `analytics_hourly_rollups`, by *event* time:
@@ -128,15 +126,8 @@ def hourly_usage_rollups(context: dg.AssetExecutionContext, warehouse: Warehouse
     return dg.MaterializeResult()
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[hourly_usage_rollups],
-    freshness_policy=DAILY_FRESHNESS,
-    kinds={"postgres"},
-    group_name="usage",
-    owners=["team:data-engineering"],
-)
+@dg.asset(partitions_def=daily_partitions, deps=[hourly_usage_rollups], freshness_policy=DAILY_FRESHNESS,
+          **USAGE_ROLLUP)
 def daily_usage_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                         rollup_settings: RollupSettings) -> dg.MaterializeResult:
     """Usage per (day, organization, model) in `analytics_daily_rollups`, the same measures as
