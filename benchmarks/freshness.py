@@ -11,12 +11,12 @@ catalog to load, then measures two paths one after the other in the same run:
     into the local logs store, one every ``--every`` seconds, in the current delivery hour; parts
     from the runs in Dagster's storage: sensor tick (write to the ingest run's creation), launch
     (creation to start: queue and process start), load (the ingest run), restatement (ingest run
-    end to the end of the rollup run that made it visible);
+    end until visible: the rollup sensor's tick, the rollup run's launch and the run);
 (2) the live path: ``--batches`` NDJSON batches of ``--events`` events POSTed to
     ``/analytics/v1/events`` with an ingest key, one every ``--every`` seconds; parts: the API
     (the POST until its answer: the batch is committed), then the hourly rollup run that made it
     visible: the wait for its start (``live_ingestion_restatement_sensor``'s tick and the run's
-    launch, split when the run was requested after the answer) and the run itself.
+    launch, split when the run was requested after the answer) and the run until visible.
 
 For each object or batch: the time from its write or send until every event of it counts in
 ``analytics_hourly_rollups`` (the hours' rollup requests reach what the ingest ledger says the
@@ -105,19 +105,16 @@ def run_records(instance):
 
 
 def rollup_that_made_it_visible(rollups, after: float, visible: float):
-    """The successful hourly rollup run that made an entry visible: of those started at or after
-    ``after`` (they could read its rows), the last to end by ``visible`` (seen by the next poll,
-    at most 0.5 s later; a run started sooner may have restated other hours)."""
-    import dagster as dg
-
-    done = [r for r in rollups if r.start_time is not None and r.start_time >= after and r.end_time
-            and r.end_time <= visible and r.dagster_run.status == dg.DagsterRunStatus.SUCCESS]
-    return max(done, key=lambda r: r.end_time, default=None)
+    """The hourly rollup run that made an entry visible: of those started between ``after``
+    (they could read its rows) and ``visible``, the last to start (its end is recorded after
+    its commit, when the poll may already have seen the rows)."""
+    started = [r for r in rollups if r.start_time is not None and after <= r.start_time <= visible]
+    return max(started, key=lambda r: r.start_time, default=None)
 
 
 def object_parts(instance, dropped: list[Dropped]) -> None:
-    """Fill each object's parts from the runs: its ingest run, and the rollup run that made it visible."""
-    ingest, rollups = run_records(instance)
+    """Fill each object's parts from the runs: its ingest run, then the restatement until visible."""
+    ingest, _rollups = run_records(instance)
 
     def keys_of(run) -> list[str]:
         return run.run_config.get("ops", {}).get("raw_usage_events", {}).get("config", {}).get("object_keys", [])
@@ -129,15 +126,14 @@ def object_parts(instance, dropped: list[Dropped]) -> None:
         item.parts["sensor tick"] = mine.create_timestamp.timestamp() - item.written
         item.parts["launch"] = mine.start_time - mine.create_timestamp.timestamp()
         item.parts["load"] = mine.end_time - mine.start_time
-        run = rollup_that_made_it_visible(rollups, mine.end_time, item.visible)
-        if run is not None:
-            item.parts["restatement"] = run.end_time - mine.end_time
+        item.parts["restatement"] = item.visible - mine.end_time
 
 
 def batch_parts(instance, sent: list[Dropped]) -> None:
-    """Fill each live batch's parts: the API's answer, then the rollup run that made it visible:
-    the wait for its start (the live sensor's tick and the run's launch; split in two when the run
-    was requested after the answer, else the batch caught a run already queued) and the run."""
+    """Fill each live batch's parts (they add up to its latency): the API's answer, the wait for
+    the start of the rollup run that made it visible (the live sensor's tick and the run's launch;
+    split in two when the run was requested after the answer, else the batch caught a run already
+    queued), and that run until the rows were seen."""
     _ingest, rollups = run_records(instance)
     for item in sent:
         item.parts["api"] = item.answered - item.written
@@ -149,7 +145,7 @@ def batch_parts(instance, sent: list[Dropped]) -> None:
         if created >= item.answered:
             item.parts["  sensor tick"] = created - item.answered
             item.parts["  launch"] = run.start_time - created
-        item.parts["restatement run"] = run.end_time - run.start_time
+        item.parts["restatement run"] = item.visible - run.start_time
 
 
 def percentile(values: list[float], share: float) -> float:
