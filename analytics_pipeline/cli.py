@@ -334,12 +334,13 @@ def demo_live_lines(now: datetime, *, orgs: int, models: int, seed: int) -> list
 
 @dataclass(frozen=True)
 class LiveUsageShown:
-    """What the demo's live step sent, and what ``/usage`` then showed provisional."""
+    """What the demo's live step sent, and ``/usage`` of one organization before and after."""
 
     sent: SendSummary
     organization: str
     organization_events: int
-    provisional_requests: int
+    requests_before: int
+    requests_after: int
     provisional_from: str | None
     visible_after_seconds: float
 
@@ -347,25 +348,29 @@ class LiveUsageShown:
 def send_and_read_live_usage(client, lines: list[bytes], now: datetime, ingest_token: str, reader_token: str,
                              organization: str, wait_seconds: float = 30.0) -> LiveUsageShown:
     """POST ``lines`` to ``/analytics/v1/events`` (an httpx client on the API) with the ingest key,
-    then poll ``organization``'s hourly ``/usage`` over the hours up to ``now``'s until its
-    provisional buckets count the organization's events (or ``wait_seconds`` pass)."""
+    then poll ``organization``'s hourly ``/usage`` over the hour before ``now``'s and that one until
+    its requests grew by the organization's events (or ``wait_seconds`` pass)."""
     import orjson
 
     from analytics_pipeline.generator import send
 
-    started = time.monotonic()
-    summary = send.send_http(client, ingest_token, lines)
-    expected = sum(orjson.loads(line)["customer_id"] == organization for line in lines)
     hour = now.replace(minute=0, second=0, microsecond=0)
     query = {"start": f"{hour - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
              "end": f"{hour + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}", "granularity": "hourly"}
+
+    def usage() -> dict:
+        return client.get(f"/analytics/v1/orgs/{organization}/usage", params=query,
+                          headers={"Authorization": f"Bearer {reader_token}"}).raise_for_status().json()
+
+    before = usage()["totals"]["requestCount"]
+    started = time.monotonic()
+    summary = send.send_http(client, ingest_token, lines)
+    expected = sum(orjson.loads(line)["customer_id"] == organization for line in lines)
     while True:
-        usage = client.get(f"/analytics/v1/orgs/{organization}/usage", params=query,
-                           headers={"Authorization": f"Bearer {reader_token}"}).raise_for_status().json()
-        provisional = sum(row["requestCount"] for row in usage["series"] if row["provisional"])
-        if provisional >= expected or time.monotonic() - started > wait_seconds:
-            return LiveUsageShown(summary, organization, expected, provisional, usage["provisionalFrom"],
-                                  time.monotonic() - started)
+        after = usage()
+        if after["totals"]["requestCount"] - before >= expected or time.monotonic() - started > wait_seconds:
+            return LiveUsageShown(summary, organization, expected, before, after["totals"]["requestCount"],
+                                  after["provisionalFrom"], time.monotonic() - started)
         time.sleep(0.2)
 
 
@@ -417,10 +422,10 @@ def _demo_live_path(args, settings) -> None:
           f"sent {sent.events:,} events of the last hour to POST /analytics/v1/events with an ingest key, "
           f"{sent.requests} batches: {sent.accepted:,} accepted, {sent.duplicates:,} duplicates, "
           f"{sent.quarantined:,} quarantined\n"
-          f"/usage of {organization}: {shown.provisional_requests:,} of its {shown.organization_events:,} requests "
-          f"there {shown.visible_after_seconds:.1f} s after sending began, provisional from {shown.provisional_from} "
-          f"(the hourly rollups restate them under the daemon's live_ingestion_restatement_sensor; "
-          f"{time.monotonic() - started:.1f} s)")
+          f"/usage of {organization}, the last two hours: {shown.requests_before:,} -> {shown.requests_after:,} "
+          f"requests ({shown.organization_events:,} of its events sent), {shown.visible_after_seconds:.1f} s after "
+          f"sending began, provisional from {shown.provisional_from} (the hourly rollups restate them under the "
+          f"daemon's live_ingestion_restatement_sensor; {time.monotonic() - started:.1f} s)")
 
 
 def _load_demo_directory(args, settings, month_start: date) -> None:

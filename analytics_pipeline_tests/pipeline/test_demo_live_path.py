@@ -34,9 +34,10 @@ def test_the_last_hour_sent_live_shows_in_usage_provisional(tmp_path, warehouse_
     assert (shown.sent.events, shown.sent.accepted, shown.sent.duplicates, shown.sent.quarantined) == (
         len(lines), len(lines), 0, 0)
     own = sum(orjson.loads(line)["customer_id"] == organization for line in lines)
-    assert shown.organization_events == own and shown.provisional_requests == own
+    assert (shown.organization_events, shown.requests_before, shown.requests_after) == (own, 0, own)
     assert shown.provisional_from is not None
     assert datetime.fromisoformat(shown.provisional_from) <= min(times)
-    assert (again.sent.accepted, again.sent.duplicates, again.provisional_requests) == (0, len(lines), own)
+    assert (again.sent.accepted, again.sent.duplicates, again.requests_before, again.requests_after) == (
+        0, len(lines), own, own)
     with connect(warehouse_url) as conn:
         assert conn.execute("SELECT count(*) FROM analytics_events").fetchone()[0] == len(lines)
