@@ -312,7 +312,8 @@ DEMO_LIVE_EVENTS = 3000
 
 def demo_live_lines(now: datetime, *, orgs: int, models: int, seed: int) -> list[bytes]:
     """The demo's live batch: the events of the hour before ``now`` of the demo's organizations
-    (an event stream of their own, so neither month's figures move), as JSON lines."""
+    (an event stream of their own, so neither month's figures move, and drawn afresh at each
+    ``now``, so a demo run again sends new events, not duplicates), as JSON lines."""
     import tempfile
 
     import orjson
@@ -327,7 +328,7 @@ def demo_live_lines(now: datetime, *, orgs: int, models: int, seed: int) -> list
         first = since.date()
         generate_usage_logs(store.write, start=first, days=(now.date() - first).days + 1, orgs=orgs, models=models,
                             events_per_hour=DEMO_LIVE_EVENTS, seed=seed, until=now,
-                            event_seed=month_to_date_seed(seed, now.date()) + 1)
+                            event_seed=month_to_date_seed(seed, now.date()) * 10**10 + int(now.timestamp()))
         return [raw for obj in store.list() for _n, raw, reason, _d in read_log_lines(store.stream(obj.key))
                 if reason is None and datetime.fromisoformat(orjson.loads(raw)["timestamp"]) >= since]
 

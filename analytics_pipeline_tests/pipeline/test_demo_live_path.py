@@ -17,7 +17,8 @@ def test_the_last_hour_sent_live_shows_in_usage_provisional(tmp_path, warehouse_
     times = [datetime.fromisoformat(orjson.loads(line)["timestamp"]) for line in lines]
     assert 1000 < len(lines) < 10_000  # "a few thousand"
     assert NOW - timedelta(hours=1) <= min(times) and max(times) < NOW
-    assert lines == demo_live_lines(NOW, orgs=3, models=3, seed=7)  # drawn from the seed, not the clock
+    assert lines == demo_live_lines(NOW, orgs=3, models=3, seed=7)  # drawn from the seed and now
+    assert not set(lines) & set(demo_live_lines(NOW + timedelta(minutes=1), orgs=3, models=3, seed=7))
 
     servers = ApiServers(tmp_path)
     try:
@@ -26,7 +27,7 @@ def test_the_last_hour_sent_live_shows_in_usage_provisional(tmp_path, warehouse_
         ingest, _ = api.key(None, "demo live path", ingest=True)
         reader, _ = api.key(organization, "demo live usage")
         shown = send_and_read_live_usage(api.client, lines, NOW, ingest, reader, organization, wait_seconds=5)
-        # Sent again (the demo run twice): every event is a duplicate, nothing counted twice.
+        # The same lines sent again (new idempotency keys): every event a duplicate, nothing counted twice.
         again = send_and_read_live_usage(api.client, lines, NOW, ingest, reader, organization, wait_seconds=0)
     finally:
         servers.stop()
