@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from analytics_pipeline.cli import build_parser, cmd_consume
+from analytics_pipeline.cli import build_parser
 from analytics_pipeline.settings import setting_variables
 from analytics_pipeline_tests.deployment.files import DOCKERFILE, REPO, load_yaml
 
@@ -21,7 +21,7 @@ def consume_arguments(command: list[str]):
     """``command`` parsed by the CLI's parser; it must be ``analytics-pipeline consume``."""
     assert command[0] == "analytics-pipeline"
     args = build_parser().parse_args(command[1:])
-    assert args.func is cmd_consume
+    assert args.command == "consume" and args.func.__name__ == "cmd_consume"
     return args
 
 
