@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analytics_pipeline.cli.generate import add_generate_arguments, generate, previous_month_start
 from analytics_pipeline.cli.services import prepare_dagster_home
 from analytics_pipeline.cli.shared import connect_warehouse, s3_client, warehouse_url
 from analytics_pipeline.settings import environment_for, is_set, load_settings
+
+if TYPE_CHECKING:
+    from analytics_pipeline.generator.send import SendSummary
 
 EXAMPLE_BUDGETS = Path(__file__).resolve().parents[1] / "costs" / "budgets.example.json"
 
@@ -81,6 +87,9 @@ def cmd_demo(args) -> int:
     now = datetime.now(UTC)  # the month to date ends here, after the previous month has run: it stays fresh
     if month_start < now.date().replace(day=1):  # a demo of the current month is already up to date
         _demo_month_to_date(args, settings, now)
+        # Not in a demo of the current month: its live events would join the month's totals, and
+        # a second run would then print other totals.
+        _demo_live_path(args, settings)
     print("\nOpen the Dagster UI on the same data (partitions from the demo's month, its budgets):\n"
           f"  ANALYTICS_PARTITIONS_START={settings.partitions_start} ANALYTICS_BUDGETS_FILE={settings.budgets_file} "
           "analytics-pipeline ui   (then http://127.0.0.1:3000)")
@@ -160,6 +169,129 @@ def _demo_month_to_date(args, settings, now: datetime) -> None:
     print("freshness now: " + ", ".join(f"{what} {reading.state} ({reading.lag.total_seconds() / 60:.0f} min)"
                                         if reading.lag is not None else f"{what} {reading.state}"
                                         for what, reading in readings.items()))
+
+
+#: The demo's live batch: the generated events of the hour before now, about this many.
+DEMO_LIVE_EVENTS = 3000
+
+
+def demo_live_lines(now: datetime, *, orgs: int, models: int, seed: int) -> list[bytes]:
+    """The demo's live batch: the events of the hour before ``now`` of the demo's organizations
+    (an event stream of their own, so neither month's figures move, and drawn afresh at each
+    ``now``, so a demo run again sends new events, not duplicates), as JSON lines."""
+    import tempfile
+
+    import orjson
+
+    from analytics_pipeline.generator.usage_logs import generate_usage_logs
+    from analytics_pipeline.ingestion.formats import read_log_lines
+    from analytics_pipeline.storage.object_store import LocalDirectoryStore
+
+    since = now - timedelta(hours=1)
+    with tempfile.TemporaryDirectory(prefix="analytics-demo-live-") as scratch:
+        store = LocalDirectoryStore(scratch)
+        first = since.date()
+        generate_usage_logs(store.write, start=first, days=(now.date() - first).days + 1, orgs=orgs, models=models,
+                            events_per_hour=DEMO_LIVE_EVENTS, seed=seed, until=now,
+                            event_seed=month_to_date_seed(seed, now.date()) * 10**10 + int(now.timestamp()))
+        return [raw for obj in store.list() for _n, raw, reason, _d in read_log_lines(store.stream(obj.key))
+                if reason is None and datetime.fromisoformat(orjson.loads(raw)["timestamp"]) >= since]
+
+
+@dataclass(frozen=True)
+class LiveUsageShown:
+    """What the demo's live step sent, and ``/usage`` of one organization before and after."""
+
+    sent: SendSummary
+    organization: str
+    organization_events: int
+    requests_before: int
+    requests_after: int
+    provisional_from: str | None
+    visible_after_seconds: float
+
+
+def send_and_read_live_usage(client, lines: list[bytes], now: datetime, ingest_token: str, reader_token: str,
+                             organization: str, wait_seconds: float = 30.0) -> LiveUsageShown:
+    """POST ``lines`` to ``/analytics/v1/events`` (an httpx client on the API) with the ingest key,
+    then poll ``organization``'s hourly ``/usage`` over the hour before ``now``'s and that one until
+    its requests grew by the organization's events (or ``wait_seconds`` pass)."""
+    import orjson
+
+    from analytics_pipeline.generator import send
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    query = {"start": f"{hour - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+             "end": f"{hour + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}", "granularity": "hourly"}
+
+    def usage() -> dict:
+        return client.get(f"/analytics/v1/orgs/{organization}/usage", params=query,
+                          headers={"Authorization": f"Bearer {reader_token}"}).raise_for_status().json()
+
+    before = usage()["totals"]["requestCount"]
+    started = time.monotonic()
+    summary = send.send_http(client, ingest_token, lines)
+    expected = sum(orjson.loads(line)["customer_id"] == organization for line in lines)
+    while True:
+        after = usage()
+        if after["totals"]["requestCount"] - before >= expected or time.monotonic() - started > wait_seconds:
+            return LiveUsageShown(summary, organization, expected, before, after["totals"]["requestCount"],
+                                  after["provisionalFrom"], time.monotonic() - started)
+        time.sleep(0.2)
+
+
+def _demo_live_path(args, settings) -> None:
+    """The live path after the month: the last hour's events POSTed to an API started for the
+    purpose, with an ingest key, then read back from ``/usage`` with an organization's key,
+    provisional (no daemon runs in the demo: the rollups do not restate them)."""
+    import socket
+    import subprocess
+
+    import httpx
+    import orjson
+
+    from analytics_pipeline.api.keys import create_key
+    from analytics_pipeline.warehouse.database import connect
+
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    lines = demo_live_lines(now, orgs=args.orgs, models=args.models, seed=args.seed)
+    organization = orjson.loads(lines[0])["customer_id"]
+    url = warehouse_url(settings)
+    with connect(url, autocommit=True) as conn:
+        _key, ingest = create_key(conn, name="demo live path", organization_id=None, finance=False, now=now,
+                                  ingest=True)
+        _key, reader = create_key(conn, name="demo live usage", organization_id=organization, finance=False, now=now)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)],
+                           env={**os.environ, **environment_for(database_url=url)}, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if api.poll() is not None or time.monotonic() - started > 60:
+                    raise RuntimeError("demo: the API did not start")
+                time.sleep(0.2)
+            shown = send_and_read_live_usage(client, lines, now, ingest.token, reader.token, organization)
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+    sent = shown.sent
+    print(f"\n=== the live path (events in seconds) ===\n"
+          f"sent {sent.events:,} events of the last hour to POST /analytics/v1/events with an ingest key, "
+          f"{sent.requests} batches: {sent.accepted:,} accepted, {sent.duplicates:,} duplicates, "
+          f"{sent.quarantined:,} quarantined\n"
+          f"/usage of {organization}, the last two hours: {shown.requests_before:,} -> {shown.requests_after:,} "
+          f"requests ({shown.organization_events:,} of its events sent), {shown.visible_after_seconds:.1f} s after "
+          f"sending began, provisional from {shown.provisional_from} (the hourly rollups restate them under the "
+          f"daemon's live_ingestion_restatement_sensor; {time.monotonic() - started:.1f} s)")
 
 
 def _load_demo_directory(args, settings, month_start: date) -> None:

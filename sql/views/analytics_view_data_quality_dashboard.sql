@@ -1,21 +1,25 @@
 -- Data quality dashboard (the memo's section 4, Graham: pipeline health, freshness, anomalies): per UTC hour,
--- * pipeline health, by delivery hour (the ingest ledger): objects loaded and failed, lines read, accepted,
---   duplicates, quarantined and the quarantine rate, late events;
--- * freshness: how long after its hour ended the hour's last object was ingested (ingest_lag_minutes), and how
---   long after its events' hour ended the hour's rollups were computed (rollup_lag_minutes);
+-- * pipeline health, by delivery hour (the ingest ledger): S3 objects loaded and failed; lines read, accepted,
+--   duplicates, quarantined and the quarantine rate, late events, of every path (S3 objects and the live paths'
+--   deliveries: ingest API batches, Firehose requests, Kinesis shard ranges, whose delivery hour is the hour they
+--   arrived in), and apart the live deliveries loaded and what they accepted (live_batches_loaded, live_accepted);
+-- * freshness: how long after its hour ended the hour's last S3 object was ingested (ingest_lag_minutes; a live
+--   delivery arrives within its own hour), and how long after its events' hour ended the hour's rollups were
+--   computed (rollup_lag_minutes);
 -- * anomalies, by event hour: the organizations whose requests are more than 3 standard deviations from their
 --   mean of the same hour on the 7 days before (a plain z-score; the check usage_within_normal_range adds noise
 --   floors and history rules), counted on the last 35 days; and the error types sent on non-error statuses.
 CREATE OR REPLACE VIEW analytics_view_data_quality_dashboard AS
 WITH ingest AS (
     SELECT delivery_hour AS hour,
-           count(*) FILTER (WHERE status = 'loaded') AS objects_loaded,
-           count(*) FILTER (WHERE status = 'failed') AS objects_failed,
+           count(*) FILTER (WHERE s3_object AND status = 'loaded') AS objects_loaded,
+           count(*) FILTER (WHERE s3_object AND status = 'failed') AS objects_failed,
            sum(lines_read) AS lines_read, sum(accepted) AS accepted, sum(duplicates) AS duplicates,
            sum(quarantined) AS quarantined, sum(late_events) AS late_events,
-           max(ingested_at) AS last_ingested_at
-    FROM analytics_ingested_objects
-    WHERE source = 'usage_logs'
+           max(ingested_at) FILTER (WHERE s3_object) AS last_ingested_at,
+           count(*) FILTER (WHERE NOT s3_object AND status = 'loaded') AS live_batches_loaded,
+           coalesce(sum(accepted) FILTER (WHERE NOT s3_object), 0) AS live_accepted
+    FROM analytics_ingested_objects, LATERAL (SELECT source = 'usage_logs' AS s3_object) AS path
     GROUP BY delivery_hour
 ), rollups AS (
     SELECT bucket_start AS hour, max(computed_at) AS rollups_computed_at, sum(request_count) AS requests
@@ -57,7 +61,10 @@ SELECT coalesce(i.hour, r.hour) AS hour,
        r.requests AS rollup_requests,
        round(extract(epoch FROM r.rollups_computed_at - (r.hour + interval '1 hour')) / 60, 1) AS rollup_lag_minutes,
        a.anomalous_organizations,
-       coalesce(q.error_types_on_non_errors, 0) AS error_types_on_non_errors
+       coalesce(q.error_types_on_non_errors, 0) AS error_types_on_non_errors,
+       -- Added after the columns above (a view's columns can only be appended):
+       coalesce(i.live_batches_loaded, 0) AS live_batches_loaded,
+       coalesce(i.live_accepted, 0) AS live_accepted
 FROM ingest AS i
 FULL JOIN rollups AS r ON r.hour = i.hour
 LEFT JOIN anomalies AS a ON a.hour = coalesce(i.hour, r.hour)
