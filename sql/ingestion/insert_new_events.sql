@@ -1,5 +1,7 @@
 -- Claim each (organization_id, request_id) of the staged group for its first line (in the order
 -- the objects were given, then line order) and insert the claiming lines as events; one row of figures per object back.
+-- The key is staged with each line (the loader computes analytics_event_key(organization_id,
+-- request_id) as it validates), so this statement does not hash a key per line.
 -- Claim and event commit together, so a retry after a crash never finds a claimed id without
 -- its event.
 --
@@ -23,8 +25,7 @@ WITH objects AS (
     SELECT * FROM unnest(%(object_ids)s::bigint[], %(delivery_hours)s::timestamptz[]) AS o (object_id, delivery_hour)
 ), firsts AS (
     SELECT DISTINCT ON (event_key)
-           analytics_event_key(organization_id, request_id) AS event_key,
-           organization_id, request_id, content_hash, event_time, object_id, line_number
+           event_key, organization_id, request_id, content_hash, event_time, object_id, line_number
     FROM incoming_lines
     WHERE reason IS NULL
     ORDER BY event_key, object_order, line_number
