@@ -163,7 +163,7 @@ def pipeline_environment(pg: ThrowawayPostgres, label: str, logs_root: Path) -> 
     """The environment of a Dagster process (CLI, daemon) on ``pg``, as a deployment runs it: a
     DAGSTER_HOME with the repo's dagster.yaml and its storage on PostgreSQL (the CLI's block), a
     warehouse database, the logs store at ``logs_root`` and this checkout's code."""
-    from analytics_pipeline.cli import POSTGRES_STORAGE_BLOCK, REPO_DAGSTER_YAML
+    from analytics_pipeline.cli.services import POSTGRES_STORAGE_BLOCK, REPO_DAGSTER_YAML
     from analytics_pipeline.warehouse.database import dagster_storage_url
 
     repo = REPO_DAGSTER_YAML.parent

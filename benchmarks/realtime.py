@@ -9,7 +9,9 @@ On a throwaway embedded PostgreSQL, with the API running as its own processes
   (1) HTTP ingestion: 4 keep-alive clients POST batches of 1,000 NDJSON events to
       /analytics/v1/events for ``--seconds``; events/s = events the ledger accepted / wall time.
       Baseline: a psycopg COPY (text) of the same events, already parsed, into a table indexed
-      like analytics_events (the limit of any loader on this server).
+      like analytics_events (the limit of any loader on this server). Also the CPU seconds per
+      accepted event of the API's processes and of PostgreSQL's (steadier than the rate on a
+      shared machine: 50,000 events/s on 2 CPUs leaves 40 us per event for everything).
   (2) Firehose HTTP endpoint delivery: the same clients, requests of 10 records x 100 events
       (CloudWatch Logs payloads), 1,000 events each.
   (3) Kinesis: ``--kinesis-records`` one-event records on a 2-shard stream in moto's server;
@@ -91,6 +93,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``root_pid`` and its descendants alive now
+    (Linux /proc): the API's worker processes, or the PostgreSQL server's backends."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [root_pid]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:  # exited meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pending += map(int, children)
+    return total
 
 
 def ledger_accepted(url: str, source: str) -> int:
@@ -247,9 +266,14 @@ def main(argv: list[str] | None = None) -> int:
             headers = {"Authorization": f"Bearer {ingest.token}", "Content-Type": "application/x-ndjson"}
             requests = [http_request("/analytics/v1/events", port, headers, ndjson(lines[b * BATCH:(b + 1) * BATCH]))
                         for b in range(batches)]
+            # Where the CPU goes (the machine is shared, so CPU seconds say more than the rate).
+            postmaster = int((pg.pgdata / "postmaster.pid").read_text().split()[0])
+            cpu_before = process_tree_cpu(server.pid), process_tree_cpu(postmaster)
             started = time.perf_counter()
             responses = closed_loop_load(port, lambda n: requests[n % batches], CLIENTS, args.seconds)
             http_seconds = time.perf_counter() - started
+            api_cpu, pg_cpu = (process_tree_cpu(server.pid) - cpu_before[0],
+                               process_tree_cpu(postmaster) - cpu_before[1])
             http_events = ledger_accepted(url, "ingest_api")
             log(f"  HTTP: {len(responses):,} requests, statuses {sorted({r.status for r in responses})}, "
                 f"{http_events:,} events accepted in {http_seconds:.1f} s (load average {load_average()})")
@@ -278,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         ["(3) Kinesis consumer (records/s)", f"{args.kinesis_records:,}", "",
          f"{consumer_rate:,.0f}", "moto GetRecords alone", f"{moto_rate:,.0f}"],
     ])
+    per_event = 1e6 / max(http_events, 1)
+    print(f"\n(1) CPU per accepted event: API processes {api_cpu * per_event:.1f} us, PostgreSQL "
+          f"{pg_cpu * per_event:.1f} us (the benchmark's own clients not counted); 2 CPUs allow "
+          f"{2e6 / 50_000:.0f} us per event in all for 50,000 events/s")
     fresh.sort()
     p95 = fresh[min(len(fresh) - 1, int(0.95 * len(fresh)))]
     print(f"\n(4) freshness, send -> visible in /usage over {len(fresh)} batches: p50 "

@@ -40,7 +40,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
+from psycopg.adapt import Dumper
+from psycopg.postgres import types as pg_types
 
 from analytics_pipeline.delivery.prefixes import delivery_hour_of
 from analytics_pipeline.ingestion.contract import EVENT_COLUMN_TYPES, EVENT_COLUMNS, EventValidator
@@ -64,9 +66,10 @@ class _StagingColumn(NamedTuple):
 
 
 #: The staging table (sql/ingestion/create_incoming_lines.sql): where a line came from and, for a
-#: line rejected before the claim, why and its raw text; then the event's columns as
-#: contract.EVENT_FIELDS declares them, except attributes, staged as JSON text (binary COPY of
-#: jsonb would want the parsed value back) and cast at the insert into analytics_events.
+#: line rejected before the claim, why and its raw text; a valid line's event key (see
+#: :func:`event_key_bytes`); then the event's columns as contract.EVENT_FIELDS declares them,
+#: except attributes, staged as JSON text (binary COPY of jsonb would want the parsed value back)
+#: and cast at the insert into analytics_events.
 _STAGING_COLUMNS: tuple[_StagingColumn, ...] = (
     _StagingColumn("object_id", "bigint", not_null=True),
     _StagingColumn("object_order", "integer", not_null=True),
@@ -76,13 +79,15 @@ _STAGING_COLUMNS: tuple[_StagingColumn, ...] = (
     _StagingColumn("raw_text", "text"),
     _StagingColumn("raw_sha256", "text"),
     _StagingColumn("raw_size_bytes", "bigint"),
+    _StagingColumn("event_key", "uuid"),
     *(_StagingColumn(column, "text" if column == "attributes" else pg_type)
       for column, pg_type in EVENT_COLUMN_TYPES.items()),
 )
 _STAGING_TYPES = tuple(column.pg_type for column in _STAGING_COLUMNS)
 _COPY_STAGING = compose_sql("ingestion/copy_incoming_lines",
                             columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in _STAGING_COLUMNS))
-_NO_EVENT = (None,) * len(EVENT_COLUMNS)
+_NO_EVENT = (None,) * (1 + len(EVENT_COLUMNS))  # no event key, no event
+_LINE_WITHOUT_REJECTION = (None,) * 5  # reason, detail, raw_text, raw_sha256, raw_size_bytes
 
 #: Connections whose session holds the staging tables already. Kept across loaders: a live
 #: batch builds a loader per request on a pooled connection, and two CREATE ... IF NOT EXISTS
@@ -196,6 +201,29 @@ def _raw_fields(raw: bytes) -> tuple[str, str, int]:
     text = raw[:RAW_TEXT_CAP].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text, hashlib.sha256(raw).hexdigest(), len(raw)
 
+
+
+def event_key_bytes(organization_id: str, request_id: str) -> bytes:
+    """The 16 bytes of an event's dedupe key, the uuid the warehouse's
+    ``analytics_event_key(organization_id, request_id)`` computes: MD5 of the two, joined by US.
+
+    The loader stages it with each valid line, so the claim statement neither hashes nor parses
+    a key per line (the server's work is the loader's bottleneck; this costs the client under a
+    microsecond). ``surrogatepass``: a lone surrogate never raises here (the server refuses such
+    text at the COPY, as before).
+    """
+    return hashlib.md5(f"{organization_id}\x1f{request_id}".encode("utf-8", "surrogatepass")).digest()
+
+
+class _EventKeyDumper(Dumper):
+    """Binary COPY of a staged event key: its 16 bytes are the uuid's binary form as they are
+    (a uuid.UUID per line would cost more than the hash)."""
+
+    format = pq.Format.BINARY
+    oid = pg_types["uuid"].oid
+
+    def dump(self, obj: bytes) -> bytes:
+        return obj
 
 
 def create_staging_tables(conn: psycopg.Connection) -> None:
@@ -371,7 +399,9 @@ class ObjectLoader:
         valid = 0
         rejected: dict[str, int] = {}
         first_time = last_time = None
-        with conn.cursor().copy(_COPY_STAGING) as copy:
+        cursor = conn.cursor()
+        cursor.adapters.register_dumper(None, _EventKeyDumper)  # by oid only: COPY's uuid column
+        with cursor.copy(_COPY_STAGING) as copy:
             copy.set_types(_STAGING_TYPES)
             validate = self.validator.validate
             write_row = copy.write_row
@@ -386,7 +416,8 @@ class ObjectLoader:
                                 first_time = event_time
                             if last_time is None or event_time > last_time:
                                 last_time = event_time
-                            write_row((object_id, order, line_number, None, None, None, None, None, *row))
+                            write_row((object_id, order, line_number, *_LINE_WITHOUT_REJECTION,
+                                       event_key_bytes(row[1], row[2]), *row))
                             continue
                     rejected[reason] = rejected.get(reason, 0) + 1
                     write_row((object_id, order, line_number, reason, detail, *_raw_fields(raw), *_NO_EVENT))

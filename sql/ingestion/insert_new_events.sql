@@ -1,5 +1,7 @@
 -- Claim each (organization_id, request_id) of the staged group for its first line (in the order
 -- the objects were given, then line order) and insert the claiming lines as events; one row of figures per object back.
+-- The key is staged with each line (the loader computes analytics_event_key(organization_id,
+-- request_id) as it validates), so this statement does not hash a key per line.
 -- Claim and event commit together, so a retry after a crash never finds a claimed id without
 -- its event.
 --
@@ -23,8 +25,7 @@ WITH objects AS (
     SELECT * FROM unnest(%(object_ids)s::bigint[], %(delivery_hours)s::timestamptz[]) AS o (object_id, delivery_hour)
 ), firsts AS (
     SELECT DISTINCT ON (event_key)
-           analytics_event_key(organization_id, request_id) AS event_key,
-           organization_id, request_id, content_hash, event_time, object_id, line_number
+           event_key, organization_id, request_id, content_hash, event_time, object_id, line_number
     FROM incoming_lines
     WHERE reason IS NULL
     ORDER BY event_key, object_order, line_number
@@ -43,12 +44,23 @@ WITH objects AS (
     FROM incoming_lines AS i
     JOIN claimed AS c ON c.object_id = i.object_id AND c.line_number = i.line_number
     RETURNING object_id, event_time
+), per_hour AS (
+    -- One pass over the inserted events gives both the ledger per event hour and each object's
+    -- figures (a second pass, sorting the events for their distinct hours, cost more).
+    SELECT e.object_id,
+           date_bin('1 hour', e.event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS event_hour,
+           count(*) AS events,
+           count(*) FILTER (WHERE e.event_time < o.delivery_hour) AS late_events,
+           min(e.event_time) AS min_event_time,
+           max(e.event_time) AS max_event_time
+    FROM inserted AS e
+    JOIN objects AS o ON o.object_id = e.object_id
+    GROUP BY 1, 2
 ), event_hours AS (
     -- The ledger per event hour: what the restatement sensor compares with the hourly rollups.
     INSERT INTO analytics_ingested_event_hours (event_hour, object_id, events)
-    SELECT date_bin('1 hour', event_time, TIMESTAMPTZ '2000-01-01 00:00:00+00'), object_id, count(*)
-    FROM inserted
-    GROUP BY 1, 2
+    SELECT event_hour, object_id, events
+    FROM per_hour
 ), repeats AS (
     INSERT INTO incoming_repeats (object_id, line_number, organization_id, request_id, content_hash)
     SELECT i.object_id, i.line_number, i.organization_id, i.request_id, i.content_hash
@@ -58,12 +70,11 @@ WITH objects AS (
       AND (i.object_id, i.line_number) NOT IN (SELECT c.object_id, c.line_number FROM claimed AS c)
 )
 SELECT
-    e.object_id,
-    count(*) AS accepted,
-    count(*) FILTER (WHERE e.event_time < o.delivery_hour) AS late_events,
-    min(e.event_time) AS min_event_time,
-    max(e.event_time) AS max_event_time,
-    array_agg(DISTINCT date_trunc('hour', e.event_time)) AS event_hours
-FROM inserted AS e
-JOIN objects AS o ON o.object_id = e.object_id
-GROUP BY e.object_id
+    object_id,
+    sum(events)::bigint AS accepted,
+    sum(late_events)::bigint AS late_events,
+    min(min_event_time) AS min_event_time,
+    max(max_event_time) AS max_event_time,
+    array_agg(event_hour ORDER BY event_hour) AS event_hours
+FROM per_hour
+GROUP BY object_id
