@@ -226,8 +226,20 @@ class _EventKeyDumper(Dumper):
         return obj
 
 
+class WarehouseEncodingError(RuntimeError):
+    """The warehouse database is not UTF-8: the staged event keys (MD5 of the UTF-8 bytes) would
+    differ from the keys the database computes, and a redelivered event could be counted twice."""
+
+
 def create_staging_tables(conn: psycopg.Connection) -> None:
-    """Create this session's staging tables (temporary, emptied at each commit) if missing."""
+    """Create this session's staging tables (temporary, emptied at each commit) if missing.
+    Refuses a warehouse whose encoding is not UTF-8 (:class:`WarehouseEncodingError`): the keys
+    the loader stages are :func:`event_key_bytes`, hashed over UTF-8."""
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding != "UTF8":
+        raise WarehouseEncodingError(
+            f"the warehouse database's encoding is {encoding}, not UTF8: create it with ENCODING 'UTF8' "
+            "(event keys are hashed over UTF-8 and must match the database's analytics_event_key)")
     columns = sql.SQL(",\n    ").join(
         sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.pg_type),
                                   sql.SQL(" NOT NULL" if c.not_null else ""))

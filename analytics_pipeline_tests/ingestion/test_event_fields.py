@@ -7,13 +7,14 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics_pipeline.ingestion import contract
 from analytics_pipeline.ingestion.contract import EVENT_COLUMN_TYPES, EVENT_FIELDS, INTEGER, NUMBER, STRING
-from analytics_pipeline.ingestion.loader import create_staging_tables, event_key_bytes
-from analytics_pipeline.warehouse.database import connect
+from analytics_pipeline.ingestion.loader import WarehouseEncodingError, create_staging_tables, event_key_bytes
+from analytics_pipeline.warehouse.database import connect, drop_database, with_database
 
 SCHEMA_FILE = Path(contract.__file__).with_name("event_contract.schema.json")
 JSON_TYPES = {STRING: "string", INTEGER: "integer", NUMBER: "number"}
@@ -79,3 +80,19 @@ def test_the_staged_event_key_is_the_warehouse_event_key(warehouse_url, identiti
                             "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS i (o, r, n)",
                             (organizations, request_ids)).fetchone()[0]
     assert keys == [uuid.UUID(bytes=event_key_bytes(o, r)) for o, r in identities]
+
+
+def test_a_warehouse_not_in_utf8_is_refused_before_anything_is_staged(pg_server_url):
+    # The staged keys are MD5 of the UTF-8 bytes; in a LATIN1 or SQL_ASCII database the database's
+    # own analytics_event_key would hash other bytes for the same text, and a repeat of an event
+    # whose ids are not ASCII would get a second key: refused, with the reason.
+    name = f"t_ascii_{uuid.uuid4().hex[:8]}"
+    with connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    try:
+        with connect(with_database(pg_server_url, name), autocommit=True) as conn:
+            with pytest.raises(WarehouseEncodingError, match="SQL_ASCII, not UTF8"):
+                create_staging_tables(conn)
+            assert conn.execute("SELECT to_regclass('pg_temp.incoming_lines')").fetchone()[0] is None
+    finally:
+        drop_database(pg_server_url, name)
