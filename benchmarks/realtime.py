@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
+from analytics_pipeline.cli.services import start_api_process  # noqa: E402
 from analytics_pipeline.generator.send import cloudwatch_payload, firehose_request, ndjson  # noqa: E402
 from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
@@ -72,19 +73,7 @@ def http_request(path: str, port: int, headers: dict[str, str], body: bytes) -> 
 
 
 def start_api(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port),
-                               "--workers", str(workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.2)
+    return start_api_process(port, env=env, workers=workers)
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analytics_pipeline.cli.generate import add_generate_arguments, generate, previous_month_start
-from analytics_pipeline.cli.services import prepare_dagster_home
+from analytics_pipeline.cli.services import prepare_dagster_home, start_api_process
 from analytics_pipeline.cli.shared import connect_warehouse, s3_client, warehouse_url
 from analytics_pipeline.settings import environment_for, is_set, load_settings
 
@@ -245,7 +244,6 @@ def _demo_live_path(args, settings) -> None:
     purpose, with an ingest key, then read back from ``/usage`` with an organization's key,
     provisional (no daemon runs in the demo: the rollups do not restate them)."""
     import socket
-    import subprocess
 
     import httpx
     import orjson
@@ -265,20 +263,9 @@ def _demo_live_path(args, settings) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    api = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)],
-                           env={**os.environ, **environment_for(database_url=url)}, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    api = start_api_process(port, env={**os.environ, **environment_for(database_url=url)})
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if api.poll() is not None or time.monotonic() - started > 60:
-                    raise RuntimeError("demo: the API did not start")
-                time.sleep(0.2)
             shown = send_and_read_live_usage(client, lines, now, ingest.token, reader.token, organization)
     finally:
         api.terminate()

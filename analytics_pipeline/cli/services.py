@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -115,6 +116,30 @@ def cmd_api(args) -> int:
 
     serve(current_settings(), host=args.host, port=args.port, workers=args.workers)
     return 0
+
+
+def start_api_process(port: int, *, env: dict[str, str], workers: int = 1,
+                      timeout: float = 60.0) -> subprocess.Popen:
+    """``analytics-pipeline api`` on 127.0.0.1:``port`` as a child process with ``env``, returned once
+    ``/readyz`` answers 200 (its warehouse reachable and migrated); RuntimeError if it exits or is
+    not ready within ``timeout`` seconds. The demo's live step, the crash tests and the live
+    benchmark start the API this one way."""
+    import httpx
+
+    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port),
+                               "--workers", str(workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"the API did not start on port {port}")
+        time.sleep(0.1)
 
 
 def cmd_consume(args) -> int:

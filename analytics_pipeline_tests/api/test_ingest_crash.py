@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -18,8 +17,9 @@ import orjson
 from analytics_pipeline import cli
 from analytics_pipeline.api.keys import create_key, find_key
 from analytics_pipeline.api.security import parse_key
+from analytics_pipeline.cli.services import start_api_process
 from analytics_pipeline.warehouse.database import connect
-from analytics_pipeline_tests.api.conftest import REPO, free_socket
+from analytics_pipeline_tests.api.conftest import free_socket
 from analytics_pipeline_tests.api.test_cli import cli_env  # noqa: F401 - a fixture
 from analytics_pipeline_tests.api.test_ingest_api import event
 
@@ -39,17 +39,7 @@ def test_api_keys_create_ingest_makes_a_key_that_only_sends(cli_env, capsys):  #
 
 
 def start_api(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.1)
+    return start_api_process(port, env=env)
 
 
 def test_a_killed_api_loses_and_doubles_nothing_when_clients_retry(warehouse_url, tmp_path):
