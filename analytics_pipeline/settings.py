@@ -263,6 +263,11 @@ class Settings:
                              "overrides).")
     api_port: int = _setting("ANALYTICS_API_PORT", 8080, "The port `analytics-pipeline api` listens on (`--port` "
                              "overrides).", _port)
+    api_workers: int | None = _setting(
+        "ANALYTICS_API_WORKERS", None, "Worker processes of `analytics-pipeline api` on its one port (`--workers` "
+        "overrides). An ingested batch is Python on one core, then waits on PostgreSQL: two per CPU keep the "
+        "CPUs busy while batches wait (benchmarks/realtime.py).", _positive_int,
+        unset="two per CPU the process may run on")
     api_public_url: str | None = _setting(
         "ANALYTICS_API_PUBLIC_URL", None, "Base URL of the signed download links the API serves itself when exports "
         "are in a local directory; set it when clients reach the API by another address.", _base_url,

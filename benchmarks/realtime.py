@@ -1,10 +1,10 @@
 """The live paths' speed and freshness, beside baselines measured in the same run.
 
-    .venv/bin/python benchmarks/realtime.py [--seconds 10] [--kinesis-records 20000] [--samples 40] [--workers 2]
+    .venv/bin/python benchmarks/realtime.py [--seconds 10] [--kinesis-records 20000] [--samples 40] [--workers N]
                                             [--keep]
 
 On a throwaway embedded PostgreSQL, with the API running as its own processes
-(``analytics-pipeline api --workers 2``, as deployed on the 2-core machine):
+(``analytics-pipeline api``, as deployed: two worker processes per CPU unless ``--workers``):
 
   (1) HTTP ingestion: 4 keep-alive clients POST batches of 1,000 NDJSON events to
       /analytics/v1/events for ``--seconds``; events/s = events the ledger accepted / wall time.
@@ -29,7 +29,6 @@ import argparse
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -41,10 +40,12 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from analytics_pipeline.api.app import worker_count  # noqa: E402
 from analytics_pipeline.api.keys import create_key  # noqa: E402
 from analytics_pipeline.cli.services import start_api_process  # noqa: E402
 from analytics_pipeline.generator.send import cloudwatch_payload, firehose_request, ndjson  # noqa: E402
 from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator  # noqa: E402
+from analytics_pipeline.settings import load_settings  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import (  # noqa: E402
     closed_loop_load,
@@ -72,10 +73,6 @@ def http_request(path: str, port: int, headers: dict[str, str], body: bytes) -> 
             ).encode() + body
 
 
-def start_api(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    return start_api_process(port, env=env, workers=workers)
-
-
 def free_port() -> int:
     import socket
 
@@ -84,11 +81,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree_cpu(root_pid: int) -> float:
-    """CPU seconds (user + system) used so far by ``root_pid`` and its descendants alive now
-    (Linux /proc): the API's worker processes, or the PostgreSQL server's backends."""
+def process_cpus(root_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by ``root_pid`` and by each of its descendants alive
+    now, by pid (Linux /proc): the API's worker processes, or the PostgreSQL server's backends."""
     tick = os.sysconf("SC_CLK_TCK")
-    total, pending = 0.0, [root_pid]
+    cpus, pending = {}, [root_pid]
     while pending:
         pid = pending.pop()
         try:
@@ -96,9 +93,9 @@ def process_tree_cpu(root_pid: int) -> float:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:  # exited meanwhile
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        cpus[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
         pending += map(int, children)
-    return total
+    return cpus
 
 
 def ledger_accepted(url: str, source: str) -> int:
@@ -234,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinesis-records", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--workers", type=int, default=2, help="the API's worker processes (default 2, as deployed)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the API's worker processes (default: the API's own, two per CPU)")
     args = parser.parse_args(argv)
     now = datetime.now(UTC)
     with throwaway_postgres(keep=args.keep) as pg:
@@ -246,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_HOME": str(pg.scratch_dir("home")),
                "ANALYTICS_EXPORTS_URL": str(pg.scratch_dir("exports")), "PYTHONPATH": str(REPO)}
-        server = start_api(env, port, args.workers)
+        server = start_api_process(port, env=env, workers=args.workers)
         try:
             # (1) HTTP: enough distinct batches for the run at 100,000 events/s.
             batches = int(args.seconds * 100_000 / BATCH) + CLIENTS
@@ -257,12 +255,15 @@ def main(argv: list[str] | None = None) -> int:
                         for b in range(batches)]
             # Where the CPU goes (the machine is shared, so CPU seconds say more than the rate).
             postmaster = int((pg.pgdata / "postmaster.pid").read_text().split()[0])
-            cpu_before = process_tree_cpu(server.pid), process_tree_cpu(postmaster)
+            api_before, pg_before = process_cpus(server.pid), process_cpus(postmaster)
             started = time.perf_counter()
             responses = closed_loop_load(port, lambda n: requests[n % batches], CLIENTS, args.seconds)
             http_seconds = time.perf_counter() - started
-            api_cpu, pg_cpu = (process_tree_cpu(server.pid) - cpu_before[0],
-                               process_tree_cpu(postmaster) - cpu_before[1])
+            api_after, pg_after = process_cpus(server.pid), process_cpus(postmaster)
+            # Per API process, busiest first: how the clients' connections fell on the workers.
+            worker_cpu = sorted((api_after[pid] - api_before.get(pid, 0.0) for pid in api_after), reverse=True)
+            api_cpu = sum(worker_cpu)
+            pg_cpu = sum(pg_after.values()) - sum(pg_before.values())
             http_events = ledger_accepted(url, "ingest_api")
             log(f"  HTTP: {len(responses):,} requests, statuses {sorted({r.status for r in responses})}, "
                 f"{http_events:,} events accepted in {http_seconds:.1f} s (load average {load_average()})")
@@ -294,14 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     per_event = 1e6 / max(http_events, 1)
     print(f"\n(1) CPU per accepted event: API processes {api_cpu * per_event:.1f} us, PostgreSQL "
           f"{pg_cpu * per_event:.1f} us (the benchmark's own clients not counted); 2 CPUs allow "
-          f"{2e6 / 50_000:.0f} us per event in all for 50,000 events/s")
+          f"{2e6 / 50_000:.0f} us per event in all for 50,000 events/s; CPU seconds per API process, busiest first: "
+          f"{', '.join(f'{cpu:.1f}' for cpu in worker_cpu if cpu >= 0.05)} of {args.seconds:g} s")
     fresh.sort()
     p95 = fresh[min(len(fresh) - 1, int(0.95 * len(fresh)))]
     print(f"\n(4) freshness, send -> visible in /usage over {len(fresh)} batches: p50 "
           f"{statistics.median(fresh) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {fresh[-1] * 1000:.0f} ms")
     http_rate = http_events / http_seconds
     print(f"\ntarget (1) >= 50,000 events/s: {http_rate:,.0f} -> {'PASS' if http_rate >= 50_000 else 'FAIL'} "
-          f"(API workers: {args.workers}; load average {load_average()} on this machine)")
+          f"(API workers: {worker_count(load_settings(env), args.workers)}; load average {load_average()} "
+          "on this machine)")
     print(f"target (4) p95 < 5 s: {p95:.2f} s -> {'PASS' if p95 < 5 else 'FAIL'}")
     return 0
 

@@ -205,17 +205,34 @@ def public_url(settings: Settings) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.api_port}"
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def worker_count(settings: Settings, workers: int | None = None) -> int:
+    """How many worker processes ``serve`` runs: ``workers``, else ``ANALYTICS_API_WORKERS``, else two
+    per CPU this process may run on.
+
+    Two per CPU, because request handling is Python (one core per process) and an ingested batch
+    spends about half its time waiting on PostgreSQL. Uvicorn's workers share one listening socket
+    and a worker takes every connection waiting when it wakes, so a few clients that connect at
+    once can land on one process; with many clients they spread. The README's benchmarks have the
+    figures for 1, 2 and 4 workers (benchmarks/realtime.py).
+    """
+    if workers is not None:
+        return workers
+    if settings.api_workers is not None:
+        return settings.api_workers
+    return 2 * len(os.sched_getaffinity(0))
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     """Run the API on uvicorn until interrupted (``host``/``port`` override the settings', and
     the links follow them unless ``ANALYTICS_API_PUBLIC_URL`` is set).
 
-    ``workers`` > 1 runs that many worker processes on the one port (uvicorn's supervisor):
-    request handling is Python, one core per process, so a second worker lets a loaded API use
-    a second core. The warehouse is migrated (and the signing key made) once, here, before the
-    workers start.
+    Runs :func:`worker_count` worker processes on the one port (uvicorn's supervisor), one
+    process in this one when that is 1. The warehouse is migrated (and the signing key made) once,
+    here, before the workers start.
     """
     import uvicorn
 
+    workers = worker_count(settings, workers)
     settings = dataclasses.replace(settings, api_host=host or settings.api_host, api_port=port or settings.api_port)
     options = {"host": settings.api_host, "port": settings.api_port, "log_config": log_config(settings.api_access_log),
                "access_log": settings.api_access_log, "proxy_headers": True, "server_header": False}

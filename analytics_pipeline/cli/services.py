@@ -118,16 +118,17 @@ def cmd_api(args) -> int:
     return 0
 
 
-def start_api_process(port: int, *, env: dict[str, str], workers: int = 1,
+def start_api_process(port: int, *, env: dict[str, str], workers: int | None = 1,
                       timeout: float = 60.0) -> subprocess.Popen:
     """``analytics-pipeline api`` on 127.0.0.1:``port`` as a child process with ``env``, returned once
     ``/readyz`` answers 200 (its warehouse reachable and migrated); RuntimeError if it exits or is
-    not ready within ``timeout`` seconds. The demo's live step, the crash tests and the live
-    benchmark start the API this one way."""
+    not ready within ``timeout`` seconds. ``workers`` None: the API's own default
+    (:func:`~analytics_pipeline.api.app.worker_count`). The demo's live step, the crash tests and
+    the live benchmark start the API this one way."""
     import httpx
 
     server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port),
-                               "--workers", str(workers)], env=env,
+                               *(() if workers is None else ("--workers", str(workers)))], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     while True:
@@ -202,8 +203,8 @@ def add_api_command(commands: argparse._SubParsersAction) -> None:
     api.add_argument("--port", type=int, default=None,
                      help=f"default: ANALYTICS_API_PORT ({Settings.api_port}); the download links follow it "
                           "unless ANALYTICS_API_PUBLIC_URL is set")
-    api.add_argument("--workers", type=int, default=1,
-                     help="worker processes on the one port (default 1); 2 lets a loaded API use both cores")
+    api.add_argument("--workers", type=int, default=None,
+                     help="worker processes on the one port (default: ANALYTICS_API_WORKERS, else two per CPU)")
     api.set_defaults(func=cmd_api)
 
 

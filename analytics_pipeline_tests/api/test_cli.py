@@ -18,10 +18,11 @@ import httpx
 import pytest
 
 from analytics_pipeline import cli
+from analytics_pipeline.api.app import worker_count
 from analytics_pipeline.api.keys import create_key, find_key
 from analytics_pipeline.api.security import parse_key, secret_digest, signing_key
 from analytics_pipeline.exports.export_jobs import list_jobs
-from analytics_pipeline.settings import Settings, current_settings
+from analytics_pipeline.settings import Settings, SettingsError, current_settings, load_settings
 from analytics_pipeline.warehouse.database import connect
 from analytics_pipeline_tests.api.conftest import REPO, free_socket
 from analytics_pipeline_tests.api.helpers import add_job
@@ -87,6 +88,16 @@ def test_the_signing_key_is_made_once_and_kept_private(tmp_path):
     assert signing_key(Settings(home=tmp_path)) == first and len(first) >= 32
     assert (tmp_path / "api-signing-key").stat().st_mode & 0o777 == 0o600
     assert signing_key(Settings(home=tmp_path, api_signing_key="from-the-environment")) == b"from-the-environment"
+
+
+def test_the_api_runs_two_workers_per_cpu_unless_told_otherwise():
+    cpus = len(os.sched_getaffinity(0))
+    assert cli.build_parser().parse_args(["api"]).workers is None
+    assert worker_count(Settings()) == 2 * cpus
+    assert worker_count(load_settings({"ANALYTICS_API_WORKERS": "3"})) == 3
+    assert worker_count(load_settings({"ANALYTICS_API_WORKERS": "3"}), 1) == 1  # --workers wins
+    with pytest.raises(SettingsError, match="ANALYTICS_API_WORKERS"):
+        load_settings({"ANALYTICS_API_WORKERS": "0"})
 
 
 def test_analytics_pipeline_api_serves_and_logs_no_secrets(warehouse_url, tmp_path):
