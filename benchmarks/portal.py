@@ -27,6 +27,7 @@ DIR: the README's ``docs/screenshots/`` are made so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import re
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -87,7 +89,7 @@ class FrozenClock:
         return self.moment
 
 
-def _serve(home: str, port: int, now: str) -> None:
+def _serve(home: str, port: int, now: str, environ: dict[str, str]) -> None:
     """The API in this (child) process, as ``analytics-pipeline api`` runs it, its clock at ``now``."""
     import uvicorn
 
@@ -96,12 +98,37 @@ def _serve(home: str, port: int, now: str) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    settings = load_settings({**os.environ, "ANALYTICS_HOME": home,
+    settings = load_settings({**os.environ, **environ, "ANALYTICS_HOME": home,
                               "ANALYTICS_API_SIGNING_KEY": "bench-signing-key-0123456789abcdefghij",
                               "ANALYTICS_API_PUBLIC_URL": f"http://127.0.0.1:{port}"})
     app = create_app(settings, clock=FrozenClock(datetime.fromisoformat(now)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=log_config(True), access_log=True,
                 server_header=False)
+
+
+@contextlib.contextmanager
+def api_at(home: Path, now: datetime, environ: dict[str, str] | None = None) -> Iterator[int]:
+    """The API (one uvicorn worker) in a process of its own, ``home`` its ANALYTICS_HOME (``environ``:
+    more settings) and its clock at ``now``; yields its port once /healthz answers, stops it after."""
+    port = _free_port()
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(str(home), port, now.isoformat(), environ or {}), daemon=True)
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if not server.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.join(timeout=30)
 
 
 def _free_port() -> int:
@@ -145,9 +172,13 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_phase(name: str, port: int, path: str, session: str | None, clients: int, seconds: float) -> Phase:
+def run_phase(name: str, port: int, path: str, session: str | None, clients: int, seconds: float, *,
+              token: str | None = None) -> Phase:
+    """``clients`` keep-alive clients GET ``path`` for ``seconds``, signed in with the portal
+    ``session`` or the API key ``token`` (or neither)."""
     cookie = f"Cookie: {SESSION_COOKIE}={session}\r\n" if session else ""
-    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n{cookie}\r\n".encode()
+    bearer = f"Authorization: Bearer {token}\r\n" if token else ""
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n{cookie}{bearer}\r\n".encode()
     began = time.perf_counter()
     responses = closed_loop_load(port, lambda _: request, clients, seconds)
     latencies = [r.seconds * 1000 for r in responses]
@@ -241,22 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                                              initiated_by="bench customer"), created_at=now, max_active=10)
     log(f"the busiest organization: {org} ({requests:,} requests in {first:%B %Y}); the clock at {now:%Y-%m-%d %H:%M}Z")
 
-    port = _free_port()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(home), port, now.isoformat()),
-                                                          daemon=True)
-    server.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if not server.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
+    with api_at(home, now) as port:
+        base = f"http://127.0.0.1:{port}"
         sessions = {"": None, "org": sign_in(base, org_key.token), "finance": sign_in(base, finance_key.token)}
         targets = pages(org, first)
         for name, path, whose in targets:  # each page once, so a broken one fails here and not in a figure
@@ -268,9 +285,6 @@ def main(argv: list[str] | None = None) -> int:
                    for name, path, whose in targets]
         if args.screenshots:
             screenshots(base, {"org": org_key.token, "finance": finance_key.token}, targets, args.screenshots)
-    finally:
-        server.terminate()
-        server.join(timeout=30)
 
     print_table(["page", "requests", "requests/s", "server p50 ms", "server p95 ms", "client p50 ms", "client p95 ms",
                  "KiB", "unexpected", "load average after"],

@@ -1,7 +1,8 @@
 """Benchmark: how the pipeline's cost grows with the month's events (issue 23, item 5).
 
     .venv/bin/python benchmarks/scale.py [--sizes 1000000,10000000] [--with-100m] [--orgs 1000]
-                                         [--workers 2] [--work-mem 256MB] [--queries 50]
+                                         [--workers 2] [--work-mem 256MB] [--queries 50] [--clients 8]
+                                         [--http-seconds 5]
 
 For each size, on a throwaway embedded PostgreSQL of its own: the project's generator writes a month
 (31 days from 2026-07-01, after the catalog's last price change) of usage logs as gzip JSON-lines objects
@@ -13,8 +14,11 @@ For each size, on a throwaway embedded PostgreSQL of its own: the project's gene
            customers, endpoint, agent and session metrics), one run each;
   exports  the monthly exports of every organization (benchmarks/rollups.py's loop of the asset);
   queries  the code path of the API's /usage for the largest organization over the month (usage_series
-           + range_latency), --queries times: p50 / p95 in milliseconds. In process, not over HTTP: the
-           portal's and the API's HTTP p95 are measured by benchmarks/portal.py and benchmarks/api.py.
+           + range_latency), --queries times: p50 / p95 in milliseconds, in process;
+  http     the same organization over HTTP, as its users reach it: the API's /usage of the month per day
+           and the portal's usage (30 days per day) and performance pages, each taking --clients
+           keep-alive clients for --http-seconds (benchmarks/portal.py's loop; the API in a process of
+           its own, one uvicorn worker, its clock at the month's last hour): client p95 in milliseconds.
 
 It prints seconds and seconds per million events for each step and size, and for the largest two sizes the
 ratio of their per-million costs (target: <= 1.2 from 10M to 100M, a flat per-event cost). 100M events are
@@ -26,11 +30,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from analytics_pipeline.api.keys import create_key  # noqa: E402
 from analytics_pipeline.generator.usage_logs import generate_usage_logs  # noqa: E402
 from analytics_pipeline.metrics.activity import replace_activity  # noqa: E402
 from analytics_pipeline.metrics.adoption import replace_feature_adoption  # noqa: E402
@@ -54,10 +59,12 @@ from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import load_average, log, print_table, throwaway_postgres, timed  # noqa: E402
 from benchmarks.ingest import our_path  # noqa: E402
 from benchmarks.metrics import CHURN_DAYS  # noqa: E402
+from benchmarks.portal import api_at, run_phase, sign_in  # noqa: E402
 from benchmarks.rollups import MONTH_START, catalog_models, largest_organization, monthly_exports  # noqa: E402
 
 DAYS = 31
 STEPS = ("ingest", "rollups", "metrics", "exports")
+HTTP_PAGES = ("API /usage", "portal usage", "portal performance")
 FLAT_TARGET = 1.2  # per-million cost of the largest size within 1.2x of the one before it
 
 
@@ -70,6 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="rollup connections at once (default 2)")
     parser.add_argument("--work-mem", default="256MB", help="work_mem of the rollup and metrics transactions")
     parser.add_argument("--queries", type=int, default=50, help="calls of the /usage code path (default 50)")
+    parser.add_argument("--clients", type=int, default=8, help="HTTP clients per page (default 8)")
+    parser.add_argument("--http-seconds", type=float, default=5.0, help="seconds per page over HTTP (default 5)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([100_000_000] if args.with_100m else [])
     if not args.sizes or min(args.sizes) < DAYS * 24:
@@ -143,7 +152,31 @@ def run_size(events: int, args: argparse.Namespace) -> dict[str, float]:
         results["query p50"], results["query p95"] = percentile(seconds, 0.50), percentile(seconds, 0.95)
         log(f"  /usage code path, {organization}, {args.queries} calls: p50 {1000 * results['query p50']:.1f} ms, "
             f"p95 {1000 * results['query p95']:.1f} ms (load average {load_average()})")
+        results.update(http_p95(url, pg.scratch_dir("api-home"), organization, start, end, args))
     return results
+
+
+def http_p95(url: str, home: Path, organization: str, start: datetime, end: datetime,
+             args: argparse.Namespace) -> dict[str, float]:
+    """Client p95 (seconds) of each of HTTP_PAGES for ``organization``, the API's clock in the month's last hour."""
+    now = end - timedelta(minutes=30)
+    with connect(url, autocommit=True) as conn:
+        _, key = create_key(conn, name="bench scale", organization_id=organization, finance=False, now=now)
+    paths = {
+        "API /usage": f"/analytics/v1/orgs/{organization}/usage?start={start:%Y-%m-%dT%H:%M:%SZ}"
+                      f"&end={end:%Y-%m-%dT%H:%M:%SZ}&granularity=daily",
+        "portal usage": f"/portal/orgs/{organization}/usage",
+        "portal performance": f"/portal/orgs/{organization}/performance",
+    }
+    with api_at(home, now, {"ANALYTICS_DATABASE_URL": url}) as port:
+        session = sign_in(f"http://127.0.0.1:{port}", key.token)
+        phases = {name: run_phase(name, port, path, None if name.startswith("API") else session, args.clients,
+                                  args.http_seconds, token=key.token if name.startswith("API") else None)
+                  for name, path in paths.items()}
+    bad = {name: phase.unexpected for name, phase in phases.items() if phase.unexpected}
+    if bad:
+        raise RuntimeError(f"answers other than 200: {bad}")
+    return {name: phase.client_p95 / 1000 for name, phase in phases.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         millions = r["events"] / 1e6
         rows.append((f"{size:,}", f"{r['events']:,}",
                      *(f"{r[step]:.1f} ({r[step] / millions:.2f})" for step in STEPS),
-                     f"{1000 * r['query p50']:.1f} / {1000 * r['query p95']:.1f}"))
+                     f"{1000 * r['query p50']:.1f} / {1000 * r['query p95']:.1f}",
+                     *(f"{1000 * r[page]:.1f}" for page in HTTP_PAGES)))
     log(f"\nresults (load average now {load_average()}): seconds per step, (seconds per million events)")
-    print_table(("size", "events", *STEPS, "/usage p50 / p95 (ms)"), rows)
+    print_table(("size", "events", *STEPS, "/usage p50 / p95 (ms)", *(f"{page} p95 (ms)" for page in HTTP_PAGES)),
+                rows)
     if len(by_size) >= 2:
         (small, a), (large, b) = list(by_size.items())[-2:]
         ratios = {step: (b[step] / b["events"]) / (a[step] / a["events"]) for step in STEPS}
