@@ -21,7 +21,6 @@ import json
 import os
 import random
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
+from analytics_pipeline.cli.services import start_api_process  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import closed_loop_load, load_average, log, print_table, throwaway_postgres  # noqa: E402
 
@@ -150,19 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "PYTHONPATH": str(REPO), "ANALYTICS_DATABASE_URL": url,
                "ANALYTICS_HOME": str(pg.scratch_dir("home")), "ANALYTICS_EXPORTS_URL": str(pg.scratch_dir("exports")),
                "ANALYTICS_API_SIGNING_KEY": "bench-signing-key-0123456789abcdefghij"}
-        server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_api_process(port, env=env, workers=1)  # one uvicorn process: the figures are per process
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start")
-                time.sleep(0.2)
             list_path = f"/analytics/v1/orgs/{org}/exports?status=succeeded&limit=50"
             first = httpx.get(f"http://127.0.0.1:{port}{list_path}",
                               headers={"Authorization": f"Bearer {org_key.token}"}).json()

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
+from analytics_pipeline.cli.services import wait_until_ready  # noqa: E402
 from analytics_pipeline.exports.export_jobs import ExportRequest, create_job  # noqa: E402
 from analytics_pipeline.settings import load_settings  # noqa: E402
 from analytics_pipeline.warehouse.database import connect, resolve_database_url  # noqa: E402
@@ -109,22 +110,14 @@ def _serve(home: str, port: int, now: str, environ: dict[str, str]) -> None:
 @contextlib.contextmanager
 def api_at(home: Path, now: datetime, environ: dict[str, str] | None = None) -> Iterator[int]:
     """The API (one uvicorn worker) in a process of its own, ``home`` its ANALYTICS_HOME (``environ``:
-    more settings) and its clock at ``now``; yields its port once /healthz answers, stops it after."""
+    more settings) and its clock at ``now``; yields its port once /readyz answers, stops it after."""
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(
         target=_serve, args=(str(home), port, now.isoformat(), environ or {}), daemon=True)
     server.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if not server.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
+        if not wait_until_ready(port, alive=server.is_alive, timeout=60):
+            raise RuntimeError("the API did not start")
         yield port
     finally:
         server.terminate()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from analytics_pipeline.cli.shared import warehouse_url
@@ -124,22 +125,30 @@ def start_api_process(port: int, *, env: dict[str, str], workers: int | None = 1
     ``/readyz`` answers 200 (its warehouse reachable and migrated); RuntimeError if it exits or is
     not ready within ``timeout`` seconds. ``workers`` None: the API's own default
     (:func:`~analytics_pipeline.api.app.worker_count`). The demo's live step, the crash tests and
-    the live benchmark start the API this one way."""
-    import httpx
-
+    the benchmarks start the API this one way."""
     server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port),
                                *(() if workers is None else ("--workers", str(workers)))], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not wait_until_ready(port, alive=lambda: server.poll() is None, timeout=timeout):
+        server.kill()
+        raise RuntimeError(f"the API did not start on port {port}")
+    return server
+
+
+def wait_until_ready(port: int, *, alive: Callable[[], bool], timeout: float) -> bool:
+    """Poll the API on 127.0.0.1:``port`` until ``/readyz`` answers 200 (True), or until ``alive()``
+    turns False or ``timeout`` seconds pass (False)."""
+    import httpx
+
     deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                return server
+                return True
         except httpx.TransportError:
             pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"the API did not start on port {port}")
+        if not alive() or time.monotonic() > deadline:
+            return False
         time.sleep(0.1)
 
 
