@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import os
 import re
+import socket
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -210,10 +211,8 @@ def worker_count(settings: Settings, workers: int | None = None) -> int:
     per CPU this process may run on.
 
     Two per CPU, because request handling is Python (one core per process) and an ingested batch
-    spends about half its time waiting on PostgreSQL. Uvicorn's workers share one listening socket
-    and a worker takes every connection waiting when it wakes, so a few clients that connect at
-    once can land on one process; with many clients they spread. The README's benchmarks have the
-    figures for 1, 2 and 4 workers (benchmarks/realtime.py).
+    spends about half its time waiting on PostgreSQL. The README's benchmarks have the figures for
+    1, 2 and 4 workers (benchmarks/realtime.py).
     """
     if workers is not None:
         return workers
@@ -226,9 +225,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     """Run the API on uvicorn until interrupted (``host``/``port`` override the settings', and
     the links follow them unless ``ANALYTICS_API_PUBLIC_URL`` is set).
 
-    Runs :func:`worker_count` worker processes on the one port (uvicorn's supervisor), one
-    process in this one when that is 1. The warehouse is migrated (and the signing key made) once,
-    here, before the workers start.
+    Runs :func:`worker_count` worker processes on the one port, each on a socket of its own
+    (:func:`_workers_on_own_sockets`), or, when that is 1, serves in this process. The warehouse is
+    migrated (and the signing key made) once, here, before the workers start.
     """
     import uvicorn
 
@@ -245,7 +244,52 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     # The workers are new processes that read their settings from the environment: hand them
     # the resolved warehouse and the overridden address that way.
     os.environ.update(environment_for(database_url=url, api_host=settings.api_host, api_port=settings.api_port))
-    uvicorn.run("analytics_pipeline.api.app:app_from_environment", factory=True, workers=workers, **options)
+    config = uvicorn.Config("analytics_pipeline.api.app:app_from_environment", factory=True, workers=workers,
+                            **options)
+    _reuse_port_socket(config).close()  # the port is free (or ours to share): fail here, not in every worker
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://%s:%d, %d workers (Press CTRL+C to quit)",
+                                            config.host, config.port, workers)
+    _workers_on_own_sockets(config).run()
+
+
+def _reuse_port_socket(config) -> socket.socket:
+    """A listening socket on the API's address, bound with SO_REUSEPORT so that each worker can have
+    one of its own on the same port."""
+    sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(config.backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _workers_on_own_sockets(config):
+    """uvicorn's supervisor (it restarts a worker that dies; SIGHUP restarts them all, SIGTTIN and
+    SIGTTOU add and remove one), except that each worker it starts listens on a socket of its own on
+    the one port, bound with SO_REUSEPORT, so the kernel spreads new connections over the workers.
+
+    On uvicorn's one shared socket the first worker to wake accepts every connection waiting: 4
+    clients connecting at once often all landed on one process, whose Python then capped ingestion
+    near 45k events/s while the other workers idled (benchmarks/realtime.py, README).
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    class WorkersOnOwnSockets(Multiprocess):
+        @property
+        def sockets(self) -> list[socket.socket]:
+            # The supervisor reads this each time it starts a worker: a socket of its own each time.
+            return [_reuse_port_socket(self.config)]
+
+        @sockets.setter
+        def sockets(self, shared: list[socket.socket]) -> None:
+            pass  # the base class keeps one shared list here; there is none
+
+    return WorkersOnOwnSockets(config, sockets=[])
 
 
 def app_from_environment() -> FastAPI:

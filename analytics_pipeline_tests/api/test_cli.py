@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -21,6 +23,7 @@ from analytics_pipeline import cli
 from analytics_pipeline.api.app import worker_count
 from analytics_pipeline.api.keys import create_key, find_key
 from analytics_pipeline.api.security import parse_key, secret_digest, signing_key
+from analytics_pipeline.cli.services import start_api_process, wait_until_ready
 from analytics_pipeline.exports.export_jobs import list_jobs
 from analytics_pipeline.settings import Settings, SettingsError, current_settings, load_settings
 from analytics_pipeline.warehouse.database import connect
@@ -146,3 +149,75 @@ def test_analytics_pipeline_api_serves_and_logs_no_secrets(warehouse_url, tmp_pa
     assert signature not in log and encoded not in log and "%73ignature=[redacted]" in log
     assert new.secret not in log and new.token not in log
     assert (tmp_path / "home" / "api-signing-key").stat().st_mode & 0o777 == 0o600
+
+
+def _worker_pids(supervisor: int) -> set[int]:
+    """The API workers of ``supervisor`` (uvicorn's spawned children; not multiprocessing's resource tracker)."""
+    pids = set()
+    for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command and b"resource_tracker" not in command:
+            pids.add(int(pid))
+    return pids
+
+
+def test_workers_each_take_connections_and_a_killed_one_is_replaced(warehouse_url, tmp_path):
+    """Each worker listens on a socket of its own (SO_REUSEPORT): new connections spread over all of
+    them, and after a worker is killed with SIGKILL its replacement takes its share, every new
+    connection answered."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "ANALYTICS_DATABASE_URL": warehouse_url, "ANALYTICS_HOME": str(tmp_path / "home"),
+           "ANALYTICS_EXPORTS_URL": str(tmp_path / "exports")}
+    server = start_api_process(port, env=env, workers=3)
+    try:
+        workers = _worker_pids(server.pid)
+        assert len(workers) == 3
+
+        # A burst of connections opened at once, each then answered: on one shared socket the first
+        # worker to wake may take them all; on a socket each, the kernel spreads them.
+        burst = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]
+        try:
+            for client in burst:
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+                assert client.recv(65536).startswith(b"HTTP/1.1 200")
+            owners = _connection_owners(port, [client.getsockname()[1] for client in burst], workers)
+        finally:
+            for client in burst:
+                client.close()
+        assert len(owners) == 12 and len(set(owners.values())) >= 2, owners
+        os.kill(min(workers), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(_worker_pids(server.pid) - workers) < 1 or len(_worker_pids(server.pid)) < 3:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        assert wait_until_ready(port, alive=lambda: server.poll() is None, timeout=30)
+        for _ in range(60):  # none lands on the dead worker's socket
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def _connection_owners(port: int, client_ports: list[int], workers: set[int]) -> dict[int, int]:
+    """Which worker holds the server side of each client port's connection to ``port`` (Linux /proc)."""
+    inodes = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, remote_port = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        if local_port == port and remote_port in client_ports:
+            inodes[f"socket:[{fields[9]}]"] = remote_port
+    owners = {}
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target in inodes:
+                owners[inodes[target]] = pid
+    return owners
