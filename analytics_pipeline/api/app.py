@@ -24,6 +24,7 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -51,6 +52,9 @@ from analytics_pipeline.settings import Settings, environment_for
 from analytics_pipeline.storage.object_store import open_store
 from analytics_pipeline.warehouse.database import SESSION_OPTIONS, resolve_database_url
 from analytics_pipeline.warehouse.migrate import ensure_migrated, head_revision
+
+if TYPE_CHECKING:
+    import uvicorn
 
 TITLE = "Analytics Export API"
 VERSION = "1.0.0"
@@ -252,7 +256,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     _workers_on_own_sockets(config).run()
 
 
-def _reuse_port_socket(config) -> socket.socket:
+def _reuse_port_socket(config: uvicorn.Config) -> socket.socket:
     """A listening socket on the API's address, bound with SO_REUSEPORT so that each worker can have
     one of its own on the same port."""
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
@@ -268,7 +272,7 @@ def _reuse_port_socket(config) -> socket.socket:
     return sock
 
 
-def _workers_on_own_sockets(config):
+def _workers_on_own_sockets(config: uvicorn.Config) -> uvicorn.supervisors.Multiprocess:
     """uvicorn's supervisor (it restarts a worker that dies; SIGHUP restarts them all, SIGTTIN and
     SIGTTOU add and remove one), except that each worker it starts listens on a socket of its own on
     the one port, bound with SO_REUSEPORT, so the kernel spreads new connections over the workers.
