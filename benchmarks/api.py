@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
-from analytics_pipeline.cli.services import start_api_process  # noqa: E402
+from analytics_pipeline.cli.services import free_port, start_api_process  # noqa: E402
 from analytics_pipeline.warehouse.database import connect  # noqa: E402
 from benchmarks._common import closed_loop_load, load_average, log, print_table, throwaway_postgres  # noqa: E402
 
@@ -143,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 "SELECT job_id FROM analytics_export_jobs WHERE organization_id = %s", (org,)).fetchall()]
         rng.shuffle(job_ids)
 
-        port_socket = socket.socket()
-        port_socket.bind(("127.0.0.1", 0))
-        port = port_socket.getsockname()[1]
-        port_socket.close()
+        port = free_port()
         env = {**os.environ, "PYTHONPATH": str(REPO), "ANALYTICS_DATABASE_URL": url,
                "ANALYTICS_HOME": str(pg.scratch_dir("home")), "ANALYTICS_EXPORTS_URL": str(pg.scratch_dir("exports")),
                "ANALYTICS_API_SIGNING_KEY": "bench-signing-key-0123456789abcdefghij"}

@@ -155,11 +155,9 @@ def percentile(values: list[float], share: float) -> float:
 
 def start_api(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
     """``analytics-pipeline api`` on a free port of 127.0.0.1; returns it and its base URL once ready."""
-    import socket
+    from analytics_pipeline.cli.services import free_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "analytics_pipeline.cli", "api", "--port", str(port)], env=env,
                               cwd=REPO, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

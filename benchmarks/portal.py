@@ -31,7 +31,6 @@ import contextlib
 import multiprocessing
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from analytics_pipeline.api.keys import create_key  # noqa: E402
-from analytics_pipeline.cli.services import wait_until_ready  # noqa: E402
+from analytics_pipeline.cli.services import free_port, wait_until_ready  # noqa: E402
 from analytics_pipeline.exports.export_jobs import ExportRequest, create_job  # noqa: E402
 from analytics_pipeline.settings import load_settings  # noqa: E402
 from analytics_pipeline.warehouse.database import connect, resolve_database_url  # noqa: E402
@@ -111,7 +110,7 @@ def _serve(home: str, port: int, now: str, environ: dict[str, str]) -> None:
 def api_at(home: Path, now: datetime, environ: dict[str, str] | None = None) -> Iterator[int]:
     """The API (one uvicorn worker) in a process of its own, ``home`` its ANALYTICS_HOME (``environ``:
     more settings) and its clock at ``now``; yields its port once /readyz answers, stops it after."""
-    port = _free_port()
+    port = free_port()
     server = multiprocessing.get_context("spawn").Process(
         target=_serve, args=(str(home), port, now.isoformat(), environ or {}), daemon=True)
     server.start()
@@ -122,12 +121,6 @@ def api_at(home: Path, now: datetime, environ: dict[str, str] | None = None) -> 
     finally:
         server.terminate()
         server.join(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def sign_in(base: str, token: str) -> str:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from analytics_pipeline.api.app import worker_count  # noqa: E402
 from analytics_pipeline.api.keys import create_key  # noqa: E402
-from analytics_pipeline.cli.services import start_api_process  # noqa: E402
+from analytics_pipeline.cli.services import free_port, start_api_process  # noqa: E402
 from analytics_pipeline.generator.send import cloudwatch_payload, firehose_request, ndjson  # noqa: E402
 from analytics_pipeline.ingestion.contract import EVENT_COLUMNS, EventValidator  # noqa: E402
 from analytics_pipeline.settings import load_settings  # noqa: E402
@@ -71,14 +71,6 @@ def http_request(path: str, port: int, headers: dict[str, str], body: bytes) -> 
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_cpus(root_pid: int) -> dict[int, float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analytics_pipeline.cli.generate import add_generate_arguments, generate, previous_month_start
-from analytics_pipeline.cli.services import prepare_dagster_home, start_api_process
+from analytics_pipeline.cli.services import free_port, prepare_dagster_home, start_api_process
 from analytics_pipeline.cli.shared import connect_warehouse, s3_client, warehouse_url
 from analytics_pipeline.settings import environment_for, is_set, load_settings
 
@@ -243,8 +243,6 @@ def _demo_live_path(args, settings) -> None:
     """The live path after the month: the last hour's events POSTed to an API started for the
     purpose, with an ingest key, then read back from ``/usage`` with an organization's key,
     provisional (no daemon runs in the demo: the rollups do not restate them)."""
-    import socket
-
     import httpx
     import orjson
 
@@ -260,9 +258,7 @@ def _demo_live_path(args, settings) -> None:
         _key, ingest = create_key(conn, name="demo live path", organization_id=None, finance=False, now=now,
                                   ingest=True)
         _key, reader = create_key(conn, name="demo live usage", organization_id=organization, finance=False, now=now)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     api = start_api_process(port, env={**os.environ, **environment_for(database_url=url)})
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:

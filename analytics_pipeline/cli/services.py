@@ -119,6 +119,15 @@ def cmd_api(args) -> int:
     return 0
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now, for an API started on it next."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def start_api_process(port: int, *, env: dict[str, str], workers: int | None = 1,
                       timeout: float = 60.0) -> subprocess.Popen:
     """``analytics-pipeline api`` on 127.0.0.1:``port`` as a child process with ``env``, returned once
